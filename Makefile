@@ -1,0 +1,77 @@
+# portshim - see README.md.  `make` builds build/libportshim.so; `make test`
+# runs the whole suite; `make asan` / `make tsan` run it under sanitizers.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+BUILD    ?= build
+OPT      ?= -O2 -g
+SANITIZE ?=
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE $(SANITIZE) $(EXTRA_CFLAGS)
+LDFLAGS  := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(SANITIZE)
+LDLIBS   := -ldl -pthread
+
+# The pure modules build and test without any interposition.
+CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
+            shim/kernel_ports.c shim/runtime.c
+SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/real.c shim/init.c \
+            $(wildcard shim/hooks/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+OBJ      = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB      := $(BUILD)/libportshim.so
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+HELPERS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+
+.PHONY: all test unit asan tsan install uninstall clean check-exports
+all: $(LIB) $(UNITS) $(HELPERS)
+
+$(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(call OBJ,$(SHIM_SRC))
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+# Only the interposed calls may be exported.
+EXPORTS := bind close close_range connect dup2 dup3 sendmmsg sendmsg sendto
+check-exports: $(LIB)
+	@got=$$(nm -D --defined-only $(LIB) | awk '$$2 ~ /^[TtWw]$$/ {print $$3}' | sort | tr '\n' ' '); \
+	want=$$(echo $(EXPORTS) | tr ' ' '\n' | sort | tr '\n' ' '); \
+	if [ "$$got" != "$$want" ]; then echo "exports: got [$$got] want [$$want]"; exit 1; fi
+
+test: all check-exports
+	@BUILD=$(BUILD) PORTSHIM_LIB=$(abspath $(LIB)) tests/run
+
+unit: $(UNITS)
+	@BUILD=$(BUILD) tests/run --unit-only
+
+# Sanitizer builds: the library and tests rebuilt in their own tree, the
+# sanitizer runtime preloaded ahead of the shim.
+asan:
+	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		PORTSHIM_SANITIZER=asan test
+tsan:
+	$(MAKE) BUILD=build/tsan CC=clang OPT="-O1 -g" SANITIZE="-fsanitize=thread" \
+		PORTSHIM_SANITIZER=tsan test
+
+install: $(LIB)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libportshim.so
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libportshim.so
+
+clean:
+	rm -rf build

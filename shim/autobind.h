@@ -1,0 +1,55 @@
+/* Giving a socket a local port chosen by a policy, before the kernel would
+ * pick one itself.  This is the layer under the hooks: it inspects sockets
+ * and applies ports, using the pure modules for every decision. */
+#ifndef PORTSHIM_AUTOBIND_H
+#define PORTSHIM_AUTOBIND_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "portmap.h"
+#include "runtime.h"
+
+/* What the kernel says about a socket the shim may act on. */
+struct sock {
+	int fd;
+	int type;                       /* SOCK_STREAM (TCP) or SOCK_DGRAM (UDP) */
+	struct sockaddr_storage local;  /* getsockname(): the address to keep */
+	socklen_t local_len;
+};
+
+/* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local
+ * port (it may have a local address, from IP_BIND_ADDRESS_NO_PORT). */
+bool sock_inspect(int fd, struct sock *s);
+
+/* Is `addr` an address of the socket's own family, long enough for it? */
+bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t len);
+
+/* The ports an application's own IP_LOCAL_PORT_RANGE allows (all if unset). */
+struct portwindow sock_port_window(const struct sock *s);
+
+enum pick_result {
+	PICK_BOUND,     /* the socket is bound to pick->port */
+	PICK_EXHAUSTED, /* no port of the plan could be had */
+	PICK_GAVE_UP,   /* bind failed for another reason: pick->error */
+};
+
+struct pick {
+	unsigned port;
+	unsigned attempts; /* bind() calls made */
+	int error;
+};
+
+/* Binds s exclusively to a port of `plan` at address `addr` (whose port is
+ * ignored), trying candidates in the plan's order; a port the kernel says is
+ * busy is skipped and remembered.  Records the port against the fd. */
+enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const struct sock *s,
+				    const struct sockaddr *addr, socklen_t len, struct pick *pick);
+
+/* The errno the kernel gives when it cannot find a port itself. */
+int autobind_exhausted_errno(const struct sock *s, bool explicit_bind);
+
+/* Gives back the port recorded for fd, if any (fd is being closed). */
+void autobind_forget(struct runtime *rt, int fd);
+
+#endif

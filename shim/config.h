@@ -1,0 +1,58 @@
+/* The shim's settings: one table of keys shared by the environment, and
+ * later the config file and the wrapper's flags.  Pure: no I/O. */
+#ifndef PORTSHIM_CONFIG_H
+#define PORTSHIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+#include "portmap.h"
+
+enum port_order { ORDER_RANDOM, ORDER_SEQUENTIAL };
+enum on_exhaust { ON_EXHAUST_FAIL, ON_EXHAUST_KERNEL };
+enum strategy { STRATEGY_AUTO, STRATEGY_RANGE, STRATEGY_REUSE, STRATEGY_EXCLUSIVE };
+
+struct config {
+	/* Resolved by config_finish(): the specific setting beats parity. */
+	struct policy connect, bind;
+
+	bool parity_set, connect_set, bind_set;
+	struct policy parity;
+
+	bool range_set;           /* else: the kernel's ip_local_port_range */
+	unsigned range_lo, range_hi;
+	bool reserved_set;        /* else: the kernel's ip_local_reserved_ports */
+	struct portset reserved;
+
+	enum port_order order;
+	bool seed_set;            /* else: a seed from getrandom() */
+	uint64_t seed;
+	enum on_exhaust on_exhaust;
+	enum strategy strategy;
+};
+
+#define CONFIG_ENV_PREFIX "PORTSHIM_"
+
+void config_init(struct config *cfg);
+
+/* Apply one setting by key ("parity", "on-exhaust", ...).  On a bad value,
+ * writes "LABEL='VALUE': expected ..." into err and returns -1.  `label` is
+ * how the user spelled the setting (PORTSHIM_PARITY, --parity, file:line). */
+int config_set(struct config *cfg, const char *key, const char *value,
+	       const char *label, char *err, size_t errlen);
+
+/* Apply every PORTSHIM_* entry of an environment array.  An unknown
+ * PORTSHIM_ name is an error too: a typo must not run without the shim. */
+int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen);
+
+/* Settle what depends on several settings (parity vs connect/bind). */
+void config_finish(struct config *cfg);
+
+/* Maps a key to its environment name, "on-exhaust" -> "PORTSHIM_ON_EXHAUST". */
+void config_env_name(const char *key, char *buf, size_t size);
+
+const char *config_strategy_name(enum strategy strategy);
+
+#endif

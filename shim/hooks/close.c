@@ -1,0 +1,52 @@
+/* close(), dup2(), dup3(), close_range(): a descriptor that goes away gives
+ * its port back.  The port is released before the real call: released
+ * after, a new socket given the same fd number in between by another
+ * thread could lose its own record. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <unistd.h>
+
+#include "../autobind.h"
+#include "../real.h"
+#include "export.h"
+
+PORTSHIM_EXPORT int close(int fd)
+{
+	autobind_forget(&portshim_runtime, fd);
+	return real_close(fd);
+}
+
+/* dup2/dup3 close newfd only when oldfd is valid and differs from it. */
+static void forget_replaced(int oldfd, int newfd)
+{
+	int saved = errno;
+
+	if (oldfd != newfd && fcntl(oldfd, F_GETFD) >= 0)
+		autobind_forget(&portshim_runtime, newfd);
+	errno = saved;
+}
+
+PORTSHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	forget_replaced(oldfd, newfd);
+	return real_dup2(oldfd, newfd);
+}
+
+PORTSHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	forget_replaced(oldfd, newfd);
+	return real_dup3(oldfd, newfd, flags);
+}
+
+PORTSHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	struct runtime *rt = &portshim_runtime;
+
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		unsigned int high = (unsigned int)fdtable_high(&rt->fds);
+		for (unsigned int fd = first; fd <= last && fd < high; fd++)
+			autobind_forget(rt, (int)fd);
+	}
+	return real_close_range(first, last, flags);
+}

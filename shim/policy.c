@@ -1,0 +1,83 @@
+/* Policy names and the residue classes behind them; see policy.h. */
+#include "policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "parse.h"
+
+static const struct {
+	const char *name;
+	enum policy_kind kind;
+} named_policies[] = {
+	{ "off", POLICY_OFF },
+	{ "any", POLICY_ANY },
+	{ "even", POLICY_EVEN },
+	{ "odd", POLICY_ODD },
+	{ "prefer-even", POLICY_PREFER_EVEN },
+	{ "prefer-odd", POLICY_PREFER_ODD },
+};
+
+int policy_parse(const char *text, struct policy *out)
+{
+	for (size_t i = 0; i < sizeof(named_policies) / sizeof(named_policies[0]); i++) {
+		if (strcmp(text, named_policies[i].name) == 0) {
+			*out = (struct policy){ .kind = named_policies[i].kind };
+			return 0;
+		}
+	}
+
+	uint64_t modulus, residue;
+	const char *rest = parse_u64(text, &modulus);
+	if (!rest || *rest != ':')
+		return -1;
+	rest = parse_u64(rest + 1, &residue);
+	if (!rest || *rest != '\0' || modulus < 1 || modulus > 65535 || residue >= modulus)
+		return -1;
+	*out = (struct policy){ .kind = POLICY_RESIDUE,
+				.modulus = (uint16_t)modulus,
+				.residue = (uint16_t)residue };
+	return 0;
+}
+
+void policy_format(const struct policy *policy, char *buf, size_t size)
+{
+	if (policy->kind == POLICY_RESIDUE) {
+		snprintf(buf, size, "%u:%u", policy->modulus, policy->residue);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(named_policies) / sizeof(named_policies[0]); i++)
+		if (named_policies[i].kind == policy->kind)
+			snprintf(buf, size, "%s", named_policies[i].name);
+}
+
+int policy_passes(const struct policy *policy, struct port_class passes[2])
+{
+	static const struct port_class every = { 1, 0 }, even = { 2, 0 }, odd = { 2, 1 };
+
+	switch (policy->kind) {
+	case POLICY_OFF:
+		return 0;
+	case POLICY_ANY:
+		passes[0] = every;
+		return 1;
+	case POLICY_EVEN:
+		passes[0] = even;
+		return 1;
+	case POLICY_ODD:
+		passes[0] = odd;
+		return 1;
+	case POLICY_PREFER_EVEN:
+		passes[0] = even;
+		passes[1] = odd;
+		return 2;
+	case POLICY_PREFER_ODD:
+		passes[0] = odd;
+		passes[1] = even;
+		return 2;
+	case POLICY_RESIDUE:
+		passes[0] = (struct port_class){ policy->modulus, policy->residue };
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,194 @@
+/* Word-at-a-time search over port bitmaps; see portmap.h. */
+#include "portmap.h"
+
+#include <string.h>
+
+#define WORD(port) ((port) / 64u)
+#define BIT(port)  (UINT64_C(1) << ((port) % 64u))
+
+static void portset_recount(struct portset *set)
+{
+	uint32_t count = 0;
+	int first = -1, last = -1;
+
+	for (unsigned w = 0; w < PORTMAP_WORDS; w++) {
+		uint64_t word = set->bits[w];
+		if (!word)
+			continue;
+		count += (uint32_t)__builtin_popcountll(word);
+		if (first < 0)
+			first = (int)(w * 64u + (unsigned)__builtin_ctzll(word));
+		last = (int)(w * 64u + 63u - (unsigned)__builtin_clzll(word));
+	}
+	set->count = count;
+	set->first = first < 0 ? 0 : (uint16_t)first;
+	set->last = last < 0 ? 0 : (uint16_t)last;
+}
+
+void portset_clear(struct portset *set)
+{
+	memset(set, 0, sizeof(*set));
+}
+
+void portset_add_range(struct portset *set, unsigned lo, unsigned hi)
+{
+	if (hi >= PORTMAP_PORTS)
+		hi = PORTMAP_PORTS - 1;
+	if (lo > hi)
+		return;
+	bool was_empty = set->count == 0;
+	for (unsigned port = lo; port <= hi; ) {
+		unsigned w = WORD(port);
+		unsigned from = port % 64u;
+		unsigned to = (WORD(hi) == w) ? hi % 64u : 63u;
+		uint64_t mask = (~UINT64_C(0) >> (63u - to)) & (~UINT64_C(0) << from);
+		set->count += (uint32_t)__builtin_popcountll(mask & ~set->bits[w]);
+		set->bits[w] |= mask;
+		port = (w + 1u) * 64u;
+	}
+	/* Kept incrementally: a long reserved-port list adds thousands of
+	 * ranges, and a full recount each time would be quadratic. */
+	if (was_empty || lo < set->first)
+		set->first = (uint16_t)lo;
+	if (was_empty || hi > set->last)
+		set->last = (uint16_t)hi;
+}
+
+void portset_remove_set(struct portset *set, const struct portset *minus)
+{
+	for (unsigned w = 0; w < PORTMAP_WORDS; w++)
+		set->bits[w] &= ~minus->bits[w];
+	portset_recount(set);
+}
+
+void portset_keep_residue(struct portset *set, unsigned modulus, unsigned residue)
+{
+	if (modulus <= 1)
+		return;
+	for (unsigned w = 0; w < PORTMAP_WORDS; w++) {
+		uint64_t word = set->bits[w];
+		while (word) {
+			unsigned bit = (unsigned)__builtin_ctzll(word);
+			unsigned port = w * 64u + bit;
+			word &= word - 1;
+			if (port % modulus != residue)
+				set->bits[w] &= ~(UINT64_C(1) << bit);
+		}
+	}
+	portset_recount(set);
+}
+
+bool portset_has(const struct portset *set, unsigned port)
+{
+	return port < PORTMAP_PORTS && (set->bits[WORD(port)] & BIT(port));
+}
+
+static inline uint64_t candidates(const struct portmap *map, const struct portset *allowed,
+				  unsigned w, unsigned flags)
+{
+	uint64_t word = allowed->bits[w];
+
+	if (word && (flags & PORTMAP_SKIP_HELD))
+		word &= ~atomic_load_explicit(&map->held[w], memory_order_relaxed);
+	if (word && (flags & PORTMAP_SKIP_REFUSED))
+		word &= ~atomic_load_explicit(&map->refused[w], memory_order_relaxed);
+	return word;
+}
+
+struct portwindow portset_window(const struct portset *allowed)
+{
+	return (struct portwindow){ allowed->first, allowed->last };
+}
+
+/* Bits of word w that lie inside [lo, hi]. */
+static inline uint64_t window_mask(unsigned w, unsigned lo, unsigned hi)
+{
+	uint64_t mask = ~UINT64_C(0);
+
+	if (w == WORD(lo))
+		mask &= ~UINT64_C(0) << (lo % 64u);
+	if (w == WORD(hi))
+		mask &= ~UINT64_C(0) >> (63u - hi % 64u);
+	return mask;
+}
+
+int portmap_find(const struct portmap *map, const struct portset *allowed,
+		 struct portwindow win, unsigned start, unsigned flags)
+{
+	unsigned lo = win.lo > allowed->first ? win.lo : allowed->first;
+	unsigned hi = win.hi < allowed->last ? win.hi : allowed->last;
+
+	if (allowed->count == 0 || lo > hi)
+		return -1;
+	if (start < lo || start > hi)
+		start = lo;
+
+	unsigned w_start = WORD(start);
+	uint64_t at_or_above = ~UINT64_C(0) << (start % 64u);
+
+	/* From start up to hi... */
+	for (unsigned w = w_start; w <= WORD(hi); w++) {
+		uint64_t word = candidates(map, allowed, w, flags) & window_mask(w, lo, hi);
+		if (w == w_start)
+			word &= at_or_above;
+		if (word)
+			return (int)(w * 64u + (unsigned)__builtin_ctzll(word));
+	}
+	/* ...then wrap to lo and stop just below start. */
+	for (unsigned w = WORD(lo); w <= w_start; w++) {
+		uint64_t word = candidates(map, allowed, w, flags) & window_mask(w, lo, hi);
+		if (w == w_start)
+			word &= ~at_or_above;
+		if (word)
+			return (int)(w * 64u + (unsigned)__builtin_ctzll(word));
+	}
+	return -1;
+}
+
+int portmap_claim(struct portmap *map, const struct portset *allowed,
+		  struct portwindow win, unsigned start)
+{
+	for (;;) {
+		int port = portmap_find(map, allowed, win, start,
+					PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED);
+		if (port < 0)
+			return -1;
+		if (portmap_hold(map, (unsigned)port))
+			return port;
+		/* Another thread took it between the search and the claim:
+		 * the bit is now set, so the next search moves past it. */
+		start = (unsigned)port;
+	}
+}
+
+bool portmap_hold(struct portmap *map, unsigned port)
+{
+	uint64_t old = atomic_fetch_or_explicit(&map->held[WORD(port)], BIT(port),
+						memory_order_acq_rel);
+	return !(old & BIT(port));
+}
+
+void portmap_release(struct portmap *map, unsigned port)
+{
+	atomic_fetch_and_explicit(&map->held[WORD(port)], ~BIT(port), memory_order_release);
+}
+
+bool portmap_is_held(const struct portmap *map, unsigned port)
+{
+	return atomic_load_explicit(&map->held[WORD(port)], memory_order_relaxed) & BIT(port);
+}
+
+void portmap_refuse(struct portmap *map, unsigned port)
+{
+	atomic_fetch_or_explicit(&map->refused[WORD(port)], BIT(port), memory_order_relaxed);
+}
+
+void portmap_forgive(struct portmap *map, const struct portset *allowed)
+{
+	if (allowed->count == 0)
+		return;
+	for (unsigned w = WORD(allowed->first); w <= WORD(allowed->last); w++)
+		if (allowed->bits[w])
+			atomic_fetch_and_explicit(&map->refused[w], ~allowed->bits[w],
+						  memory_order_relaxed);
+}

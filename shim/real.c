@@ -1,0 +1,122 @@
+/* See real.h.  Binding happens under pthread_once; a thread that re-enters
+ * a hook from inside dlsym() (an allocator or another preload calling the
+ * socket API while we resolve) is detected with a thread-local flag and
+ * served by the raw system call, so it neither recurses nor deadlocks. */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct {
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*close)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*close_range)(unsigned int, unsigned int, int);
+} libc;
+
+static pthread_once_t bound = PTHREAD_ONCE_INIT;
+static __thread int binding __attribute__((tls_model("initial-exec")));
+
+static void *lookup(const char *name)
+{
+	void *sym = dlsym(RTLD_NEXT, name);
+	Dl_info mine, found;
+
+	/* A broken link order could hand back our own hook: never call it. */
+	if (sym && dladdr(sym, &found) && dladdr((void *)lookup, &mine) &&
+	    found.dli_fbase == mine.dli_fbase)
+		return NULL;
+	return sym;
+}
+
+static void bind_all(void)
+{
+	binding = 1;
+	*(void **)&libc.connect = lookup("connect");
+	*(void **)&libc.bind = lookup("bind");
+	*(void **)&libc.sendto = lookup("sendto");
+	*(void **)&libc.sendmsg = lookup("sendmsg");
+	*(void **)&libc.sendmmsg = lookup("sendmmsg");
+	*(void **)&libc.close = lookup("close");
+	*(void **)&libc.dup2 = lookup("dup2");
+	*(void **)&libc.dup3 = lookup("dup3");
+	*(void **)&libc.close_range = lookup("close_range");
+	binding = 0;
+}
+
+/* True when the libc table may be used from this thread. */
+static inline int ready(void)
+{
+	if (binding)
+		return 0;
+	pthread_once(&bound, bind_all);
+	return 1;
+}
+
+#define CALL(name, fallback, ...) \
+	((ready() && libc.name) ? libc.name(__VA_ARGS__) : (fallback))
+
+int real_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return CALL(connect, (int)syscall(SYS_connect, fd, addr, len), fd, addr, len);
+}
+
+int real_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return CALL(bind, (int)syscall(SYS_bind, fd, addr, len), fd, addr, len);
+}
+
+ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,
+		    const struct sockaddr *addr, socklen_t len)
+{
+	return CALL(sendto, syscall(SYS_sendto, fd, buf, n, flags, addr, len),
+		    fd, buf, n, flags, addr, len);
+}
+
+ssize_t real_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return CALL(sendmsg, syscall(SYS_sendmsg, fd, msg, flags), fd, msg, flags);
+}
+
+int real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	return CALL(sendmmsg, (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags), fd, vec, vlen, flags);
+}
+
+int real_close(int fd)
+{
+	return CALL(close, (int)syscall(SYS_close, fd), fd);
+}
+
+/* Not every architecture has SYS_dup2; dup3 differs from it only when
+ * the two descriptors are equal. */
+static int raw_dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return syscall(SYS_fcntl, oldfd, F_GETFD) < 0 ? -1 : newfd;
+	return (int)syscall(SYS_dup3, oldfd, newfd, 0);
+}
+
+int real_dup2(int oldfd, int newfd)
+{
+	return CALL(dup2, raw_dup2(oldfd, newfd), oldfd, newfd);
+}
+
+int real_dup3(int oldfd, int newfd, int flags)
+{
+	return CALL(dup3, (int)syscall(SYS_dup3, oldfd, newfd, flags), oldfd, newfd, flags);
+}
+
+int real_close_range(unsigned int first, unsigned int last, int flags)
+{
+	return CALL(close_range, (int)syscall(SYS_close_range, first, last, flags),
+		    first, last, flags);
+}

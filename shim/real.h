@@ -1,0 +1,24 @@
+/* The libc functions the hooks stand in front of, bound once.
+ *
+ * Every call the shim makes to a hooked function goes through here, never
+ * through the hooked name (which would recurse into the shim).  While the
+ * table is being bound, and for any symbol the dynamic linker cannot find,
+ * the raw system call is used instead. */
+#ifndef PORTSHIM_REAL_H
+#define PORTSHIM_REAL_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+int real_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int real_bind(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,
+		    const struct sockaddr *addr, socklen_t len);
+ssize_t real_sendmsg(int fd, const struct msghdr *msg, int flags);
+int real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+int real_close(int fd);
+int real_dup2(int oldfd, int newfd);
+int real_dup3(int oldfd, int newfd, int flags);
+int real_close_range(unsigned int first, unsigned int last, int flags);
+
+#endif
