@@ -15,8 +15,9 @@ LDLIBS   := -ldl -pthread
 
 # The pure modules build and test without any interposition.
 CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
-            shim/kernel_ports.c shim/runtime.c
-SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/real.c shim/init.c \
+            shim/kernel_ports.c shim/runtime.c shim/candidates.c
+SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/autoconnect.c shim/sockclone.c \
+            shim/real.c shim/init.c \
             $(wildcard shim/hooks/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
@@ -44,7 +45,8 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # Only the interposed calls may be exported.
-EXPORTS := bind close close_range connect dup2 dup3 sendmmsg sendmsg sendto
+EXPORTS := bind close close_range connect dup2 dup3 getsockopt sendmmsg sendmsg \
+           sendto setsockopt
 check-exports: $(LIB)
 	@got=$$(nm -D --defined-only $(LIB) | awk '$$2 ~ /^[TtWw]$$/ {print $$3}' | sort | tr '\n' ' '); \
 	want=$$(echo $(EXPORTS) | tr ' ' '\n' | sort | tr '\n' ' '); \

@@ -5,6 +5,7 @@
 #define PORTSHIM_AUTOBIND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "portmap.h"
@@ -18,6 +19,10 @@ struct sock {
 	socklen_t local_len;
 };
 
+/* The port of an AF_INET or AF_INET6 address. */
+unsigned sockaddr_port(const struct sockaddr_storage *ss);
+void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port);
+
 /* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local
  * port (it may have a local address, from IP_BIND_ADDRESS_NO_PORT). */
 bool sock_inspect(int fd, struct sock *s);
@@ -25,8 +30,12 @@ bool sock_inspect(int fd, struct sock *s);
 /* Is `addr` an address of the socket's own family, long enough for it? */
 bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t len);
 
-/* The ports an application's own IP_LOCAL_PORT_RANGE allows (all if unset). */
-struct portwindow sock_port_window(const struct sock *s);
+/* The socket's IP_LOCAL_PORT_RANGE (hi << 16 | lo, 0 when unset); false
+ * when the kernel does not know the option (before 6.3 and 6.1.31). */
+bool sock_port_range(const struct sock *s, uint32_t *range);
+
+/* The ports an IP_LOCAL_PORT_RANGE value allows: all when it is 0. */
+struct portwindow port_range_window(uint32_t range);
 
 enum pick_result {
 	PICK_BOUND,     /* the socket is bound to pick->port */
@@ -36,7 +45,7 @@ enum pick_result {
 
 struct pick {
 	unsigned port;
-	unsigned attempts; /* bind() calls made */
+	unsigned attempts; /* ports tried */
 	int error;
 };
 

@@ -1,6 +1,7 @@
-/* Which port this process applied to which file descriptor, so that
- * closing the descriptor gives the port back.  Lock-free; descriptors at or
- * above FDTABLE_SIZE are not tracked (their ports simply stay marked as a
+/* What the shim did to each file descriptor: the port it applied, so that
+ * closing the descriptor gives the port back, and flags the getsockopt()
+ * and setsockopt() hooks need.  Lock-free; descriptors at or above
+ * FDTABLE_SIZE are not tracked (their ports stay marked in the bitmap as a
  * hint until the kernel refuses them or the allocator forgives). */
 #ifndef PORTSHIM_FDTABLE_H
 #define PORTSHIM_FDTABLE_H
@@ -10,16 +11,23 @@
 
 #define FDTABLE_SIZE 65536
 
+/* An entry: the port in the low 16 bits, flags above; 0 means nothing. */
+#define FDTABLE_PORT(entry) ((uint16_t)((entry) & 0xffffu))
+/* Strategy `reuse`: the kernel's SO_REUSEADDR stays 1 (the port is shared,
+ * and its TIME_WAIT must be re-bindable); the application reads its own. */
+#define FDTABLE_REUSE       (1u << 16)
+#define FDTABLE_APP_REUSE   (1u << 17) /* the application's SO_REUSEADDR */
+
 struct fdtable {
-	_Atomic uint16_t port[FDTABLE_SIZE]; /* 0: none */
-	_Atomic int high;                    /* above every fd ever recorded */
+	_Atomic uint32_t entry[FDTABLE_SIZE];
+	_Atomic int high; /* above every fd ever recorded */
 };
 
-static inline void fdtable_record(struct fdtable *t, int fd, uint16_t port)
+static inline void fdtable_record(struct fdtable *t, int fd, uint32_t entry)
 {
 	if (fd < 0 || fd >= FDTABLE_SIZE)
 		return;
-	atomic_store_explicit(&t->port[fd], port, memory_order_release);
+	atomic_store_explicit(&t->entry[fd], entry, memory_order_release);
 	int high = atomic_load_explicit(&t->high, memory_order_relaxed);
 	while (high <= fd &&
 	       !atomic_compare_exchange_weak_explicit(&t->high, &high, fd + 1,
@@ -27,14 +35,29 @@ static inline void fdtable_record(struct fdtable *t, int fd, uint16_t port)
 		;
 }
 
-/* The port recorded for fd, now forgotten; 0 if none. */
-static inline uint16_t fdtable_take(struct fdtable *t, int fd)
+static inline uint32_t fdtable_get(struct fdtable *t, int fd)
 {
 	if (fd < 0 || fd >= FDTABLE_SIZE)
 		return 0;
-	if (!atomic_load_explicit(&t->port[fd], memory_order_relaxed))
+	return atomic_load_explicit(&t->entry[fd], memory_order_acquire);
+}
+
+/* Replace an entry only if it is still `expected` (fd not closed since). */
+static inline void fdtable_update(struct fdtable *t, int fd, uint32_t expected, uint32_t entry)
+{
+	if (fd >= 0 && fd < FDTABLE_SIZE)
+		atomic_compare_exchange_strong_explicit(&t->entry[fd], &expected, entry,
+							memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* The entry for fd, now forgotten; 0 if none. */
+static inline uint32_t fdtable_take(struct fdtable *t, int fd)
+{
+	if (fd < 0 || fd >= FDTABLE_SIZE)
+		return 0;
+	if (!atomic_load_explicit(&t->entry[fd], memory_order_relaxed))
 		return 0; /* the common close(): no write, no cache-line bounce */
-	return atomic_exchange_explicit(&t->port[fd], 0, memory_order_acq_rel);
+	return atomic_exchange_explicit(&t->entry[fd], 0, memory_order_acq_rel);
 }
 
 static inline int fdtable_high(struct fdtable *t)

@@ -16,6 +16,8 @@ static struct {
 	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*close)(int);
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
@@ -45,6 +47,8 @@ static void bind_all(void)
 	*(void **)&libc.sendto = lookup("sendto");
 	*(void **)&libc.sendmsg = lookup("sendmsg");
 	*(void **)&libc.sendmmsg = lookup("sendmmsg");
+	*(void **)&libc.getsockopt = lookup("getsockopt");
+	*(void **)&libc.setsockopt = lookup("setsockopt");
 	*(void **)&libc.close = lookup("close");
 	*(void **)&libc.dup2 = lookup("dup2");
 	*(void **)&libc.dup3 = lookup("dup3");
@@ -89,6 +93,18 @@ ssize_t real_sendmsg(int fd, const struct msghdr *msg, int flags)
 int real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	return CALL(sendmmsg, (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags), fd, vec, vlen, flags);
+}
+
+int real_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	return CALL(getsockopt, (int)syscall(SYS_getsockopt, fd, level, name, value, len),
+		    fd, level, name, value, len);
+}
+
+int real_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	return CALL(setsockopt, (int)syscall(SYS_setsockopt, fd, level, name, value, len),
+		    fd, level, name, value, len);
 }
 
 int real_close(int fd)

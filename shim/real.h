@@ -16,6 +16,8 @@ ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,
 		    const struct sockaddr *addr, socklen_t len);
 ssize_t real_sendmsg(int fd, const struct msghdr *msg, int flags);
 int real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+int real_getsockopt(int fd, int level, int name, void *value, socklen_t *len);
+int real_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
 int real_close(int fd);
 int real_dup2(int oldfd, int newfd);
 int real_dup3(int oldfd, int newfd, int flags);

@@ -97,7 +97,7 @@ int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t e
 		return -1;
 
 	rng_seed(&rt->rng, cfg->seed_set ? cfg->seed : fresh_seed());
-	rt->strategy = cfg->strategy == STRATEGY_AUTO ? STRATEGY_EXCLUSIVE : cfg->strategy;
+	rt->strategy = cfg->strategy;
 	return 0;
 }
 

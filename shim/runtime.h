@@ -35,7 +35,7 @@ struct runtime {
 	struct port_class class_id[RUNTIME_MAX_CLASSES];
 	struct portset class_set[RUNTIME_MAX_CLASSES];
 	struct plan connect, bind;
-	enum strategy strategy; /* never STRATEGY_AUTO once set up */
+	enum strategy strategy;
 	struct portmap map;
 	struct fdtable fds;
 	struct rng rng;

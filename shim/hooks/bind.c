@@ -25,7 +25,7 @@ static bool defers_port(int fd)
 	int on = 0;
 	socklen_t len = sizeof(on);
 
-	return getsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, &len) == 0 && on;
+	return real_getsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, &len) == 0 && on;
 }
 
 PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)

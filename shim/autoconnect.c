@@ -1,0 +1,236 @@
+/* See autoconnect.h. */
+#include "autoconnect.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "candidates.h"
+#include "real.h"
+#include "sockclone.h"
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+enum outcome {
+	CONNECTED,   /* the real connect() ran on a chosen port: its result stands */
+	EXHAUSTED,   /* no candidate left */
+	UNSUPPORTED, /* the strategy cannot work here: let another one try */
+	GAVE_UP,     /* an unexpected error: leave the socket to the kernel */
+};
+
+/* Strategy `range`, and whether the kernel honours it: 0 unknown, 1 yes,
+ * -1 no.  Learnt from the first connect() under `auto`. */
+static _Atomic int range_honoured;
+
+static int set_port_range(int fd, uint32_t range)
+{
+	return real_setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
+}
+
+static enum outcome connect_range(struct runtime *rt, const struct sock *s,
+				  const struct sockaddr *addr, socklen_t len, int *result)
+{
+	struct candidates c;
+	uint32_t app_range;
+	int port;
+
+	if (!sock_port_range(s, &app_range))
+		return UNSUPPORTED;
+	candidates_begin(&c, rt, &rt->connect, port_range_window(app_range));
+	while ((port = candidates_next(&c)) >= 0) {
+		if (set_port_range(s->fd, (uint32_t)port << 16 | (uint32_t)port) != 0) {
+			candidates_unused(&c, (unsigned)port);
+			return UNSUPPORTED;
+		}
+		*result = real_connect(s->fd, addr, len);
+		if (*result != 0 && errno == EADDRNOTAVAIL) {
+			/* That 4-tuple is taken, or the port is bound by someone
+			 * who does not share; the socket is still unbound. */
+			candidates_refused(&c, (unsigned)port);
+			continue;
+		}
+		int error = errno;
+		set_port_range(s->fd, app_range);
+		candidates_taken(&c, (unsigned)port);
+		fdtable_record(&rt->fds, s->fd, (uint32_t)port);
+		errno = error;
+		return CONNECTED;
+	}
+	set_port_range(s->fd, app_range);
+	return EXHAUSTED;
+}
+
+/* Under `auto`, the first connect() that got a port through `range` checks
+ * that the kernel really used it (a kernel could accept the option and
+ * ignore it); one getsockname(), once per process. */
+static bool range_was_honoured(const struct sock *s, int result)
+{
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+	int expected = atomic_load(&range_honoured);
+	int saved = errno;
+
+	if (expected != 0 || (result != 0 && saved != EINPROGRESS))
+		return expected >= 0;
+	uint16_t port = FDTABLE_PORT(fdtable_get(&portshim_runtime.fds, s->fd));
+	bool ok = getsockname(s->fd, (struct sockaddr *)&got, &len) == 0 &&
+		  sockaddr_port(&got) == port;
+	atomic_store(&range_honoured, ok ? 1 : -1);
+	errno = saved;
+	return ok;
+}
+
+static int reuseaddr(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	real_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, &len);
+	return on;
+}
+
+static int set_reuseaddr(int fd, int on)
+{
+	return real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+}
+
+static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
+				  const struct sockaddr *addr, socklen_t len, int *result)
+{
+	struct sockaddr_storage local = s->local;
+	struct candidates c;
+	uint32_t app_range;
+	int app_reuse = reuseaddr(s->fd), port;
+
+	sock_port_range(s, &app_range);
+	candidates_begin(&c, rt, &rt->connect, port_range_window(app_range));
+	while ((port = candidates_next(&c)) >= 0) {
+		if (set_reuseaddr(s->fd, 1) != 0) {
+			candidates_unused(&c, (unsigned)port);
+			return GAVE_UP;
+		}
+		sockaddr_set_port(&local, (unsigned)port);
+		if (real_bind(s->fd, (struct sockaddr *)&local, s->local_len) != 0) {
+			if (errno != EADDRINUSE && errno != EACCES) {
+				candidates_unused(&c, (unsigned)port);
+				set_reuseaddr(s->fd, app_reuse);
+				return GAVE_UP;
+			}
+			candidates_refused(&c, (unsigned)port);
+			continue;
+		}
+		*result = real_connect(s->fd, addr, len);
+		if (*result != 0 && errno == EADDRNOTAVAIL) {
+			/* The 4-tuple is taken and the socket stays bound: swap in
+			 * a fresh one and try the next port on that. */
+			candidates_refused(&c, (unsigned)port);
+			if (sock_replace(s) != 0) {
+				errno = EADDRNOTAVAIL;
+				return CONNECTED;
+			}
+			continue;
+		}
+		candidates_taken(&c, (unsigned)port);
+		/* The kernel's SO_REUSEADDR stays 1: later binds share this
+		 * port, and its TIME_WAIT stays re-bindable. */
+		fdtable_record(&rt->fds, s->fd,
+			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
+		return CONNECTED;
+	}
+	set_reuseaddr(s->fd, app_reuse);
+	return EXHAUSTED;
+}
+
+static enum outcome connect_exclusive(struct runtime *rt, const struct sock *s,
+				      const struct sockaddr *addr, socklen_t len, int *result)
+{
+	struct pick pick;
+
+	switch (autobind_exclusive(rt, &rt->connect, s, (const struct sockaddr *)&s->local,
+				   s->local_len, &pick)) {
+	case PICK_BOUND:
+		*result = real_connect(s->fd, addr, len);
+		return CONNECTED;
+	case PICK_EXHAUSTED:
+		return EXHAUSTED;
+	default:
+		return GAVE_UP;
+	}
+}
+
+static enum strategy tcp_strategy(const struct runtime *rt)
+{
+	if (rt->strategy != STRATEGY_AUTO)
+		return rt->strategy;
+	return atomic_load_explicit(&range_honoured, memory_order_relaxed) < 0 ? STRATEGY_REUSE
+									       : STRATEGY_RANGE;
+}
+
+int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
+		socklen_t len)
+{
+	int saved = errno, result = -1;
+	enum strategy strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : tcp_strategy(rt);
+	enum outcome outcome;
+
+	switch (strategy) {
+	case STRATEGY_RANGE:
+		outcome = connect_range(rt, s, addr, len, &result);
+		if (rt->strategy == STRATEGY_AUTO) {
+			if (outcome == UNSUPPORTED) {
+				atomic_store(&range_honoured, -1);
+				outcome = connect_reuse(rt, s, addr, len, &result);
+			} else if (outcome == CONNECTED) {
+				range_was_honoured(s, result);
+			}
+		}
+		break;
+	case STRATEGY_REUSE:
+		outcome = connect_reuse(rt, s, addr, len, &result);
+		break;
+	default:
+		outcome = connect_exclusive(rt, s, addr, len, &result);
+		break;
+	}
+
+	switch (outcome) {
+	case CONNECTED:
+		if (result == 0)
+			errno = saved;
+		return result;
+	case EXHAUSTED:
+		if (rt->cfg.on_exhaust == ON_EXHAUST_FAIL) {
+			errno = autobind_exhausted_errno(s, false);
+			return -1;
+		}
+		break;
+	case UNSUPPORTED:
+	case GAVE_UP:
+		break;
+	}
+	errno = saved;
+	return real_connect(s->fd, addr, len);
+}
+
+bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value)
+{
+	uint32_t entry = fdtable_get(&rt->fds, fd);
+
+	if (!(entry & FDTABLE_REUSE))
+		return false;
+	*value = (entry & FDTABLE_APP_REUSE) ? 1 : 0;
+	return true;
+}
+
+bool autoconnect_reuse_set(struct runtime *rt, int fd, int value)
+{
+	uint32_t entry = fdtable_get(&rt->fds, fd);
+
+	if (!(entry & FDTABLE_REUSE))
+		return false;
+	fdtable_update(&rt->fds, fd, entry,
+		       value ? entry | FDTABLE_APP_REUSE : entry & ~FDTABLE_APP_REUSE);
+	return true;
+}

@@ -1,0 +1,26 @@
+/* connect() under the connect policy, with the strategy that applies the
+ * chosen port (DESIGN.md, "Strategies"):
+ *   range     per attempt IP_LOCAL_PORT_RANGE = [p, p], then the real
+ *             connect(); the kernel shares the port among 4-tuples and a
+ *             clash leaves the socket unbound (kernels >= 6.3, 6.1.31);
+ *   reuse     SO_REUSEADDR + bind(p) + connect(); a clash replaces the socket;
+ *   exclusive bind(p) + connect(): one connection per port;
+ *   auto      range where the kernel honours it (found out on the first
+ *             connect), else reuse.
+ * UDP always gets an exclusive bind: two UDP sockets with SO_REUSEADDR can
+ * silently share a 4-tuple. */
+#ifndef PORTSHIM_AUTOCONNECT_H
+#define PORTSHIM_AUTOCONNECT_H
+
+#include "autobind.h"
+
+/* Returns what connect() returns, with errno as the kernel set it. */
+int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
+		socklen_t len);
+
+/* The application asked for SO_REUSEADDR on fd: true if the shim answered
+ * (fd is managed by strategy reuse), with *value the application's own. */
+bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value);
+bool autoconnect_reuse_set(struct runtime *rt, int fd, int value);
+
+#endif
