@@ -21,6 +21,11 @@ SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/autoconnect.c shim/sockclone.c \
             $(wildcard shim/hooks/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
+# `make V=1` shows the compiler command lines.
+V        ?= 0
+Q        := $(if $(filter 0,$(V)),@,)
+say       = $(if $(filter 0,$(V)),@printf '  %-7s %s\n' $(1) $(2),@:)
+
 OBJ      = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB      := $(BUILD)/libportshim.so
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
@@ -31,18 +36,22 @@ all: $(LIB) $(UNITS) $(HELPERS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(call OBJ,$(SHIM_SRC))
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # Only the interposed calls may be exported.
 EXPORTS := bind close close_range connect dup2 dup3 getsockopt sendmmsg sendmsg \
@@ -58,15 +67,22 @@ test: all check-exports
 unit: $(UNITS)
 	@BUILD=$(BUILD) tests/run --unit-only
 
-# Sanitizer builds: the library and tests rebuilt in their own tree, the
-# sanitizer runtime preloaded ahead of the shim.
+# Sanitizer builds: the library, unit tests and C test programs rebuilt
+# with clang in their own tree.  AddressSanitizer's runtime is preloaded
+# ahead of the shim into every program the suite runs; ThreadSanitizer's
+# cannot be preloaded into programs built without it, so `make tsan` runs the
+# unit tests and the bats files made of our own C programs (tagged
+# "# sanitizers: tsan").
+ASAN_RT  = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		PORTSHIM_SANITIZER=asan test
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	BUILD=build/asan PORTSHIM_SANITIZER=asan PORTSHIM_LIB=$(abspath build/asan/libportshim.so) \
+		PORTSHIM_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" tests/run
 tsan:
-	$(MAKE) BUILD=build/tsan CC=clang OPT="-O1 -g" SANITIZE="-fsanitize=thread" \
-		PORTSHIM_SANITIZER=tsan test
+	$(MAKE) BUILD=build/tsan CC=clang OPT="-O1 -g" SANITIZE="-fsanitize=thread" all
+	BUILD=build/tsan PORTSHIM_SANITIZER=tsan PORTSHIM_LIB=$(abspath build/tsan/libportshim.so) \
+		tests/run
 
 install: $(LIB)
 	install -d $(DESTDIR)$(LIBDIR)
