@@ -53,10 +53,14 @@ bool sock_inspect(int fd, struct sock *s)
 
 bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t len)
 {
-	if (!addr || addr->sa_family != s->local.ss_family)
+	if (!addr)
 		return false;
-	return len >= (addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-						  : sizeof(struct sockaddr_in6));
+	if (addr->sa_family == AF_INET6)
+		return s->local.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6);
+	/* An IPv6 UDP socket also sends to and connects to plain IPv4
+	 * addresses (unless IPV6_V6ONLY); an IPv6 TCP socket does not. */
+	return addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
+	       (s->local.ss_family == AF_INET || s->type == SOCK_DGRAM);
 }
 
 bool sock_port_range(const struct sock *s, uint32_t *range)

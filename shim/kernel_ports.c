@@ -1,9 +1,11 @@
-/* See kernel_ports.h.  Plain open/read/mmap, no stdio: this runs in the
- * library constructor, possibly before the program's own stdio is set up. */
+/* See kernel_ports.h.  Raw system calls, no stdio: this runs while the
+ * shim sets itself up, where calling the shim's own close() hook (or
+ * anything that might re-enter the set-up) must not happen. */
 #include "kernel_ports.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "parse.h"
@@ -11,22 +13,22 @@
 /* Reads a whole file into buf (NUL-terminated); its length or -1. */
 static long read_file(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	size_t len = 0;
 
 	if (fd < 0)
 		return -1;
 	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
+		ssize_t n = syscall(SYS_read, fd, buf + len, size - 1 - len);
 		if (n < 0) {
-			close(fd);
+			syscall(SYS_close, fd);
 			return -1;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
+	syscall(SYS_close, fd);
 	buf[len] = '\0';
 	return (long)len;
 }
