@@ -123,6 +123,47 @@ int autobind_exhausted_errno(const struct sock *s, bool explicit_bind)
 				     : EADDRNOTAVAIL; /* __inet_hash_connect() */
 }
 
+unsigned sock_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int saved = errno;
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		port = sockaddr_port(&ss);
+	errno = saved;
+	return port;
+}
+
+void decision_begin(struct decision *d, enum shim_call call, const struct sock *s,
+		    const struct sockaddr *addr, socklen_t len, const struct plan *plan)
+{
+	*d = (struct decision){
+		.call = call,
+		.fd = s->fd,
+		.type = s->type,
+		.family = s->local.ss_family,
+		.addr = addr,
+		.addr_len = len,
+		.policy = plan->name,
+		.strategy = STRATEGY_EXCLUSIVE,
+	};
+}
+
+void decision_kernel(struct decision *d, enum decision_result result_kind, int result)
+{
+	int error = errno;
+
+	d->result = result_kind;
+	d->error = result == 0 ? 0 : error;
+	/* A connect in progress (or interrupted) already has its port. */
+	if (result == 0 || error == EINPROGRESS || error == EINTR || error == EALREADY)
+		d->port = sock_local_port(d->fd);
+	errno = error;
+}
+
 void autobind_forget(struct runtime *rt, int fd)
 {
 	uint16_t port = FDTABLE_PORT(fdtable_take(&rt->fds, fd));

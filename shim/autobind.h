@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "decision.h"
 #include "portmap.h"
 #include "runtime.h"
 
@@ -57,6 +58,16 @@ enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const
 
 /* The errno the kernel gives when it cannot find a port itself. */
 int autobind_exhausted_errno(const struct sock *s, bool explicit_bind);
+
+/* The local port of fd as the kernel reports it; 0 if none. */
+unsigned sock_local_port(int fd);
+
+/* A decision about a call on s, to be completed by whoever applies it. */
+void decision_begin(struct decision *d, enum shim_call call, const struct sock *s,
+		    const struct sockaddr *addr, socklen_t len, const struct plan *plan);
+/* Completes d for a call the kernel handled alone (policy off, fallback):
+ * `result` is the call's return value, errno still its errno. */
+void decision_kernel(struct decision *d, enum decision_result result_kind, int result);
 
 /* Gives back the port recorded for fd, if any (fd is being closed). */
 void autobind_forget(struct runtime *rt, int fd);

@@ -15,6 +15,7 @@
 
 enum outcome {
 	CONNECTED,   /* the real connect() ran on a chosen port: its result stands */
+	IGNORED,     /* it ran, but the kernel ignored the chosen port */
 	EXHAUSTED,   /* no candidate left */
 	UNSUPPORTED, /* the strategy cannot work here: let another one try */
 	GAVE_UP,     /* an unexpected error: leave the socket to the kernel */
@@ -30,7 +31,8 @@ static int set_port_range(int fd, uint32_t range)
 }
 
 static enum outcome connect_range(struct runtime *rt, const struct sock *s,
-				  const struct sockaddr *addr, socklen_t len, int *result)
+				  const struct sockaddr *addr, socklen_t len, int *result,
+				  struct pick *pick)
 {
 	struct candidates c;
 	uint32_t app_range;
@@ -40,6 +42,7 @@ static enum outcome connect_range(struct runtime *rt, const struct sock *s,
 		return UNSUPPORTED;
 	candidates_begin(&c, rt, &rt->connect, port_range_window(app_range));
 	while ((port = candidates_next(&c)) >= 0) {
+		pick->attempts = c.attempts;
 		if (set_port_range(s->fd, (uint32_t)port << 16 | (uint32_t)port) != 0) {
 			candidates_unused(&c, (unsigned)port);
 			return UNSUPPORTED;
@@ -55,6 +58,7 @@ static enum outcome connect_range(struct runtime *rt, const struct sock *s,
 		set_port_range(s->fd, app_range);
 		candidates_taken(&c, (unsigned)port);
 		fdtable_record(&rt->fds, s->fd, (uint32_t)port);
+		pick->port = (unsigned)port;
 		errno = error;
 		return CONNECTED;
 	}
@@ -97,7 +101,8 @@ static int set_reuseaddr(int fd, int on)
 }
 
 static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
-				  const struct sockaddr *addr, socklen_t len, int *result)
+				  const struct sockaddr *addr, socklen_t len, int *result,
+				  struct pick *pick)
 {
 	struct sockaddr_storage local = s->local;
 	struct candidates c;
@@ -107,6 +112,7 @@ static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
 	sock_port_range(s, &app_range);
 	candidates_begin(&c, rt, &rt->connect, port_range_window(app_range));
 	while ((port = candidates_next(&c)) >= 0) {
+		pick->attempts = c.attempts;
 		if (set_reuseaddr(s->fd, 1) != 0) {
 			candidates_unused(&c, (unsigned)port);
 			return GAVE_UP;
@@ -133,6 +139,7 @@ static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
 			continue;
 		}
 		candidates_taken(&c, (unsigned)port);
+		pick->port = (unsigned)port;
 		/* The kernel's SO_REUSEADDR stays 1: later binds share this
 		 * port, and its TIME_WAIT stays re-bindable. */
 		fdtable_record(&rt->fds, s->fd,
@@ -144,12 +151,11 @@ static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
 }
 
 static enum outcome connect_exclusive(struct runtime *rt, const struct sock *s,
-				      const struct sockaddr *addr, socklen_t len, int *result)
+				      const struct sockaddr *addr, socklen_t len, int *result,
+				      struct pick *pick)
 {
-	struct pick pick;
-
 	switch (autobind_exclusive(rt, &rt->connect, s, (const struct sockaddr *)&s->local,
-				   s->local_len, &pick)) {
+				   s->local_len, pick)) {
 	case PICK_BOUND:
 		*result = real_connect(s->fd, addr, len);
 		return CONNECTED;
@@ -169,49 +175,66 @@ static enum strategy tcp_strategy(const struct runtime *rt)
 }
 
 int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-		socklen_t len)
+		socklen_t len, struct decision *d)
 {
 	int saved = errno, result = -1;
 	enum strategy strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : tcp_strategy(rt);
+	struct pick pick = { 0 };
 	enum outcome outcome;
 
 	switch (strategy) {
 	case STRATEGY_RANGE:
-		outcome = connect_range(rt, s, addr, len, &result);
+		outcome = connect_range(rt, s, addr, len, &result, &pick);
 		if (rt->strategy == STRATEGY_AUTO) {
 			if (outcome == UNSUPPORTED) {
 				atomic_store(&range_honoured, -1);
-				outcome = connect_reuse(rt, s, addr, len, &result);
-			} else if (outcome == CONNECTED) {
-				range_was_honoured(s, result);
+				strategy = STRATEGY_REUSE;
+				outcome = connect_reuse(rt, s, addr, len, &result, &pick);
+			} else if (outcome == CONNECTED && !range_was_honoured(s, result)) {
+				outcome = IGNORED;
 			}
 		}
 		break;
 	case STRATEGY_REUSE:
-		outcome = connect_reuse(rt, s, addr, len, &result);
+		outcome = connect_reuse(rt, s, addr, len, &result, &pick);
 		break;
 	default:
-		outcome = connect_exclusive(rt, s, addr, len, &result);
+		outcome = connect_exclusive(rt, s, addr, len, &result, &pick);
 		break;
 	}
+	d->strategy = strategy;
+	d->attempts = pick.attempts;
 
 	switch (outcome) {
 	case CONNECTED:
+		d->result = RESULT_OK;
+		d->port = pick.port;
+		d->error = result == 0 ? 0 : errno;
 		if (result == 0)
 			errno = saved;
 		return result;
 	case EXHAUSTED:
 		if (rt->cfg.on_exhaust == ON_EXHAUST_FAIL) {
-			errno = autobind_exhausted_errno(s, false);
+			d->result = RESULT_EXHAUSTED;
+			d->error = errno = autobind_exhausted_errno(s, false);
 			return -1;
 		}
 		break;
+	case IGNORED:
+		decision_kernel(d, RESULT_FALLBACK, result);
+		if (result == 0)
+			errno = saved;
+		return result;
 	case UNSUPPORTED:
 	case GAVE_UP:
 		break;
 	}
 	errno = saved;
-	return real_connect(s->fd, addr, len);
+	result = real_connect(s->fd, addr, len);
+	decision_kernel(d, RESULT_FALLBACK, result);
+	if (result == 0)
+		errno = saved;
+	return result;
 }
 
 bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value)

@@ -14,9 +14,10 @@
 
 #include "autobind.h"
 
-/* Returns what connect() returns, with errno as the kernel set it. */
+/* Returns what connect() returns, with errno as the kernel set it, and
+ * completes the decision d. */
 int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-		socklen_t len);
+		socklen_t len, struct decision *d);
 
 /* The application asked for SO_REUSEADDR on fd: true if the shim answered
  * (fd is managed by strategy reuse), with *value the application's own. */

@@ -112,6 +112,26 @@ const char *config_strategy_name(enum strategy strategy)
 	return strategy_names[strategy];
 }
 
+static int set_path(char *dest, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len >= CONFIG_PATH_MAX)
+		return -1;
+	memcpy(dest, value, len + 1);
+	return 0;
+}
+
+static int set_log(struct config *cfg, const char *value)
+{
+	return set_path(cfg->log, value);
+}
+
+static int set_stats(struct config *cfg, const char *value)
+{
+	return set_path(cfg->stats, value);
+}
+
 static const struct setting settings[] = {
 	{ "parity", set_parity, POLICY_ACCEPTED },
 	{ "connect", set_connect, POLICY_ACCEPTED },
@@ -122,6 +142,8 @@ static const struct setting settings[] = {
 	{ "seed", set_seed, "an unsigned 64-bit integer (decimal or 0x hex)" },
 	{ "on-exhaust", set_on_exhaust, "fail or kernel" },
 	{ "strategy", set_strategy, "auto, range, reuse or exclusive" },
+	{ "log", set_log, "stderr or a file path (shorter than 1024 bytes)" },
+	{ "stats", set_stats, "stderr or a file path (shorter than 1024 bytes)" },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 

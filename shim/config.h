@@ -14,6 +14,8 @@ enum port_order { ORDER_RANDOM, ORDER_SEQUENTIAL };
 enum on_exhaust { ON_EXHAUST_FAIL, ON_EXHAUST_KERNEL };
 enum strategy { STRATEGY_AUTO, STRATEGY_RANGE, STRATEGY_REUSE, STRATEGY_EXCLUSIVE };
 
+#define CONFIG_PATH_MAX 1024
+
 struct config {
 	/* Resolved by config_finish(): the specific setting beats parity. */
 	struct policy connect, bind;
@@ -31,6 +33,9 @@ struct config {
 	uint64_t seed;
 	enum on_exhaust on_exhaust;
 	enum strategy strategy;
+
+	char log[CONFIG_PATH_MAX];   /* "stderr", a file path, or "" for none */
+	char stats[CONFIG_PATH_MAX];
 };
 
 #define CONFIG_ENV_PREFIX "PORTSHIM_"

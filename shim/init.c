@@ -42,3 +42,8 @@ __attribute__((constructor)) static void portshim_load(void)
 {
 	runtime_ensure();
 }
+
+__attribute__((destructor)) static void portshim_unload(void)
+{
+	stats_write(&portshim_runtime);
+}

@@ -35,6 +35,7 @@ static int build_plan(struct runtime *rt, struct plan *plan, const struct policy
 
 	memset(plan, 0, sizeof(*plan));
 	plan->policy = *policy;
+	policy_format(policy, plan->name, sizeof(plan->name));
 	plan->npasses = policy_passes(policy, passes);
 	for (int i = 0; i < plan->npasses; i++) {
 		plan->pass[i] = class_set(rt, passes[i]);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "eventlog.h"
 #include "fdtable.h"
 #include "policy.h"
 #include "portmap.h"
@@ -20,6 +21,7 @@
 /* One policy, resolved into the port sets of its passes. */
 struct plan {
 	struct policy policy;
+	char name[24];              /* the policy as the log spells it */
 	int npasses;
 	const struct portset *pass[2];
 	_Atomic unsigned cursor[2]; /* ORDER_SEQUENTIAL: where the next scan starts */
@@ -39,6 +41,7 @@ struct runtime {
 	struct portmap map;
 	struct fdtable fds;
 	struct rng rng;
+	struct stats stats;
 };
 
 extern struct runtime portshim_runtime;
@@ -50,6 +53,12 @@ void runtime_ensure(void);
  * kernel's port files when the settings do not override them.  0, or -1
  * with a one-line message in err. */
 int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t errlen);
+
+/* Is anything recording decisions (PORTSHIM_LOG or PORTSHIM_STATS)? */
+static inline bool runtime_observing(const struct runtime *rt)
+{
+	return rt->cfg.log[0] || rt->cfg.stats[0];
+}
 
 /* Where a scan of pass `pass` of `plan` starts. */
 unsigned plan_start(struct runtime *rt, struct plan *plan, int pass);

@@ -28,38 +28,65 @@ static bool defers_port(int fd)
 	return real_getsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, &len) == 0 && on;
 }
 
-PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+/* The bind policy applied: returns what bind() returns, completes d. */
+static int bind_by_policy(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
+			  socklen_t len, struct decision *d)
 {
-	int saved = errno;
-	struct runtime *rt = &portshim_runtime;
-	struct sock s;
+	int saved = errno, result;
 	struct pick pick;
 
-	if (!asks_for_any_port(addr, len))
-		return real_bind(fd, addr, len);
-	runtime_ensure();
-	if (rt->bind.npasses == 0 || !sock_inspect(fd, &s) || !sock_addr_fits(&s, addr, len) ||
-	    defers_port(fd)) {
-		errno = saved;
-		return real_bind(fd, addr, len);
-	}
-
-	switch (autobind_exclusive(rt, &rt->bind, &s, addr, len, &pick)) {
+	switch (autobind_exclusive(rt, &rt->bind, s, addr, len, &pick)) {
 	case PICK_BOUND:
+		d->result = RESULT_OK;
+		d->port = pick.port;
+		d->attempts = pick.attempts;
 		errno = saved;
 		return 0;
 	case PICK_GAVE_UP:
-		/* The address itself was refused (not local, already bound...):
-		 * the kernel gives the same answer for port 0. */
-		errno = pick.error;
+		/* The address itself was refused (not local, say): the kernel
+		 * gives the same answer for port 0. */
+		d->result = RESULT_FALLBACK;
+		d->attempts = pick.attempts;
+		d->error = errno = pick.error;
 		return -1;
 	case PICK_EXHAUSTED:
+		d->attempts = pick.attempts;
 		if (rt->cfg.on_exhaust == ON_EXHAUST_FAIL) {
-			errno = autobind_exhausted_errno(&s, true);
+			d->result = RESULT_EXHAUSTED;
+			d->error = errno = autobind_exhausted_errno(s, true);
 			return -1;
 		}
 		break;
 	}
 	errno = saved;
-	return real_bind(fd, addr, len);
+	result = real_bind(s->fd, addr, len);
+	decision_kernel(d, RESULT_FALLBACK, result);
+	return result;
+}
+
+PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int saved = errno, result;
+	struct runtime *rt = &portshim_runtime;
+	struct decision d;
+	struct sock s;
+
+	if (!asks_for_any_port(addr, len))
+		return real_bind(fd, addr, len);
+	runtime_ensure();
+	if ((rt->bind.npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
+	    !sock_addr_fits(&s, addr, len) || defers_port(fd)) {
+		errno = saved;
+		return real_bind(fd, addr, len);
+	}
+	errno = saved;
+	decision_begin(&d, CALL_BIND, &s, addr, len, &rt->bind);
+	if (rt->bind.npasses == 0) {
+		result = real_bind(fd, addr, len);
+		decision_kernel(&d, RESULT_PASSTHROUGH, result);
+	} else {
+		result = bind_by_policy(rt, &s, addr, len, &d);
+	}
+	eventlog_record(rt, &d);
+	return result;
 }

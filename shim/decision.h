@@ -1,0 +1,35 @@
+/* One decision of the shim about one call: what the event log records and
+ * the exit summary counts. */
+#ifndef PORTSHIM_DECISION_H
+#define PORTSHIM_DECISION_H
+
+#include <sys/socket.h>
+
+#include "config.h"
+
+enum shim_call { CALL_CONNECT, CALL_BIND, CALL_SENDTO, CALL_SENDMSG, CALL_SENDMMSG };
+
+enum decision_result {
+	RESULT_OK,          /* the socket got a port of the policy */
+	RESULT_FALLBACK,    /* the kernel chose: on-exhaust=kernel, or a strategy could not apply */
+	RESULT_EXHAUSTED,   /* no port of the policy was free: the call failed */
+	RESULT_PASSTHROUGH, /* policy off: observed only */
+};
+#define RESULT_COUNT 4
+
+struct decision {
+	enum shim_call call;
+	int fd;
+	int type;                   /* SOCK_STREAM or SOCK_DGRAM */
+	int family;                 /* of the socket */
+	const struct sockaddr *addr; /* destination; for bind, the local address asked for */
+	socklen_t addr_len;
+	const char *policy;         /* the policy's name */
+	enum strategy strategy;     /* as applied (UDP and bind: exclusive) */
+	unsigned port;              /* the local port the socket got; 0 if none */
+	unsigned attempts;          /* candidates tried */
+	enum decision_result result;
+	int error;                  /* the errno the application saw; 0 for success */
+};
+
+#endif

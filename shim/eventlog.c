@@ -1,0 +1,184 @@
+/* See eventlog.h. */
+#include "eventlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonline.h"
+#include "runtime.h"
+
+static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg" };
+static const char *const result_names[] = { "ok", "fallback", "exhausted", "passthrough" };
+
+static void field(struct line *l, const char *name)
+{
+	line_raw(l, l->len > 1 ? ",\"" : "\"");
+	line_raw(l, name);
+	line_raw(l, "\":");
+}
+
+size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pid, long tid,
+		       int64_t sec, long usec)
+{
+	struct line l = { buf, size - 1, 0 }; /* room kept for the newline */
+
+	line_raw(&l, "{");
+	field(&l, "time");
+	line_time(&l, sec, usec);
+	field(&l, "pid");
+	line_uint(&l, (uint64_t)pid);
+	field(&l, "tid");
+	line_uint(&l, (uint64_t)tid);
+	field(&l, "fd");
+	line_uint(&l, (uint64_t)d->fd);
+	field(&l, "call");
+	line_string(&l, call_names[d->call]);
+	field(&l, "proto");
+	line_string(&l, d->type == SOCK_DGRAM ? "udp" : "tcp");
+	field(&l, "family");
+	line_string(&l, d->family == AF_INET6 ? "ipv6" : "ipv4");
+	field(&l, "dst");
+	if (d->call == CALL_BIND)
+		line_raw(&l, "null");
+	else
+		line_sockaddr(&l, d->addr, d->addr_len);
+	field(&l, "policy");
+	line_string(&l, d->policy);
+	field(&l, "strategy");
+	if (d->result == RESULT_PASSTHROUGH)
+		line_raw(&l, "null");
+	else
+		line_string(&l, config_strategy_name(d->strategy));
+	field(&l, "port");
+	if (d->port) {
+		line_uint(&l, d->port);
+		field(&l, "parity");
+		line_string(&l, d->port % 2 ? "odd" : "even");
+	} else {
+		line_raw(&l, "null");
+		field(&l, "parity");
+		line_raw(&l, "null");
+	}
+	field(&l, "attempts");
+	line_uint(&l, d->attempts);
+	field(&l, "result");
+	line_string(&l, result_names[d->result]);
+	field(&l, "errno");
+	line_uint(&l, (uint64_t)d->error);
+	field(&l, "error");
+	if (d->error) {
+		const char *name = strerrorname_np(d->error);
+		line_string(&l, name ? name : "unknown");
+	} else {
+		line_raw(&l, "null");
+	}
+	line_raw(&l, "}");
+	buf[l.len++] = '\n';
+	buf[l.len] = '\0';
+	return l.len;
+}
+
+/* One write(2) of the whole line; "stderr" is the process's fd 2. */
+static void write_line(const char *target, const char *line, size_t len)
+{
+	bool to_stderr = strcmp(target, "stderr") == 0;
+	int fd = to_stderr ? STDERR_FILENO
+			   : (int)syscall(SYS_openat, AT_FDCWD, target,
+					  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	if (write(fd, line, len) < 0) {
+		/* Nothing to do: the application must not see our failure. */
+	}
+	if (!to_stderr)
+		syscall(SYS_close, fd);
+}
+
+static unsigned attempt_bucket(unsigned attempts)
+{
+	unsigned bucket = 0;
+
+	for (unsigned limit = 1; bucket + 1 < STATS_ATTEMPT_BUCKETS && attempts > limit; limit *= 2)
+		bucket++;
+	return bucket;
+}
+
+void eventlog_record(struct runtime *rt, const struct decision *d)
+{
+	int saved = errno;
+
+	if (rt->cfg.stats[0]) {
+		struct stats *st = &rt->stats;
+		atomic_fetch_add_explicit(&st->result[d->result], 1, memory_order_relaxed);
+		if (d->port)
+			atomic_fetch_add_explicit(d->port % 2 ? &st->odd : &st->even, 1,
+						  memory_order_relaxed);
+		if (d->attempts)
+			atomic_fetch_add_explicit(&st->attempts[attempt_bucket(d->attempts)], 1,
+						  memory_order_relaxed);
+	}
+	if (rt->cfg.log[0]) {
+		char buf[768];
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		size_t len = eventlog_format(buf, sizeof(buf), d, (long)getpid(), (long)gettid(),
+					     ts.tv_sec, ts.tv_nsec / 1000);
+		write_line(rt->cfg.log, buf, len);
+	}
+	errno = saved;
+}
+
+size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
+{
+	static const char *const buckets[] = { "1", "2", "3-4", "5-8", "9-16", "17+" };
+	struct line l = { buf, size - 1, 0 };
+	uint64_t total = 0;
+
+	for (int i = 0; i < RESULT_COUNT; i++)
+		total += atomic_load(&stats->result[i]);
+	line_raw(&l, "portshim: pid ");
+	line_uint(&l, (uint64_t)pid);
+	line_raw(&l, ": ");
+	line_uint(&l, total);
+	line_raw(&l, " decisions:");
+	for (int i = 0; i < RESULT_COUNT; i++) {
+		line_raw(&l, i ? ", " : " ");
+		line_raw(&l, result_names[i]);
+		line_raw(&l, " ");
+		line_uint(&l, atomic_load(&stats->result[i]));
+	}
+	line_raw(&l, "; ports: even ");
+	line_uint(&l, atomic_load(&stats->even));
+	line_raw(&l, ", odd ");
+	line_uint(&l, atomic_load(&stats->odd));
+	line_raw(&l, "; attempts:");
+	for (int i = 0; i < STATS_ATTEMPT_BUCKETS; i++) {
+		line_raw(&l, " ");
+		line_raw(&l, buckets[i]);
+		line_raw(&l, ":");
+		line_uint(&l, atomic_load(&stats->attempts[i]));
+	}
+	buf[l.len++] = '\n';
+	buf[l.len] = '\0';
+	return l.len;
+}
+
+void stats_write(struct runtime *rt)
+{
+	char buf[512];
+
+	uint64_t total = 0;
+
+	for (int i = 0; i < RESULT_COUNT; i++)
+		total += atomic_load(&rt->stats.result[i]);
+	/* Processes that made no decision (a shell, a helper) stay quiet. */
+	if (!rt->cfg.stats[0] || total == 0)
+		return;
+	size_t len = stats_format(buf, sizeof(buf), &rt->stats, (long)getpid());
+	write_line(rt->cfg.stats, buf, len);
+}

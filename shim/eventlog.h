@@ -1,0 +1,41 @@
+/* The event log (PORTSHIM_LOG: one JSON object per line per decision) and
+ * the exit summary (PORTSHIM_STATS).  Each line is made in a stack buffer
+ * and written with one write(2) to a file opened with O_APPEND, so lines
+ * from many threads and processes never interleave.  A log file is opened
+ * for each line: a descriptor kept open could be closed by the application
+ * (daemons close everything) and its number reused for the application's
+ * own socket, which must never receive a log line. */
+#ifndef PORTSHIM_EVENTLOG_H
+#define PORTSHIM_EVENTLOG_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "decision.h"
+
+#define STATS_ATTEMPT_BUCKETS 6 /* 1, 2, 3-4, 5-8, 9-16, 17+ */
+
+struct stats {
+	_Atomic uint64_t result[RESULT_COUNT];
+	_Atomic uint64_t even, odd;
+	_Atomic uint64_t attempts[STATS_ATTEMPT_BUCKETS];
+};
+
+struct runtime;
+
+/* Records a decision in the log and the summary, as configured.  Keeps
+ * errno. */
+void eventlog_record(struct runtime *rt, const struct decision *d);
+
+/* Formats one decision as a JSON line (with the newline) into buf; returns
+ * the length.  pid, tid and time are passed in so tests can pin them. */
+size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pid, long tid,
+		       int64_t sec, long usec);
+
+/* The summary line of `stats`, with the newline; returns the length. */
+size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid);
+
+/* Writes the summary where PORTSHIM_STATS says (called at exit). */
+void stats_write(struct runtime *rt);
+
+#endif
