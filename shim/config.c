@@ -6,7 +6,8 @@
 
 #include "parse.h"
 
-typedef int (*setter_fn)(struct config *cfg, const char *value);
+/* A setter returns 0, or -1 for a bad value; it may explain in `why`. */
+typedef int (*setter_fn)(struct config *cfg, const char *value, char *why, size_t whylen);
 
 struct setting {
 	const char *key;
@@ -22,31 +23,41 @@ static int set_policy(struct policy *policy, bool *is_set, const char *value)
 	return 0;
 }
 
-static int set_parity(struct config *cfg, const char *value)
+static int set_parity(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	return set_policy(&cfg->parity, &cfg->parity_set, value);
 }
 
-static int set_connect(struct config *cfg, const char *value)
+static int set_connect(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	return set_policy(&cfg->connect, &cfg->connect_set, value);
 }
 
-static int set_bind(struct config *cfg, const char *value)
+static int set_bind(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	return set_policy(&cfg->bind, &cfg->bind_set, value);
 }
 
-static int set_range(struct config *cfg, const char *value)
+static int set_range(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	if (parse_port_range(value, &cfg->range_lo, &cfg->range_hi) != 0)
 		return -1;
 	cfg->range_set = true;
 	return 0;
 }
 
-static int set_reserved(struct config *cfg, const char *value)
+static int set_reserved(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	portset_clear(&cfg->reserved);
 	if (parse_port_list(value, &cfg->reserved) != 0)
 		return -1;
@@ -63,8 +74,10 @@ static int pick(const char *value, const char *const *names)
 	return -1;
 }
 
-static int set_order(struct config *cfg, const char *value)
+static int set_order(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	static const char *const names[] = { "random", "sequential", NULL };
 	int i = pick(value, names);
 
@@ -74,8 +87,10 @@ static int set_order(struct config *cfg, const char *value)
 	return 0;
 }
 
-static int set_seed(struct config *cfg, const char *value)
+static int set_seed(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	const char *rest = parse_u64(value, &cfg->seed);
 
 	if (!rest || *rest)
@@ -84,8 +99,10 @@ static int set_seed(struct config *cfg, const char *value)
 	return 0;
 }
 
-static int set_on_exhaust(struct config *cfg, const char *value)
+static int set_on_exhaust(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	static const char *const names[] = { "fail", "kernel", NULL };
 	int i = pick(value, names);
 
@@ -97,8 +114,10 @@ static int set_on_exhaust(struct config *cfg, const char *value)
 
 static const char *const strategy_names[] = { "auto", "range", "reuse", "exclusive", NULL };
 
-static int set_strategy(struct config *cfg, const char *value)
+static int set_strategy(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	int i = pick(value, strategy_names);
 
 	if (i < 0)
@@ -122,14 +141,25 @@ static int set_path(char *dest, const char *value)
 	return 0;
 }
 
-static int set_log(struct config *cfg, const char *value)
+static int set_log(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	return set_path(cfg->log, value);
 }
 
-static int set_stats(struct config *cfg, const char *value)
+static int set_stats(struct config *cfg, const char *value, char *why, size_t whylen)
 {
+	(void)why;
+	(void)whylen;
 	return set_path(cfg->stats, value);
+}
+
+static int set_rules(struct config *cfg, const char *value, char *why, size_t whylen)
+{
+	/* The environment's rules replace the file's: precedence is per setting. */
+	cfg->rules.count = 0;
+	return rules_parse(&cfg->rules, value, why, whylen);
 }
 
 static const struct setting settings[] = {
@@ -144,6 +174,8 @@ static const struct setting settings[] = {
 	{ "strategy", set_strategy, "auto, range, reuse or exclusive" },
 	{ "log", set_log, "stderr or a file path (shorter than 1024 bytes)" },
 	{ "stats", set_stats, "stderr or a file path (shorter than 1024 bytes)" },
+	{ "rules", set_rules, RULES_ACCEPTED },
+	{ "config", NULL, "a config file path" },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -163,12 +195,22 @@ int config_set(struct config *cfg, const char *key, const char *value,
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		if (strcmp(key, settings[i].key) != 0)
 			continue;
-		if (settings[i].set(cfg, value) == 0)
+		char why[256] = "";
+		if (!settings[i].set) {
+			snprintf(err, errlen, "%s: only the environment and the command line name a config file", label);
+			return -1;
+		}
+		if (settings[i].set(cfg, value, why, sizeof(why)) == 0)
 			return 0;
-		snprintf(err, errlen, "%s='%s': expected %s", label, value, settings[i].accepted);
+		if (why[0]) /* the setter said what is wrong and what it accepts */
+			snprintf(err, errlen, "%s='%s': %s", label, value, why);
+		else
+			snprintf(err, errlen, "%s='%s': expected %s", label, value, settings[i].accepted);
 		return -1;
 	}
-	snprintf(err, errlen, "%s: unknown setting", label);
+	int n = snprintf(err, errlen, "%s: unknown setting; known:", label);
+	for (size_t i = 0; i < N_SETTINGS && n >= 0 && (size_t)n < errlen; i++)
+		n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", settings[i].key);
 	return -1;
 }
 
@@ -197,6 +239,20 @@ static void unknown_env(const char *entry, char *err, size_t errlen)
 int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen)
 {
 	size_t prefix = strlen(CONFIG_ENV_PREFIX);
+	static const char config_var[] = CONFIG_ENV_PREFIX "CONFIG=";
+
+	for (char *const *e = envp; e && *e; e++) {
+		if (strncmp(*e, config_var, sizeof(config_var) - 1) != 0)
+			continue;
+		const char *path = *e + sizeof(config_var) - 1;
+		if (!*path || strlen(path) >= CONFIG_PATH_MAX) {
+			snprintf(err, errlen, "PORTSHIM_CONFIG='%s': expected a config file path", path);
+			return -1;
+		}
+		if (config_from_file(cfg, path, err, errlen) != 0)
+			return -1;
+		memcpy(cfg->file, path, strlen(path) + 1);
+	}
 
 	for (char *const *e = envp; e && *e; e++) {
 		if (strncmp(*e, CONFIG_ENV_PREFIX, prefix) != 0)
@@ -214,6 +270,8 @@ int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t
 			unknown_env(*e, err, errlen);
 			return -1;
 		}
+		if (!settings[i].set)
+			continue; /* PORTSHIM_CONFIG: read above */
 		if (config_set(cfg, settings[i].key, eq + 1, name, err, errlen) != 0)
 			return -1;
 	}

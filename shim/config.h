@@ -9,6 +9,7 @@
 
 #include "policy.h"
 #include "portmap.h"
+#include "rules.h"
 
 enum port_order { ORDER_RANDOM, ORDER_SEQUENTIAL };
 enum on_exhaust { ON_EXHAUST_FAIL, ON_EXHAUST_KERNEL };
@@ -36,6 +37,9 @@ struct config {
 
 	char log[CONFIG_PATH_MAX];   /* "stderr", a file path, or "" for none */
 	char stats[CONFIG_PATH_MAX];
+	char file[CONFIG_PATH_MAX];  /* PORTSHIM_CONFIG, once read */
+
+	struct rules rules;          /* per-destination connect policies */
 };
 
 #define CONFIG_ENV_PREFIX "PORTSHIM_"
@@ -49,8 +53,18 @@ int config_set(struct config *cfg, const char *key, const char *value,
 	       const char *label, char *err, size_t errlen);
 
 /* Apply every PORTSHIM_* entry of an environment array.  An unknown
- * PORTSHIM_ name is an error too: a typo must not run without the shim. */
+ * PORTSHIM_ name is an error too: a typo must not run without the shim.
+ * PORTSHIM_CONFIG names a file whose settings apply first, so that the
+ * environment wins over the file. */
 int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen);
+
+/* A config file's text: `key = value` lines, '#' comments, blank lines;
+ * `rule = DEST=POLICY` may repeat.  Errors read "FILE:LINE: key='value':
+ * expected ...". */
+int config_from_text(struct config *cfg, const char *text, const char *file,
+		     char *err, size_t errlen);
+/* Reads and applies a config file (at most 64 KiB). */
+int config_from_file(struct config *cfg, const char *path, char *err, size_t errlen);
 
 /* Settle what depends on several settings (parity vs connect/bind). */
 void config_finish(struct config *cfg);

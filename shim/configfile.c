@@ -1,0 +1,112 @@
+/* Config files (PORTSHIM_CONFIG, portshim --config): `key = value` lines
+ * with the same keys as the environment, lower case ("on-exhaust"; "_" is
+ * accepted for "-").  `rule = DEST=POLICY` appends one per-destination rule.
+ * The file is read with raw system calls: this runs while the shim sets
+ * itself up, where its own hooks must not be re-entered. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define CONFIG_FILE_MAX (64 * 1024)
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int apply_line(struct config *cfg, char *line, const char *file, unsigned lineno,
+		      char *err, size_t errlen)
+{
+	char label[CONFIG_PATH_MAX + 96];
+	char *hash = strchr(line, '#'), *eq, *key, *value;
+
+	if (hash)
+		*hash = '\0';
+	line = trim(line);
+	if (!*line)
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(err, errlen, "%s:%u: '%s': expected key = value", file, lineno, line);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	for (char *k = key; *k; k++)
+		if (*k == '_')
+			*k = '-';
+	snprintf(label, sizeof(label), "%s:%u: %s", file, lineno, key);
+
+	if (strcmp(key, "rule") == 0) {
+		char why[256];
+		if (rules_parse(&cfg->rules, value, why, sizeof(why)) == 0)
+			return 0;
+		snprintf(err, errlen, "%s='%s': %s", label, value, why);
+		return -1;
+	}
+	if (strcmp(key, "config") == 0) {
+		snprintf(err, errlen, "%s: a config file cannot name another one", label);
+		return -1;
+	}
+	return config_set(cfg, key, value, label, err, errlen);
+}
+
+int config_from_text(struct config *cfg, const char *text, const char *file,
+		     char *err, size_t errlen)
+{
+	char line[2048];
+	unsigned lineno = 0;
+
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+		lineno++;
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%u: line longer than %zu bytes", file, lineno,
+				 sizeof(line) - 1);
+			return -1;
+		}
+		memcpy(line, text, len);
+		line[len] = '\0';
+		if (apply_line(cfg, line, file, lineno, err, errlen) != 0)
+			return -1;
+		text += len + (text[len] == '\n');
+	}
+	return 0;
+}
+
+int config_from_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	static char text[CONFIG_FILE_MAX + 1];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "PORTSHIM_CONFIG='%s': cannot open: %m", path);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = syscall(SYS_read, fd, text + len, CONFIG_FILE_MAX + 1 - len);
+		if (n <= 0 || (len += (size_t)n) > CONFIG_FILE_MAX)
+			break;
+	}
+	syscall(SYS_close, fd);
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "PORTSHIM_CONFIG='%s': larger than %d bytes", path,
+			 CONFIG_FILE_MAX);
+		return -1;
+	}
+	text[len] = '\0';
+	return config_from_text(cfg, text, path, err, errlen);
+}
