@@ -83,8 +83,14 @@ struct portwindow port_range_window(uint32_t range)
 	return win;
 }
 
+struct flow sock_flow(const struct sock *s, const struct sockaddr *dst, socklen_t len)
+{
+	return (struct flow){ .dst = dst, .dst_len = len, .local = &s->local, .type = s->type };
+}
+
 enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const struct sock *s,
-				    const struct sockaddr *addr, socklen_t len, struct pick *pick)
+				    const struct sockaddr *addr, socklen_t len,
+				    const struct flow *flow, struct pick *pick)
 {
 	struct sockaddr_storage local;
 	struct candidates c;
@@ -94,7 +100,7 @@ enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const
 	memset(pick, 0, sizeof(*pick));
 	memcpy(&local, addr, len < sizeof(local) ? len : sizeof(local));
 	sock_port_range(s, &range);
-	candidates_begin(&c, rt, plan, port_range_window(range));
+	candidates_begin(&c, rt, plan, port_range_window(range), flow);
 
 	while ((port = candidates_next(&c)) >= 0) {
 		pick->attempts = c.attempts;

@@ -54,7 +54,11 @@ struct pick {
  * ignored), trying candidates in the plan's order; a port the kernel says is
  * busy is skipped and remembered.  Records the port against the fd. */
 enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const struct sock *s,
-				    const struct sockaddr *addr, socklen_t len, struct pick *pick);
+				    const struct sockaddr *addr, socklen_t len,
+				    const struct flow *flow, struct pick *pick);
+
+/* The flow of a call on s towards dst (NULL for bind). */
+struct flow sock_flow(const struct sock *s, const struct sockaddr *dst, socklen_t len);
 
 /* The errno the kernel gives when it cannot find a port itself. */
 int autobind_exhausted_errno(const struct sock *s, bool explicit_bind);

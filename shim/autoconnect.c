@@ -30,17 +30,18 @@ static int set_port_range(int fd, uint32_t range)
 	return real_setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
 }
 
-static enum outcome connect_range(struct runtime *rt, const struct sock *s,
+static enum outcome connect_range(struct runtime *rt, struct plan *plan, const struct sock *s,
 				  const struct sockaddr *addr, socklen_t len, int *result,
 				  struct pick *pick)
 {
+	struct flow flow = sock_flow(s, addr, len);
 	struct candidates c;
 	uint32_t app_range;
 	int port;
 
 	if (!sock_port_range(s, &app_range))
 		return UNSUPPORTED;
-	candidates_begin(&c, rt, &rt->connect, port_range_window(app_range));
+	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		pick->attempts = c.attempts;
 		if (set_port_range(s->fd, (uint32_t)port << 16 | (uint32_t)port) != 0) {
@@ -100,17 +101,18 @@ static int set_reuseaddr(int fd, int on)
 	return real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 }
 
-static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
+static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const struct sock *s,
 				  const struct sockaddr *addr, socklen_t len, int *result,
 				  struct pick *pick)
 {
+	struct flow flow = sock_flow(s, addr, len);
 	struct sockaddr_storage local = s->local;
 	struct candidates c;
 	uint32_t app_range;
 	int app_reuse = reuseaddr(s->fd), port;
 
 	sock_port_range(s, &app_range);
-	candidates_begin(&c, rt, &rt->connect, port_range_window(app_range));
+	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		pick->attempts = c.attempts;
 		if (set_reuseaddr(s->fd, 1) != 0) {
@@ -150,12 +152,14 @@ static enum outcome connect_reuse(struct runtime *rt, const struct sock *s,
 	return EXHAUSTED;
 }
 
-static enum outcome connect_exclusive(struct runtime *rt, const struct sock *s,
-				      const struct sockaddr *addr, socklen_t len, int *result,
-				      struct pick *pick)
+static enum outcome connect_exclusive(struct runtime *rt, struct plan *plan,
+				      const struct sock *s, const struct sockaddr *addr, socklen_t len,
+				      int *result, struct pick *pick)
 {
-	switch (autobind_exclusive(rt, &rt->connect, s, (const struct sockaddr *)&s->local,
-				   s->local_len, pick)) {
+	struct flow flow = sock_flow(s, addr, len);
+
+	switch (autobind_exclusive(rt, plan, s, (const struct sockaddr *)&s->local, s->local_len,
+				   &flow, pick)) {
 	case PICK_BOUND:
 		*result = real_connect(s->fd, addr, len);
 		return CONNECTED;
@@ -174,8 +178,8 @@ static enum strategy tcp_strategy(const struct runtime *rt)
 									       : STRATEGY_RANGE;
 }
 
-int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-		socklen_t len, struct decision *d)
+int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
+		const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
 	int saved = errno, result = -1;
 	enum strategy strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : tcp_strategy(rt);
@@ -184,22 +188,22 @@ int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr 
 
 	switch (strategy) {
 	case STRATEGY_RANGE:
-		outcome = connect_range(rt, s, addr, len, &result, &pick);
+		outcome = connect_range(rt, plan, s, addr, len, &result, &pick);
 		if (rt->strategy == STRATEGY_AUTO) {
 			if (outcome == UNSUPPORTED) {
 				atomic_store(&range_honoured, -1);
 				strategy = STRATEGY_REUSE;
-				outcome = connect_reuse(rt, s, addr, len, &result, &pick);
+				outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
 			} else if (outcome == CONNECTED && !range_was_honoured(s, result)) {
 				outcome = IGNORED;
 			}
 		}
 		break;
 	case STRATEGY_REUSE:
-		outcome = connect_reuse(rt, s, addr, len, &result, &pick);
+		outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
 		break;
 	default:
-		outcome = connect_exclusive(rt, s, addr, len, &result, &pick);
+		outcome = connect_exclusive(rt, plan, s, addr, len, &result, &pick);
 		break;
 	}
 	d->strategy = strategy;

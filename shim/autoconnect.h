@@ -16,8 +16,8 @@
 
 /* Returns what connect() returns, with errno as the kernel set it, and
  * completes the decision d. */
-int autoconnect(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-		socklen_t len, struct decision *d);
+int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
+		const struct sockaddr *addr, socklen_t len, struct decision *d);
 
 /* The application asked for SO_REUSEADDR on fd: true if the shim answered
  * (fd is managed by strategy reuse), with *value the application's own. */

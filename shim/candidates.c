@@ -1,6 +1,8 @@
 /* See candidates.h. */
 #include "candidates.h"
 
+#include <sys/socket.h>
+
 static const unsigned phase_flags[] = {
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED, /* after portmap_forgive() */
@@ -8,39 +10,185 @@ static const unsigned phase_flags[] = {
 };
 #define N_PHASES (sizeof(phase_flags) / sizeof(phase_flags[0]))
 
-void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *plan,
-		      struct portwindow win)
+static enum scan_order scan_order(const struct plan *plan, const struct flow *flow)
 {
-	*c = (struct candidates){ .rt = rt, .plan = plan, .win = win };
-	if (plan->npasses > 0)
-		c->start = plan_start(rt, plan, 0);
+	if (!POLICY_EMULATES(plan->policy.kind))
+		return SCAN_CLASSES;
+	/* udp_lib_get_port(): a random start and no parity, in every era. */
+	if (flow && flow->type == SOCK_DGRAM)
+		return SCAN_UNIFORM;
+	if (plan->policy.kind == POLICY_KERNEL)
+		return plan->for_bind ? SCAN_KERNEL_BIND : SCAN_KERNEL_CONNECT;
+	if (plan->for_bind)
+		return SCAN_UNIFORM; /* inet_csk_get_port() before 4.6 */
+	return plan->policy.kind == POLICY_LINUX42 ? SCAN_LINUX42 : SCAN_LEGACY;
 }
 
-int candidates_next(struct candidates *c)
+static uint32_t count_in(const struct portset *set, struct portwindow win)
+{
+	if (win.lo <= set->first && win.hi >= set->last)
+		return set->count;
+	uint32_t n = 0;
+	for (unsigned p = win.lo; p <= win.hi && p <= set->last; p++)
+		n += portset_has(set, p);
+	return n;
+}
+
+/* The kernel's ranges count from the range's low end. */
+static unsigned range_lo(const struct candidates *c)
+{
+	return c->rt->range_lo;
+}
+
+static void begin_pass(struct candidates *c)
+{
+	struct runtime *rt = c->rt;
+	unsigned lo = range_lo(c), rem = c->plan->rem;
+
+	c->phase = 0;
+	switch (c->order) {
+	case SCAN_CLASSES:
+		c->start = plan_start(rt, c->plan, c->pass, c->win);
+		return;
+	case SCAN_KERNEL_CONNECT:
+		/* First pass from the even offset, second from the odd one. */
+		c->start = lo + (unsigned)((c->offset & ~UINT64_C(1)) + (unsigned)c->pass) % rem;
+		break;
+	case SCAN_KERNEL_BIND:
+		/* offset = rand % rem | 1, then offset - 1 for the second pass. */
+		c->start = lo + (unsigned)((c->offset | 1u) - (unsigned)c->pass) % rem;
+		break;
+	case SCAN_LINUX42:
+	case SCAN_LEGACY:
+	case SCAN_UNIFORM:
+		c->start = lo + (unsigned)(c->offset % (rt->range_hi - lo + 1u));
+		break;
+	}
+	c->pass_start = c->start;
+	c->remaining = count_in(c->sets[c->pass], c->win);
+}
+
+/* inet_csk_find_open_port(): with SO_REUSEADDR, the lower half of the range
+ * first, then the upper half, each scanned like the whole range. */
+static void set_half(struct candidates *c, int half)
+{
+	struct runtime *rt = c->rt;
+	unsigned lo = rt->range_lo, high = rt->range_hi + 1u;
+	unsigned mid = lo + (((high - lo) >> 2) << 1);
+
+	c->half = half;
+	if (half == 1)
+		c->win.hi = c->win.hi < mid - 1 ? c->win.hi : (uint16_t)(mid - 1);
+	else if (half == 2)
+		c->win.lo = c->win.lo > mid ? c->win.lo : (uint16_t)mid;
+	unsigned span = half == 1 ? mid - lo : half == 2 ? high - mid : c->plan->rem;
+	unsigned rem = span > 1 ? span & ~1u : span;
+	c->offset = (half == 2 ? mid - lo : 0) +
+		    (rem ? rng_below(&rt->rng, rem) : 0);
+}
+
+void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *plan,
+		      struct portwindow win, const struct flow *flow)
+{
+	*c = (struct candidates){ .rt = rt, .plan = plan, .win = win, .npasses = plan->npasses };
+	c->order = scan_order(plan, flow);
+	c->sets[0] = plan->pass[0];
+	c->sets[1] = plan->pass[1];
+
+	switch (c->order) {
+	case SCAN_CLASSES:
+		break;
+	case SCAN_KERNEL_CONNECT: {
+		uint64_t po = flow ? emulate_port_offset(&rt->emu, flow, emulate_epoch(&rt->emu)) : 0;
+		c->slot = (uint32_t)(po & (EMULATE_TABLE_SIZE - 1));
+		c->offset = (atomic_load_explicit(&rt->emu.perturb[c->slot], memory_order_relaxed) +
+			     (uint32_t)(po >> 32)) % plan->rem;
+		break;
+	}
+	case SCAN_KERNEL_BIND:
+		if (flow && flow->reuseaddr && rt->range_hi + 1u - rt->range_lo >= 4)
+			set_half(c, 1);
+		else
+			c->offset = rng_below(&rt->rng, plan->rem);
+		break;
+	case SCAN_LINUX42:
+	case SCAN_LEGACY: {
+		uint64_t po = flow ? emulate_port_offset(&rt->emu, flow, 0) : 0;
+		uint32_t hint = atomic_load_explicit(&rt->emu.hint, memory_order_relaxed);
+		unsigned rem = rt->range_hi - rt->range_lo + 1u;
+		c->offset = c->order == SCAN_LINUX42 ? ((hint + (uint32_t)po) & ~1u) % rem
+						     : (hint + (uint32_t)po + 1u) % rem;
+		c->npasses = 1;
+		c->sets[0] = plan->every;
+		break;
+	}
+	case SCAN_UNIFORM:
+		c->offset = rng_below(&rt->rng, rt->range_hi - rt->range_lo + 1u);
+		c->npasses = 1;
+		c->sets[0] = plan->every;
+		break;
+	}
+	if (c->npasses > 0)
+		begin_pass(c);
+}
+
+static int next_classes(struct candidates *c)
 {
 	struct portmap *map = &c->rt->map;
 
-	while (c->pass < c->plan->npasses) {
-		const struct portset *set = c->plan->pass[c->pass];
+	while (c->pass < c->npasses) {
+		const struct portset *set = c->sets[c->pass];
 		unsigned flags = phase_flags[c->phase];
 		int port;
 
 		c->claimed = flags & PORTMAP_SKIP_HELD;
 		port = c->claimed ? portmap_claim(map, set, c->win, c->start)
 				  : portmap_find(map, set, c->win, c->start, flags);
-		if (port >= 0) {
-			c->attempts++;
+		if (port >= 0)
 			return port;
-		}
 		if (++c->phase == N_PHASES) {
-			c->phase = 0;
-			if (++c->pass < c->plan->npasses)
-				c->start = plan_start(c->rt, c->plan, c->pass);
+			if (++c->pass < c->npasses)
+				begin_pass(c);
 		} else if (c->phase == 1) {
 			portmap_forgive(map, set);
 		}
 	}
 	return -1;
+}
+
+/* The kernel's scans: each port of the pass once, in order from the start;
+ * the bitmap is not consulted. */
+static int next_emulated(struct candidates *c)
+{
+	for (;;) {
+		while (c->pass < c->npasses) {
+			int port = c->remaining ? portmap_find(&c->rt->map, c->sets[c->pass], c->win,
+							       c->start, 0)
+						: -1;
+			if (port >= 0) {
+				c->remaining--;
+				c->claimed = false;
+				return port;
+			}
+			if (++c->pass < c->npasses)
+				begin_pass(c);
+		}
+		if (c->half != 1)
+			return -1;
+		c->win = (struct portwindow){ 1, 65535 };
+		set_half(c, 2);
+		c->pass = 0;
+		begin_pass(c);
+	}
+}
+
+int candidates_next(struct candidates *c)
+{
+	int port = c->order == SCAN_CLASSES ? next_classes(c) : next_emulated(c);
+
+	if (port >= 0)
+		c->attempts++;
+	return port;
 }
 
 void candidates_unused(struct candidates *c, unsigned port)
@@ -52,13 +200,42 @@ void candidates_unused(struct candidates *c, unsigned port)
 void candidates_refused(struct candidates *c, unsigned port)
 {
 	candidates_unused(c, port);
-	portmap_refuse(&c->rt->map, port);
+	if (c->order == SCAN_CLASSES)
+		portmap_refuse(&c->rt->map, port);
 	c->start = port + 1u;
 }
 
 void candidates_taken(struct candidates *c, unsigned port)
 {
+	struct runtime *rt = c->rt;
+	unsigned lo = rt->range_lo;
+
 	if (!c->claimed)
-		portmap_hold(&c->rt->map, port);
-	plan_taken(c->rt, c->plan, c->pass, port);
+		portmap_hold(&rt->map, port);
+	switch (c->order) {
+	case SCAN_CLASSES:
+		plan_taken(rt, c->plan, c->pass, port);
+		break;
+	case SCAN_KERNEL_CONNECT: {
+		/* 5.18+: i = max(i, random(0..7) * 2); table_perturb[index] += i + 2 */
+		unsigned rem = c->plan->rem;
+		unsigned i = (port + rem - c->pass_start) % rem;
+		unsigned jitter = 2u * rng_below(&rt->rng, 8);
+		atomic_fetch_add_explicit(&rt->emu.perturb[c->slot], (i > jitter ? i : jitter) + 2u,
+					  memory_order_relaxed);
+		break;
+	}
+	case SCAN_LINUX42:
+	case SCAN_LEGACY: {
+		unsigned rem = rt->range_hi - lo + 1u;
+		unsigned i = (port + rem - c->pass_start) % rem;
+		/* 4.2: hint += (i + 2) & ~1; before: hint += i, i counted from 1. */
+		atomic_fetch_add_explicit(&rt->emu.hint,
+					  c->order == SCAN_LINUX42 ? (i + 2u) & ~1u : i + 1u,
+					  memory_order_relaxed);
+		break;
+	}
+	default:
+		break;
+	}
 }

@@ -1,32 +1,59 @@
 /* The ports a plan offers one call, in order, as the bitmap sees them.
  *
- * Each pass of the plan (prefer-even: even, then odd) is scanned in three
- * phases: ports neither held nor refused; the same after forgiving old
- * refusals; then the ports this process already holds, which either share
- * (TCP towards another destination) or turn out to be free because the
- * bitmap is stale (a descriptor closed where the hooks could not see it).
- * The kernel is always the judge: every candidate is tried for real. */
+ * Policies built from port classes scan each pass of the plan (prefer-even:
+ * even, then odd) in three phases: ports neither held nor refused; the same
+ * after forgiving old refusals; then the ports this process already holds,
+ * which either share (TCP towards another destination) or turn out to be
+ * free because the bitmap is stale (a descriptor closed where the hooks
+ * could not see it).
+ *
+ * The kernel emulations walk the range exactly as the kernel of their era
+ * does (emulate.h): every port once per pass from the kernel's own offset,
+ * without the bitmap's hints, since the kernel has none.
+ *
+ * Either way the kernel is the judge: every candidate is tried for real. */
 #ifndef PORTSHIM_CANDIDATES_H
 #define PORTSHIM_CANDIDATES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "emulate.h"
 #include "portmap.h"
 #include "runtime.h"
+
+enum scan_order {
+	SCAN_CLASSES,         /* even, odd, any, N:K, prefer-* */
+	SCAN_KERNEL_CONNECT, /* 4.6+: low parity then the other, step 2, perturbation table */
+	SCAN_KERNEL_BIND,     /* 4.6+: the other parity first, SO_REUSEADDR lower half first */
+	SCAN_LINUX42,         /* 4.2-4.5 connect: even start, step 1 */
+	SCAN_LEGACY,          /* <= 4.1 connect: global hint, step 1 */
+	SCAN_UNIFORM,         /* random start, step 1: old bind(), and UDP in every era */
+};
 
 struct candidates {
 	struct runtime *rt;
 	struct plan *plan;
 	struct portwindow win;
+	enum scan_order order;
+	int npasses;
 	int pass;
 	unsigned phase;
 	unsigned start;
 	bool claimed;       /* the current port was claimed in the bitmap */
 	unsigned attempts;  /* candidates handed out so far */
+	/* The emulations. */
+	const struct portset *sets[2];
+	unsigned pass_start;  /* where this pass began: the kernel counts from it */
+	uint32_t remaining;   /* ports of this pass not yet tried */
+	uint32_t slot;        /* perturbation table index */
+	uint64_t offset;      /* the kernel's offset into the range */
+	int half;             /* SCAN_KERNEL_BIND with SO_REUSEADDR: 1 lower, 2 upper */
 };
 
+/* flow may be NULL when nothing is known about the call (tests). */
 void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *plan,
-		      struct portwindow win);
+		      struct portwindow win, const struct flow *flow);
 /* The next port to try, or -1 when the plan has none left. */
 int candidates_next(struct candidates *c);
 /* The kernel refused the port just handed out: skip it from now on (until

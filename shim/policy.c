@@ -16,6 +16,9 @@ static const struct {
 	{ "odd", POLICY_ODD },
 	{ "prefer-even", POLICY_PREFER_EVEN },
 	{ "prefer-odd", POLICY_PREFER_ODD },
+	{ "kernel", POLICY_KERNEL },
+	{ "linux-4.2", POLICY_LINUX42 },
+	{ "legacy", POLICY_LEGACY },
 };
 
 int policy_parse(const char *text, struct policy *out)
@@ -78,6 +81,10 @@ int policy_passes(const struct policy *policy, struct port_class passes[2])
 	case POLICY_RESIDUE:
 		passes[0] = (struct port_class){ policy->modulus, policy->residue };
 		return 1;
+	case POLICY_KERNEL:
+	case POLICY_LINUX42:
+	case POLICY_LEGACY:
+		return 0;
 	}
 	return 0;
 }

@@ -16,7 +16,13 @@ enum policy_kind {
 	POLICY_PREFER_EVEN, /* even first, odd once even ones run out */
 	POLICY_PREFER_ODD,
 	POLICY_RESIDUE,     /* port % modulus == residue */
+	POLICY_KERNEL,      /* Linux 4.6+ as it is today (emulate.h) */
+	POLICY_LINUX42,     /* Linux 4.2-4.5 */
+	POLICY_LEGACY,      /* Linux up to 4.1 */
 };
+
+/* Does the policy emulate one of the kernel's own algorithms? */
+#define POLICY_EMULATES(kind) ((kind) >= POLICY_KERNEL)
 
 struct policy {
 	enum policy_kind kind;
@@ -24,7 +30,8 @@ struct policy {
 };
 
 /* What policy_parse() accepts, for error messages. */
-#define POLICY_ACCEPTED "even, odd, prefer-even, prefer-odd, any, N:K (0 <= K < N <= 65535) or off"
+#define POLICY_ACCEPTED "even, odd, prefer-even, prefer-odd, any, N:K (0 <= K < N <= 65535), " \
+	"kernel, linux-4.2, legacy or off"
 
 /* 0 on success, -1 if `text` names no policy. */
 int policy_parse(const char *text, struct policy *out);
@@ -37,7 +44,8 @@ struct port_class {
 };
 
 /* The classes a policy draws from, in order: the second pass is used only
- * once the first one is exhausted.  Returns how many (0 for off). */
+ * once the first one is exhausted.  Returns how many (0 for off).  The
+ * emulations' classes depend on the range and the call (see runtime.c). */
 int policy_passes(const struct policy *policy, struct port_class passes[2]);
 
 #endif

@@ -11,43 +11,75 @@
 
 struct runtime portshim_runtime;
 
-static const struct portset *class_set(struct runtime *rt, struct port_class id)
+static const struct portset *class_set(struct runtime *rt, struct class_key key)
 {
-	for (int i = 0; i < rt->nclasses; i++)
-		if (rt->class_id[i].modulus == id.modulus && rt->class_id[i].residue == id.residue)
-			return &rt->class_set[i];
-	if (id.modulus == 1)
+	if (key.modulus == 1 && key.last >= rt->base.last)
 		return &rt->base;
+	for (int i = 0; i < rt->nclasses; i++)
+		if (memcmp(&rt->class_id[i], &key, sizeof(key)) == 0)
+			return &rt->class_set[i];
+	if (rt->nclasses == RUNTIME_MAX_CLASSES)
+		return NULL;
 
-	/* Two policies of at most two passes each: never more than four. */
 	int i = rt->nclasses++;
-	rt->class_id[i] = id;
+	struct portset above;
+	portset_clear(&above);
+	portset_add_range(&above, key.last + 1u, 65535);
+	rt->class_id[i] = key;
 	rt->class_set[i] = rt->base;
-	portset_keep_residue(&rt->class_set[i], id.modulus, id.residue);
+	portset_remove_set(&rt->class_set[i], &above);
+	portset_keep_residue(&rt->class_set[i], key.modulus, key.residue);
 	return &rt->class_set[i];
 }
 
-static int build_plan(struct runtime *rt, struct plan *plan, const struct policy *policy,
-		      const char *key, char *err, size_t errlen)
+/* The passes of an emulation: the range's low parity, then the other, over
+ * the even-sized part of the range the kernel's step-2 scan covers; bind()
+ * takes them the other way round. */
+static void emulation_passes(struct runtime *rt, struct plan *plan, struct class_key passes[2])
 {
-	struct port_class passes[2];
+	unsigned lo = rt->range_lo, count = rt->range_hi - lo + 1u;
+
+	plan->rem = count > 1 ? count & ~1u : count;
+	unsigned last = lo + plan->rem - 1u;
+	struct class_key low = { 2, (uint16_t)(lo % 2), (uint16_t)last };
+	struct class_key other = { 2, (uint16_t)((lo + 1) % 2), (uint16_t)last };
+	passes[0] = plan->for_bind ? other : low;
+	passes[1] = plan->for_bind ? low : other;
+}
+
+static int build_plan(struct runtime *rt, struct plan *plan, const struct policy *policy,
+		      bool for_bind, const char *label, char *err, size_t errlen)
+{
+	struct class_key keys[2];
+	struct port_class classes[2];
 	uint32_t usable = 0;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->policy = *policy;
+	plan->for_bind = for_bind;
 	policy_format(policy, plan->name, sizeof(plan->name));
-	plan->npasses = policy_passes(policy, passes);
+	if (POLICY_EMULATES(policy->kind)) {
+		emulation_passes(rt, plan, keys);
+		plan->npasses = 2;
+		plan->every = &rt->base;
+	} else {
+		plan->npasses = policy_passes(policy, classes);
+		for (int i = 0; i < plan->npasses; i++)
+			keys[i] = (struct class_key){ classes[i].modulus, classes[i].residue, 65535 };
+	}
 	for (int i = 0; i < plan->npasses; i++) {
-		plan->pass[i] = class_set(rt, passes[i]);
+		plan->pass[i] = class_set(rt, keys[i]);
+		if (!plan->pass[i]) {
+			snprintf(err, errlen, "%s: more than %d different port classes", label,
+				 RUNTIME_MAX_CLASSES);
+			return -1;
+		}
 		plan->cursor[i] = plan->pass[i]->first;
 		usable += plan->pass[i]->count;
 	}
 	if (plan->npasses > 0 && usable == 0) {
-		char name[64], text[32];
-		config_env_name(key, name, sizeof(name));
-		policy_format(policy, text, sizeof(text));
 		snprintf(err, errlen, "%s='%s': no port in the range %u-%u (less reserved ports) satisfies it",
-			 name, text, rt->range_lo, rt->range_hi);
+			 label, plan->name, rt->range_lo, rt->range_hi);
 		return -1;
 	}
 	return 0;
@@ -62,6 +94,16 @@ static uint64_t fresh_seed(void)
 		return seed;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return rng_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid());
+}
+
+/* Which setting chose a plan's policy, for error messages. */
+static const char *policy_label(const struct config *cfg, bool for_bind)
+{
+	if (for_bind ? cfg->bind_set : cfg->connect_set)
+		return for_bind ? "PORTSHIM_BIND" : "PORTSHIM_CONNECT";
+	if (cfg->parity_set)
+		return "PORTSHIM_PARITY";
+	return "PORTSHIM_RANGE/PORTSHIM_RESERVED";
 }
 
 int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t errlen)
@@ -91,24 +133,49 @@ int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t e
 	}
 
 	rt->nclasses = 0;
-	if (build_plan(rt, &rt->connect, &cfg->connect, cfg->connect_set ? "connect" : "parity",
+	if (build_plan(rt, &rt->connect, &cfg->connect, false, policy_label(cfg, false),
 		       err, errlen) != 0 ||
-	    build_plan(rt, &rt->bind, &cfg->bind, cfg->bind_set ? "bind" : "parity",
-		       err, errlen) != 0)
+	    build_plan(rt, &rt->bind, &cfg->bind, true, policy_label(cfg, true), err, errlen) != 0)
 		return -1;
+	for (int i = 0; i < cfg->rules.count; i++) {
+		char label[160];
+		rules_format_one(&cfg->rules.rule[i], label, sizeof(label));
+		/* "PORTSHIM_RULES entry 10.0.0.0/8=7:3" reads better than the bare rule. */
+		char named[200];
+		snprintf(named, sizeof(named), "PORTSHIM_RULES entry %s", label);
+		if (build_plan(rt, &rt->rule_plan[i], &cfg->rules.rule[i].policy, false, named,
+			       err, errlen) != 0)
+			return -1;
+	}
 
-	rng_seed(&rt->rng, cfg->seed_set ? cfg->seed : fresh_seed());
+	uint64_t seed = cfg->seed_set ? cfg->seed : fresh_seed();
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rng_seed(&rt->rng, seed);
+	emulator_init(&rt->emu, rng_mix(seed ^ UINT64_C(0x6b65726e656c)),
+		      cfg->seed_set ? now.tv_sec : 0);
 	rt->strategy = cfg->strategy;
 	return 0;
 }
 
-unsigned plan_start(struct runtime *rt, struct plan *plan, int pass)
+struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len)
+{
+	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
+
+	return rule >= 0 ? &rt->rule_plan[rule] : &rt->connect;
+}
+
+unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win)
 {
 	const struct portset *set = plan->pass[pass];
+	unsigned lo = win.lo > set->first ? win.lo : set->first;
+	unsigned hi = win.hi < set->last ? win.hi : set->last;
 
 	if (rt->cfg.order == ORDER_SEQUENTIAL)
 		return atomic_load_explicit(&plan->cursor[pass], memory_order_relaxed);
-	return set->first + rng_below(&rt->rng, (uint32_t)(set->last - set->first) + 1u);
+	if (lo > hi)
+		return set->first; /* nothing inside the window: the search says so */
+	return lo + rng_below(&rt->rng, (uint32_t)(hi - lo) + 1u);
 }
 
 void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "emulate.h"
 #include "eventlog.h"
 #include "fdtable.h"
 #include "policy.h"
@@ -18,30 +19,43 @@
 /* Exit status of a program whose PORTSHIM_* settings are invalid. */
 #define PORTSHIM_EXIT_CONFIG 125
 
-/* One policy, resolved into the port sets of its passes. */
+/* One policy for one kind of call, resolved into port sets. */
 struct plan {
 	struct policy policy;
 	char name[24];              /* the policy as the log spells it */
+	bool for_bind;              /* bind(0) rather than connect() */
 	int npasses;
 	const struct portset *pass[2];
 	_Atomic unsigned cursor[2]; /* ORDER_SEQUENTIAL: where the next scan starts */
+	/* The emulations: every port of the range (step-1 eras, UDP), and how
+	 * many ports the kernel's step-2 scan cycles over. */
+	const struct portset *every;
+	unsigned rem;
 };
 
-#define RUNTIME_MAX_CLASSES 4
+/* A residue class of the range, cut off above `last` (the kernel's step-2
+ * scan never reaches the top port of an odd-sized range). */
+struct class_key {
+	uint16_t modulus, residue, last;
+};
+
+#define RUNTIME_MAX_CLASSES 24
 
 struct runtime {
 	struct config cfg;
 	unsigned range_lo, range_hi;
 	struct portset base; /* range minus reserved ports */
 	int nclasses;
-	struct port_class class_id[RUNTIME_MAX_CLASSES];
+	struct class_key class_id[RUNTIME_MAX_CLASSES];
 	struct portset class_set[RUNTIME_MAX_CLASSES];
 	struct plan connect, bind;
+	struct plan rule_plan[RULES_MAX]; /* one per PORTSHIM_RULES entry */
 	enum strategy strategy;
 	struct portmap map;
 	struct fdtable fds;
 	struct rng rng;
 	struct stats stats;
+	struct emulator emu;
 };
 
 extern struct runtime portshim_runtime;
@@ -50,9 +64,13 @@ extern struct runtime portshim_runtime;
 void runtime_ensure(void);
 
 /* Builds a runtime from an environment array.  Pure apart from reading the
- * kernel's port files when the settings do not override them.  0, or -1
- * with a one-line message in err. */
+ * kernel's port files (and PORTSHIM_CONFIG) when the settings ask for them.
+ * 0, or -1 with a one-line message in err. */
 int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t errlen);
+
+/* The plan for a connect() to dst: the first matching rule's, else the
+ * default. */
+struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len);
 
 /* Is anything recording decisions (PORTSHIM_LOG or PORTSHIM_STATS)? */
 static inline bool runtime_observing(const struct runtime *rt)
@@ -60,8 +78,8 @@ static inline bool runtime_observing(const struct runtime *rt)
 	return rt->cfg.log[0] || rt->cfg.stats[0];
 }
 
-/* Where a scan of pass `pass` of `plan` starts. */
-unsigned plan_start(struct runtime *rt, struct plan *plan, int pass);
+/* Where a scan of pass `pass` of a classes plan starts, inside `win`. */
+unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win);
 /* A port of that pass was taken: a sequential scan continues after it. */
 void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port);
 

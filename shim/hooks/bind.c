@@ -34,8 +34,14 @@ static int bind_by_policy(struct runtime *rt, const struct sock *s, const struct
 {
 	int saved = errno, result;
 	struct pick pick;
+	struct flow flow = sock_flow(s, NULL, 0);
 
-	switch (autobind_exclusive(rt, &rt->bind, s, addr, len, &pick)) {
+	/* The kernel's bind(0) scans the lower half first for SO_REUSEADDR. */
+	if (rt->bind.policy.kind == POLICY_KERNEL) {
+		socklen_t optlen = sizeof(flow.reuseaddr);
+		real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &flow.reuseaddr, &optlen);
+	}
+	switch (autobind_exclusive(rt, &rt->bind, s, addr, len, &flow, &pick)) {
 	case PICK_BOUND:
 		d->result = RESULT_OK;
 		d->port = pick.port;

@@ -12,6 +12,7 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int saved = errno, result;
 	struct runtime *rt = &portshim_runtime;
 	struct decision d;
+	struct plan *plan;
 	struct sock s;
 
 	/* AF_UNSPEC (disconnect), AF_UNIX and friends go straight through. */
@@ -19,18 +20,19 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return real_connect(fd, addr, len);
 	runtime_ensure();
-	if ((rt->connect.npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
+	plan = runtime_connect_plan(rt, addr, len);
+	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
 	    !sock_addr_fits(&s, addr, len)) {
 		errno = saved;
 		return real_connect(fd, addr, len);
 	}
 	errno = saved;
-	decision_begin(&d, CALL_CONNECT, &s, addr, len, &rt->connect);
-	if (rt->connect.npasses == 0) {
+	decision_begin(&d, CALL_CONNECT, &s, addr, len, plan);
+	if (plan->npasses == 0) {
 		result = real_connect(fd, addr, len);
 		decision_kernel(&d, RESULT_PASSTHROUGH, result);
 	} else {
-		result = autoconnect(rt, &s, addr, len, &d);
+		result = autoconnect(rt, plan, &s, addr, len, &d);
 	}
 	eventlog_record(rt, &d);
 	return result;

@@ -30,20 +30,22 @@ static int prepare(struct send_state *st, enum shim_call call, int fd,
 	    (dest->sa_family != AF_INET && dest->sa_family != AF_INET6))
 		return 0;
 	runtime_ensure();
-	if ((rt->connect.npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
+	struct plan *plan = runtime_connect_plan(rt, dest, len);
+	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
 	    !sock_addr_fits(&s, dest, len) || (s.type == SOCK_STREAM && !(flags & MSG_FASTOPEN))) {
 		errno = saved;
 		return 0;
 	}
-	decision_begin(&st->d, call, &s, dest, len, &rt->connect);
-	if (rt->connect.npasses == 0) {
+	decision_begin(&st->d, call, &s, dest, len, plan);
+	if (plan->npasses == 0) {
 		st->observe = true;
 		errno = saved;
 		return 0;
 	}
 
 	int status = 0;
-	switch (autobind_exclusive(rt, &rt->connect, &s, (struct sockaddr *)&s.local, s.local_len,
+	struct flow flow = sock_flow(&s, dest, len);
+	switch (autobind_exclusive(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow,
 				   &pick)) {
 	case PICK_BOUND:
 		st->d.result = RESULT_OK;

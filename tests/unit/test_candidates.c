@@ -29,7 +29,7 @@ static void test_phases(void)
 	portmap_hold(&rt.map, 1000);   /* another socket of ours has it */
 	portmap_refuse(&rt.map, 1001); /* the kernel said busy earlier */
 
-	candidates_begin(&c, &rt, &rt.connect, ALL);
+	candidates_begin(&c, &rt, &rt.connect, ALL, NULL);
 	/* Phase 1: neither held nor refused, claimed while tried. */
 	CHECK_INT(candidates_next(&c), 1002);
 	CHECK(portmap_is_held(&rt.map, 1002), "a candidate is claimed while it is tried");
@@ -62,11 +62,11 @@ static void test_taken_advances(void)
 	if (!setup(ENV("PORTSHIM_RANGE=1000-1003", "PORTSHIM_RESERVED=",
 		       "PORTSHIM_ORDER=sequential")))
 		return;
-	candidates_begin(&c, &rt, &rt.connect, ALL);
+	candidates_begin(&c, &rt, &rt.connect, ALL, NULL);
 	CHECK_INT(candidates_next(&c), 1000);
 	candidates_taken(&c, 1000);
 	CHECK(portmap_is_held(&rt.map, 1000));
-	candidates_begin(&c, &rt, &rt.connect, ALL);
+	candidates_begin(&c, &rt, &rt.connect, ALL, NULL);
 	CHECK_INT(candidates_next(&c), 1001); /* the sequential cursor moved */
 	candidates_unused(&c, 1001);
 	CHECK(!portmap_is_held(&rt.map, 1001), "an unused claim is given back");
@@ -75,11 +75,11 @@ static void test_taken_advances(void)
 	 * and still advances the cursor. */
 	for (unsigned p = 1001; p <= 1003; p++)
 		portmap_hold(&rt.map, p);
-	candidates_begin(&c, &rt, &rt.connect, ALL);
+	candidates_begin(&c, &rt, &rt.connect, ALL, NULL);
 	CHECK_INT(candidates_next(&c), 1001);
 	candidates_taken(&c, 1001);
 	CHECK(portmap_is_held(&rt.map, 1001));
-	CHECK_INT(plan_start(&rt, &rt.connect, 0), 1002);
+	CHECK_INT(plan_start(&rt, &rt.connect, 0, ALL), 1002);
 }
 
 static void test_preference_passes(void)
@@ -91,7 +91,7 @@ static void test_preference_passes(void)
 		return;
 	portmap_hold(&rt.map, 2000);
 	portmap_hold(&rt.map, 2002);
-	candidates_begin(&c, &rt, &rt.connect, ALL);
+	candidates_begin(&c, &rt, &rt.connect, ALL, NULL);
 	/* The preferred parity to the end (its held ports may share) ... */
 	CHECK_INT(candidates_next(&c), 2000);
 	candidates_refused(&c, 2000);
@@ -101,11 +101,11 @@ static void test_preference_passes(void)
 	CHECK_INT(candidates_next(&c), 2001);
 	candidates_taken(&c, 2001);
 	CHECK_INT(c.pass, 1);
-	CHECK_INT(plan_start(&rt, &rt.connect, 1), 2002); /* that pass's cursor */
-	CHECK_INT(plan_start(&rt, &rt.connect, 0), 2000);
+	CHECK_INT(plan_start(&rt, &rt.connect, 1, ALL), 2002); /* that pass's cursor */
+	CHECK_INT(plan_start(&rt, &rt.connect, 0, ALL), 2000);
 
 	/* A window that holds no port of either pass: nothing at all. */
-	candidates_begin(&c, &rt, &rt.connect, (struct portwindow){ 3000, 4000 });
+	candidates_begin(&c, &rt, &rt.connect, (struct portwindow){ 3000, 4000 }, NULL);
 	CHECK_INT(candidates_next(&c), -1);
 	CHECK_INT(c.attempts, 0);
 }
@@ -121,7 +121,7 @@ static unsigned first_choices(struct portwindow win, unsigned n, unsigned *disti
 	*distinct = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct candidates c;
-		candidates_begin(&c, &rt, &rt.connect, win);
+		candidates_begin(&c, &rt, &rt.connect, win, NULL);
 		int port = candidates_next(&c);
 		if (!CHECK(port >= win.lo && port <= win.hi && port % 2 == 1, "port %d", port))
 			return n;

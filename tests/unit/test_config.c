@@ -196,7 +196,7 @@ static void test_exact_messages(void)
 {
 	CHECK_INT(load(ENV("PATH=/bin", "PORTSHIM_PARITY=evn")), -1);
 	CHECK_STR(err, "PORTSHIM_PARITY='evn': expected even, odd, prefer-even, prefer-odd, any, "
-		       "N:K (0 <= K < N <= 65535) or off");
+		       "N:K (0 <= K < N <= 65535), kernel, linux-4.2, legacy or off");
 
 	/* The label is the caller's spelling (a flag, a file:line). */
 	config_init(&cfg);

@@ -5,6 +5,8 @@
 #include "check.h"
 #include "runtime.h"
 
+static const struct portwindow ALL = { 1, 65535 };
+
 /* struct runtime holds a descriptor table and many port sets (~300 KiB)
  * and atomics: static storage, never the stack. */
 static struct runtime rt, rt2;
@@ -162,16 +164,16 @@ static void test_sequential_order(void)
 	const struct portset *set = plan->pass[0];
 	struct portwindow win = portset_window(set);
 
-	CHECK_INT(plan_start(&rt, plan, 0), 40001); /* the set's first member */
-	CHECK_INT(plan_start(&rt, plan, 0), 40001); /* asking does not advance */
+	CHECK_INT(plan_start(&rt, plan, 0, ALL), 40001); /* the set's first member */
+	CHECK_INT(plan_start(&rt, plan, 0, ALL), 40001); /* asking does not advance */
 	CHECK(portmap_hold(&rt.map, 40001));
 	plan_taken(&rt, plan, 0, 40001);
-	CHECK_INT(plan_start(&rt, plan, 0), 40002); /* just after the port taken */
+	CHECK_INT(plan_start(&rt, plan, 0, ALL), 40002); /* just after the port taken */
 
 	/* The way the hooks use it: claim from the start, then mark taken. */
 	static const int want[] = { 40003, 40005, 40007, 40009, -1 };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int port = portmap_claim(&rt.map, set, win, plan_start(&rt, plan, 0));
+		int port = portmap_claim(&rt.map, set, win, plan_start(&rt, plan, 0, ALL));
 		CHECK(port == want[i], "claim %zu: got %d, expected %d", i, port, want[i]);
 		if (port >= 0)
 			plan_taken(&rt, plan, 0, (unsigned)port);
@@ -179,23 +181,23 @@ static void test_sequential_order(void)
 	/* Past the end: the next scan wraps to a port given back. */
 	portmap_release(&rt.map, 40005);
 	portmap_release(&rt.map, 40009);
-	CHECK_INT(portmap_claim(&rt.map, set, win, plan_start(&rt, plan, 0)), 40005);
+	CHECK_INT(portmap_claim(&rt.map, set, win, plan_start(&rt, plan, 0, ALL)), 40005);
 
 	/* Each pass of a preference keeps its own cursor. */
 	CHECK_INT(configure(&rt, ENV("PORTSHIM_RANGE=40000-40009", "PORTSHIM_RESERVED=40000",
 				     "PORTSHIM_CONNECT=prefer-even", "PORTSHIM_ORDER=sequential")), 0);
-	CHECK_INT(plan_start(&rt, &rt.connect, 0), 40002);
-	CHECK_INT(plan_start(&rt, &rt.connect, 1), 40001);
+	CHECK_INT(plan_start(&rt, &rt.connect, 0, ALL), 40002);
+	CHECK_INT(plan_start(&rt, &rt.connect, 1, ALL), 40001);
 	plan_taken(&rt, &rt.connect, 1, 40005);
-	CHECK_INT(plan_start(&rt, &rt.connect, 0), 40002);
-	CHECK_INT(plan_start(&rt, &rt.connect, 1), 40006);
+	CHECK_INT(plan_start(&rt, &rt.connect, 0, ALL), 40002);
+	CHECK_INT(plan_start(&rt, &rt.connect, 1, ALL), 40006);
 }
 
 /* Draws n starts of pass 0 of the connect plan. */
 static void starts(struct runtime *r, unsigned *out, int n)
 {
 	for (int i = 0; i < n; i++)
-		out[i] = plan_start(r, &r->connect, 0);
+		out[i] = plan_start(r, &r->connect, 0, ALL);
 }
 
 static void test_random_order(void)
@@ -260,7 +262,7 @@ static void test_random_bounds_edge_cases(void)
 		  0);
 	unsigned hits[3] = { 0, 0, 0 };
 	for (int i = 0; i < 3000; i++) {
-		unsigned s = plan_start(&rt, &rt.connect, 0);
+		unsigned s = plan_start(&rt, &rt.connect, 0, ALL);
 		if (!CHECK(s >= 65533 && s <= 65535, "start %u", s))
 			return;
 		hits[s - 65533]++;
@@ -268,7 +270,7 @@ static void test_random_bounds_edge_cases(void)
 	CHECK(hits[0] > 800 && hits[1] > 800 && hits[2] > 800, "hits %u %u %u", hits[0], hits[1],
 	      hits[2]);
 	for (int i = 0; i < 100; i++)
-		if (!CHECK_INT(plan_start(&rt, &rt.bind, 0), 65534))
+		if (!CHECK_INT(plan_start(&rt, &rt.bind, 0, ALL), 65534))
 			return;
 }
 

@@ -1,0 +1,74 @@
+/* See emulate.h. */
+#include "emulate.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+
+#include "rng.h"
+
+void emulator_init(struct emulator *em, uint64_t secret, int64_t epoch_origin)
+{
+	em->secret = secret;
+	for (unsigned i = 0; i < EMULATE_TABLE_SIZE; i++)
+		atomic_store_explicit(&em->perturb[i], 0, memory_order_relaxed);
+	atomic_store_explicit(&em->hint, 0, memory_order_relaxed);
+	em->epoch_origin = epoch_origin;
+}
+
+static uint64_t absorb(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len) {
+		uint64_t word = 0;
+		size_t n = len < 8 ? len : 8;
+		memcpy(&word, p, n);
+		h = rng_mix(h ^ word);
+		p += n;
+		len -= n;
+	}
+	return h;
+}
+
+static const void *address(const struct sockaddr *sa, socklen_t len, size_t *size, uint16_t *port)
+{
+	if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		*size = 4;
+		*port = ((const struct sockaddr_in *)sa)->sin_port;
+		return &((const struct sockaddr_in *)sa)->sin_addr;
+	}
+	if (sa && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		*size = 16;
+		*port = ((const struct sockaddr_in6 *)sa)->sin6_port;
+		return &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	}
+	*size = 0;
+	*port = 0;
+	return NULL;
+}
+
+uint64_t emulate_port_offset(const struct emulator *em, const struct flow *flow, uint64_t epoch)
+{
+	uint64_t h = rng_mix(em->secret ^ epoch);
+	size_t size;
+	uint16_t dport, sport;
+	const void *daddr = address(flow->dst, flow->dst_len, &size, &dport);
+
+	h = absorb(h, daddr, size);
+	h = absorb(h, &dport, sizeof(dport));
+	if (flow->local) {
+		const void *saddr = address((const struct sockaddr *)flow->local,
+					    sizeof(*flow->local), &size, &sport);
+		h = absorb(h, saddr, size);
+	}
+	return h;
+}
+
+uint64_t emulate_epoch(const struct emulator *em)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)((ts.tv_sec - em->epoch_origin) / 10);
+}
