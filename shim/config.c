@@ -131,28 +131,32 @@ const char *config_strategy_name(enum strategy strategy)
 	return strategy_names[strategy];
 }
 
-static int set_path(char *dest, const char *value)
+/* A file the shim writes to.  In a setuid or setgid program the
+ * environment belongs to someone else: no path from it is taken. */
+static int set_path(const struct config *cfg, char *dest, const char *value, char *why,
+		    size_t whylen)
 {
 	size_t len = strlen(value);
 
 	if (len == 0 || len >= CONFIG_PATH_MAX)
 		return -1;
+	if (cfg->secure && strcmp(value, "stderr") != 0) {
+		snprintf(why, whylen, "a setuid or setgid program takes no file path from "
+				      "the environment; expected stderr");
+		return -1;
+	}
 	memcpy(dest, value, len + 1);
 	return 0;
 }
 
 static int set_log(struct config *cfg, const char *value, char *why, size_t whylen)
 {
-	(void)why;
-	(void)whylen;
-	return set_path(cfg->log, value);
+	return set_path(cfg, cfg->log, value, why, whylen);
 }
 
 static int set_stats(struct config *cfg, const char *value, char *why, size_t whylen)
 {
-	(void)why;
-	(void)whylen;
-	return set_path(cfg->stats, value);
+	return set_path(cfg, cfg->stats, value, why, whylen);
 }
 
 static int set_rules(struct config *cfg, const char *value, char *why, size_t whylen)
@@ -179,9 +183,10 @@ static const struct setting settings[] = {
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-void config_init(struct config *cfg)
+void config_init(struct config *cfg, bool secure)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->secure = secure;
 	cfg->connect.kind = POLICY_ANY;
 	cfg->bind.kind = POLICY_OFF;
 	cfg->order = ORDER_RANDOM;
@@ -247,6 +252,11 @@ int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t
 		const char *path = *e + sizeof(config_var) - 1;
 		if (!*path || strlen(path) >= CONFIG_PATH_MAX) {
 			snprintf(err, errlen, "PORTSHIM_CONFIG='%s': expected a config file path", path);
+			return -1;
+		}
+		if (cfg->secure) {
+			snprintf(err, errlen, "PORTSHIM_CONFIG='%s': a setuid or setgid program "
+					      "reads no file named by the environment", path);
 			return -1;
 		}
 		if (config_from_file(cfg, path, err, errlen) != 0)

@@ -40,11 +40,15 @@ struct config {
 	char file[CONFIG_PATH_MAX];  /* PORTSHIM_CONFIG, once read */
 
 	struct rules rules;          /* per-destination connect policies */
+
+	bool secure;                 /* setuid/setgid: no paths from the environment */
 };
 
 #define CONFIG_ENV_PREFIX "PORTSHIM_"
 
-void config_init(struct config *cfg);
+/* Defaults.  `secure` for a setuid/setgid process (AT_SECURE): file paths
+ * given by the environment are refused. */
+void config_init(struct config *cfg, bool secure);
 
 /* Apply one setting by key ("parity", "on-exhaust", ...).  On a bad value,
  * writes "LABEL='VALUE': expected ..." into err and returns -1.  `label` is

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -22,7 +23,8 @@ static void set_up_once(void)
 	char err[512];
 	int saved = errno;
 
-	if (runtime_configure(&portshim_runtime, environ, err, sizeof(err)) != 0) {
+	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err,
+			      sizeof(err)) != 0) {
 		char line[600];
 		int n = snprintf(line, sizeof(line), "portshim: %s\n", err);
 		if (write(STDERR_FILENO, line, (size_t)n) < 0)

@@ -106,11 +106,12 @@ static const char *policy_label(const struct config *cfg, bool for_bind)
 	return "PORTSHIM_RANGE/PORTSHIM_RESERVED";
 }
 
-int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t errlen)
+int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *err,
+		      size_t errlen)
 {
 	struct config *cfg = &rt->cfg;
 
-	config_init(cfg);
+	config_init(cfg, secure);
 	if (config_from_environ(cfg, envp, err, errlen) != 0)
 		return -1;
 	config_finish(cfg);

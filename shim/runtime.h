@@ -65,8 +65,10 @@ void runtime_ensure(void);
 
 /* Builds a runtime from an environment array.  Pure apart from reading the
  * kernel's port files (and PORTSHIM_CONFIG) when the settings ask for them.
- * 0, or -1 with a one-line message in err. */
-int runtime_configure(struct runtime *rt, char *const *envp, char *err, size_t errlen);
+ * `secure`: a setuid/setgid process (see config_init()).  0, or -1 with a
+ * one-line message in err. */
+int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *err,
+		      size_t errlen);
 
 /* The plan for a connect() to dst: the first matching rule's, else the
  * default. */

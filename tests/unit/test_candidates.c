@@ -16,7 +16,7 @@ static bool setup(char *const *envp)
 	static struct runtime blank;
 
 	rt = blank; /* a fresh bitmap too: runtime_configure keeps the old one */
-	return CHECK(runtime_configure(&rt, envp, err, sizeof(err)) == 0, "%s", err);
+	return CHECK(runtime_configure(&rt, envp, false, err, sizeof(err)) == 0, "%s", err);
 }
 
 static void test_phases(void)

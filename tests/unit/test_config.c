@@ -11,7 +11,7 @@ static char err[1024];
 static int load(char *const *envp)
 {
 	memset(err, 0, sizeof(err));
-	config_init(&cfg);
+	config_init(&cfg, false);
 	int rc = config_from_environ(&cfg, envp, err, sizeof(err));
 	if (rc == 0)
 		config_finish(&cfg);
@@ -199,7 +199,7 @@ static void test_exact_messages(void)
 		       "N:K (0 <= K < N <= 65535), kernel, linux-4.2, legacy or off");
 
 	/* The label is the caller's spelling (a flag, a file:line). */
-	config_init(&cfg);
+	config_init(&cfg, false);
 	CHECK_INT(config_set(&cfg, "order", "seq", "--order", err, sizeof(err)), -1);
 	CHECK_PREFIX(err, "--order='seq': expected ");
 	CHECK_INT(config_set(&cfg, "frob", "1", "--frob", err, sizeof(err)), -1);
@@ -237,7 +237,7 @@ static void test_small_error_buffer(void)
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i];
 		memset(buf, '#', sizeof(buf));
-		config_init(&cfg);
+		config_init(&cfg, false);
 		CHECK_INT(config_from_environ(&cfg, ENV("PORTSHIM_PARTIY=odd"), buf, n), -1);
 		CHECK(memchr(buf, '\0', n) != NULL && buf[n] == '#', "errlen %zu", n);
 		memset(buf, '#', sizeof(buf));
@@ -271,6 +271,32 @@ static void test_env_name(void)
 	}
 }
 
+/* A setuid/setgid program: the environment may name no file for the shim
+ * to write or read, only stderr. */
+static void test_secure_mode(void)
+{
+	char *const log_file[] = { "PORTSHIM_LOG=/etc/passwd", NULL };
+	char *const log_stderr[] = { "PORTSHIM_LOG=stderr", "PORTSHIM_STATS=stderr", NULL };
+	char *const config_file[] = { "PORTSHIM_CONFIG=/tmp/x.conf", NULL };
+
+	config_init(&cfg, true);
+	CHECK_INT(config_from_environ(&cfg, log_file, err, sizeof(err)), -1);
+	CHECK_STR(err, "PORTSHIM_LOG='/etc/passwd': a setuid or setgid program takes no file "
+		       "path from the environment; expected stderr");
+	CHECK_STR(cfg.log, "");
+	config_init(&cfg, true);
+	CHECK_INT(config_from_environ(&cfg, log_stderr, err, sizeof(err)), 0);
+	CHECK_STR(cfg.log, "stderr");
+	CHECK_STR(cfg.stats, "stderr");
+	config_init(&cfg, true);
+	CHECK_INT(config_from_environ(&cfg, config_file, err, sizeof(err)), -1);
+	CHECK_PREFIX(err, "PORTSHIM_CONFIG='/tmp/x.conf': a setuid or setgid program");
+	/* The same settings are fine in an ordinary process. */
+	config_init(&cfg, false);
+	CHECK_INT(config_from_environ(&cfg, log_file, err, sizeof(err)), 0);
+	CHECK_STR(cfg.log, "/etc/passwd");
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -281,5 +307,6 @@ int main(void)
 	RUN(test_exact_messages);
 	RUN(test_small_error_buffer);
 	RUN(test_env_name);
+	RUN(test_secure_mode);
 	return check_done();
 }

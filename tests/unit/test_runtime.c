@@ -17,7 +17,7 @@ static char err[512];
 static int configure(struct runtime *r, char *const *envp)
 {
 	memset(err, 0, sizeof(err));
-	int rc = runtime_configure(r, envp, err, sizeof(err));
+	int rc = runtime_configure(r, envp, false, err, sizeof(err));
 	CHECK(rc == 0 || err[0], "an error without a message");
 	return rc;
 }
