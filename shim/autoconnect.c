@@ -87,6 +87,17 @@ static bool range_was_honoured(const struct sock *s, int result)
 	return ok;
 }
 
+static uint64_t socket_cookie(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int saved = errno;
+
+	real_getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len);
+	errno = saved;
+	return cookie;
+}
+
 static int reuseaddr(int fd)
 {
 	int on = 0;
@@ -144,6 +155,8 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 		pick->port = (unsigned)port;
 		/* The kernel's SO_REUSEADDR stays 1: later binds share this
 		 * port, and its TIME_WAIT stays re-bindable. */
+		if (s->fd < FDTABLE_SIZE)
+			atomic_store(&rt->fds.cookie[s->fd], socket_cookie(s->fd));
 		fdtable_record(&rt->fds, s->fd,
 			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
 		return CONNECTED;
@@ -241,11 +254,22 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 	return result;
 }
 
-bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value)
+/* The entry of a socket that strategy reuse connected, or 0. */
+static uint32_t reuse_entry(struct runtime *rt, int fd)
 {
 	uint32_t entry = fdtable_get(&rt->fds, fd);
 
-	if (!(entry & FDTABLE_REUSE))
+	if (!(entry & FDTABLE_REUSE) ||
+	    atomic_load(&rt->fds.cookie[fd]) != socket_cookie(fd))
+		return 0;
+	return entry;
+}
+
+bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value)
+{
+	uint32_t entry = reuse_entry(rt, fd);
+
+	if (!entry)
 		return false;
 	*value = (entry & FDTABLE_APP_REUSE) ? 1 : 0;
 	return true;
@@ -253,9 +277,9 @@ bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value)
 
 bool autoconnect_reuse_set(struct runtime *rt, int fd, int value)
 {
-	uint32_t entry = fdtable_get(&rt->fds, fd);
+	uint32_t entry = reuse_entry(rt, fd);
 
-	if (!(entry & FDTABLE_REUSE))
+	if (!entry)
 		return false;
 	fdtable_update(&rt->fds, fd, entry,
 		       value ? entry | FDTABLE_APP_REUSE : entry & ~FDTABLE_APP_REUSE);

@@ -20,6 +20,10 @@
 
 struct fdtable {
 	_Atomic uint32_t entry[FDTABLE_SIZE];
+	/* FDTABLE_REUSE entries: the socket's SO_COOKIE, so that an entry left
+	 * behind by a close the hooks did not see (fclose() of an fdopen()ed
+	 * socket) is never taken for the new socket on the same number. */
+	_Atomic uint64_t cookie[FDTABLE_SIZE];
 	_Atomic int high; /* above every fd ever recorded */
 };
 
