@@ -33,8 +33,15 @@ LIB      := $(BUILD)/libportshim.so
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 HELPERS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all test unit asan tsan install uninstall clean check-exports
-all: $(LIB) $(UNITS) $(HELPERS)
+# The portshim command (shim/cli/): linked with the core modules, so that it
+# checks settings with the library's own parser.
+CLI_SRC  := $(wildcard shim/cli/*.c)
+CLI      := $(BUILD)/portshim
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+
+.PHONY: all test unit asan tsan install uninstall clean check-exports demo
+all: $(LIB) $(CLI) $(UNITS) $(HELPERS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h)
 	@mkdir -p $(dir $@)
@@ -44,6 +51,12 @@ $(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h)
 $(LIB): $(call OBJ,$(SHIM_SRC))
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(call OBJ,$(CLI_SRC)): $(wildcard shim/cli/*.h)
+
+$(CLI): $(call OBJ,$(CLI_SRC)) $(call OBJ,$(CORE_SRC))
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
 	@mkdir -p $(dir $@)
@@ -86,12 +99,20 @@ tsan:
 	BUILD=build/tsan PORTSHIM_SANITIZER=tsan PORTSHIM_LIB=$(abspath build/tsan/libportshim.so) \
 		tests/run
 
-install: $(LIB)
+# The load-balancer skew demo (examples/lb-demo): the README's first command.
+demo: $(LIB) $(CLI)
+	@PORTSHIM=$(abspath $(CLI)) examples/lb-demo/run.sh
+
+install: $(LIB) $(CLI)
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libportshim.so
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/portshim
+	install -m 0644 shim/cli/portshim.1 $(DESTDIR)$(MANDIR)/man1/portshim.1
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libportshim.so
+	rm -f $(DESTDIR)$(BINDIR)/portshim $(DESTDIR)$(MANDIR)/man1/portshim.1
 
 clean:
 	rm -rf build

@@ -1,0 +1,14 @@
+/* portshim: runs a command under libportshim.so (wrapper.c), or
+ * summarizes event logs (`portshim report`, report.c).  A command that is
+ * itself named "report" runs as `portshim -- report`. */
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
+	return wrapper_main(argc, argv);
+}

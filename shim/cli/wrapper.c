@@ -1,0 +1,192 @@
+/* portshim [options] [--] command [args...]: sets PORTSHIM_* from the
+ * flags, puts the library first in LD_PRELOAD, checks the whole resulting
+ * configuration with the library's own code (runtime_configure(), exactly
+ * what the library will run in the command), and execs the command in
+ * place: no fork, so its pid, signals and exit status are its own. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../config.h"
+#include "../runtime.h"
+#include "cli.h"
+
+extern char **environ;
+
+static bool usable_library(const char *path, char *out)
+{
+	struct stat st;
+
+	return realpath(path, out) && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(out, R_OK) == 0;
+}
+
+/* The library beside the executable (the build tree: build/portshim and
+ * build/libportshim.so), or in ../lib (after make install: PREFIX/bin and
+ * PREFIX/lib), unless --library names one. */
+static void find_library(const char *given, char out[PATH_MAX])
+{
+	char exe[PATH_MAX], try[PATH_MAX + 32];
+	ssize_t n;
+
+	if (given) {
+		if (!usable_library(given, out))
+			cli_die("--library='%s': not a readable file", given);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0)
+			cli_die("cannot find my own executable (/proc/self/exe): %s; use --library PATH",
+				strerror(errno));
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(try, sizeof(try), "%s/libportshim.so", exe);
+		if (!usable_library(try, out)) {
+			snprintf(try, sizeof(try), "%s/../lib/libportshim.so", exe);
+			if (!usable_library(try, out))
+				cli_die("cannot find libportshim.so in %s or %s/../lib; use --library PATH",
+					exe, exe);
+		}
+	}
+	/* The dynamic linker splits LD_PRELOAD at spaces and colons. */
+	if (strpbrk(out, " :\t"))
+		cli_die("%s: LD_PRELOAD cannot hold a path with a space or a colon; use --library "
+			"with a path (or a symlink) without them", out);
+}
+
+/* A sanitizer's runtime must stay first in the initial library list. */
+static bool sanitizer_runtime(const char *entry)
+{
+	const char *base = strrchr(entry, '/') ? strrchr(entry, '/') + 1 : entry;
+
+	return strncmp(base, "libclang_rt.", 12) == 0 || strncmp(base, "libasan.", 8) == 0 ||
+	       strncmp(base, "libtsan.", 8) == 0 || strncmp(base, "libhwasan.", 10) == 0;
+}
+
+/* LD_PRELOAD with the library in front of what was there (which stays, in
+ * its order; only an earlier copy of the library itself is dropped). */
+static char *preload_value(const char *library)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *copy = strdup(old ? old : ""), *out = malloc(strlen(library) + (old ? strlen(old) : 0) + 3);
+	char resolved[PATH_MAX], *entry, *save = NULL;
+	bool placed = false;
+
+	if (!copy || !out)
+		cli_die("out of memory");
+	out[0] = '\0';
+	for (entry = strtok_r(copy, " :\t", &save); entry; entry = strtok_r(NULL, " :\t", &save)) {
+		if (realpath(entry, resolved) && strcmp(resolved, library) == 0)
+			continue;
+		if (!placed && !sanitizer_runtime(entry)) {
+			strcat(strcat(out, *out ? " " : ""), library);
+			placed = true;
+		}
+		strcat(strcat(out, *out ? " " : ""), entry);
+	}
+	if (!placed)
+		strcat(strcat(out, *out ? " " : ""), library);
+	free(copy);
+	return out;
+}
+
+static void set(const char *key, const char *value)
+{
+	char name[64];
+
+	config_env_name(key, name, sizeof(name));
+	if (setenv(name, value, 1) != 0)
+		cli_die("cannot set %s: %s", name, strerror(errno));
+}
+
+/* The library's message names the variable; a flag's value reads better
+ * under the flag's name ("--connect='7:3': no port in the range ..."). */
+static void die_config(const struct options *opt, const char *err)
+{
+	for (int i = 0; i < cli_nflags; i++) {
+		char name[64];
+		config_env_name(cli_flags[i].key, name, sizeof(name));
+		size_t len = strlen(name);
+		if (strncmp(err, name, len) != 0 || err[len] != '=')
+			continue;
+		int flag = opt->value[i] ? i : -1;
+		/* connect and bind may have come from --parity. */
+		int parity = cli_flag_of_key("parity");
+		if (flag < 0 && (strcmp(cli_flags[i].key, "connect") == 0 ||
+				 strcmp(cli_flags[i].key, "bind") == 0) && opt->value[parity])
+			flag = parity;
+		if (flag >= 0)
+			cli_die("--%s%s", cli_flags[flag].flag, err + len);
+	}
+	cli_die("%s", err);
+}
+
+int wrapper_main(int argc, char **argv)
+{
+	static char library[PATH_MAX], err[2048];
+	struct options opt;
+	struct target target;
+	const char *const *keys = cli_setting_keys();
+	const char *env_before[40] = { 0 };
+
+	options_parse(&opt, argc, argv);
+	if (opt.help) {
+		cli_help();
+		return 0;
+	}
+	if (opt.version) {
+		printf("portshim %s\n", PORTSHIM_VERSION);
+		return 0;
+	}
+	if (!opt.command && !opt.check)
+		cli_die("no command given (see portshim --help)");
+	find_library(opt.library, library);
+
+	for (int k = 0; keys[k] && k < 39; k++) {
+		char name[64];
+		config_env_name(keys[k], name, sizeof(name));
+		env_before[k] = getenv(name) ? strdup(getenv(name)) : NULL;
+	}
+	int parity = cli_flag_of_key("parity");
+	for (int i = 0; i < cli_nflags; i++)
+		if (opt.value[i])
+			set(cli_flags[i].key, opt.value[i]);
+	/* Flags win over the environment and the file: --parity must beat a
+	 * PORTSHIM_CONNECT from either, which in the library would beat
+	 * PORTSHIM_PARITY, so it is spelled out for both. */
+	if (opt.value[parity]) {
+		if (!opt.value[cli_flag_of_key("connect")])
+			set("connect", opt.value[parity]);
+		if (!opt.value[cli_flag_of_key("bind")])
+			set("bind", opt.value[parity]);
+	}
+	char *preload = preload_value(library);
+	if (setenv("LD_PRELOAD", preload, 1) != 0)
+		cli_die("cannot set LD_PRELOAD: %s", strerror(errno));
+
+	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
+		die_config(&opt, err);
+
+	if (opt.check) {
+		struct check_input in = { &opt, library, env_before };
+		return check_print(&in);
+	}
+
+	target_inspect(opt.command[0], &target);
+	if (target.kind == TARGET_MISSING) {
+		fprintf(stderr, "portshim: %s: %s\n", opt.command[0],
+			target.error == ENOENT ? "command not found" : strerror(target.error));
+		return target.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
+	}
+	if (target_warning(&target, err, sizeof(err)))
+		fprintf(stderr, "portshim: %s\n", err);
+	fflush(stdout);
+	execvp(opt.command[0], opt.command);
+	int e = errno;
+	fprintf(stderr, "portshim: cannot run %s: %s\n", opt.command[0], strerror(e));
+	return e == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
+}
