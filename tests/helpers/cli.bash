@@ -1,0 +1,44 @@
+# Shared by cli.bats, report.bats and demo.bats (`load ../helpers/cli`,
+# after `load helper`): the portshim command under test.
+#
+# The command is the one built beside the library under test
+# ($PORTSHIM_LIB's directory: build/portshim, or build/asan/portshim).
+PORTSHIM_CLI=${PORTSHIM_CLI:-$(dirname "$PORTSHIM_LIB")/portshim}
+REPO_ROOT=$(cd "$TESTS_DIR/../.." && pwd)
+THREADCONN=$PORTSHIM_HELPERS/threadconn
+
+# Under a sanitizer build, its runtime (PORTSHIM_PRELOAD's entries other
+# than the library) must be preloaded ahead of the instrumented library in
+# every program; the wrapper keeps a sanitizer runtime first.
+cli_preload() {
+	local entry out=()
+	for entry in ${PORTSHIM_PRELOAD:-}; do
+		[ "$entry" = "$PORTSHIM_LIB" ] || out+=("$entry")
+	done
+	[ ${#out[@]} -eq 0 ] || printf 'LD_PRELOAD=%s\n' "${out[*]}"
+}
+
+# wrap [NAME=VALUE...] ARGS...: `portshim ARGS...` in the test's namespace,
+# with no PORTSHIM_* variable of the test's own environment, and only the
+# NAME=VALUE settings given.
+wrap() {
+	local env=()
+	while [[ ${1:-} == *=* && ${1:-} != -* ]]; do env+=("$1"); shift; done
+	in_ns env "${SCRUB[@]}" $(cli_preload) "${env[@]}" "$PORTSHIM_CLI" "$@"
+}
+
+# json_get FILE EXPR: a value of a JSON document, EXPR a Python expression
+# over `d` (e.g. 'd["parity"]["odd"]').
+json_get() {
+	"$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# ports_of_log FILE: the ports of a log's decisions, one per line.
+ports_of_log() {
+	"$PYTHON" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    port = json.loads(line)["port"]
+    if port is not None:
+        print(port)' "$1"
+}
