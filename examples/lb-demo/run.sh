@@ -24,7 +24,7 @@ python=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)
 "$python" "$here/lb.py" "$backends" "$work/ready" 2>"$work/lb.err" &
 lb=$!
-trap 'kill "$lb" 2>/dev/null; wait "$lb" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$lb" 2>/dev/null; wait "$lb" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
 	[ -s "$work/ready" ] && break
 	kill -0 "$lb" 2>/dev/null || { cat "$work/lb.err" >&2; exit 1; }
