@@ -1,0 +1,128 @@
+/* churn: connect/close cycles, the client closing first (so every port it
+ * used goes through TIME_WAIT), and how fast they went.
+ *
+ *   churn [-n CYCLES] HOST PORT...
+ *
+ * Cycle i: a blocking TCP socket, connect() to PORT[i % nports],
+ * getsockname(), close().  A failed cycle is counted and the next one
+ * runs.  Then one line:
+ *
+ *   churn: cycles=N connected=N failed=N odd=N even=N  us=N cpu_us=N rate=N
+ *          max_us=N slow=N tuples=HEX errors=NAME:N,...|none
+ *
+ * odd/even: parity of each connection's local port; us: microseconds for
+ * all the cycles; cpu_us: the process's CPU time (user + system) for them
+ * (less sensitive to other load than us); rate: cycles per second; max_us: the longest connect();
+ * slow: connect()s that took 100 ms or more (a SYN retransmission, say);
+ * tuples: the sum of
+ * mix(local port << 16 | peer port), as the sink prints it.  Exit status 0
+ * when every cycle connected.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PORTS 16
+#define MAX_ERRNO 256
+
+static uint64_t mix(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in to[MAX_PORTS];
+	unsigned errors[MAX_ERRNO] = { 0 };
+	long cycles = 1000, connected = 0, odd = 0, even = 0, max_us = 0, slow = 0;
+	uint64_t tuples = 0;
+	struct in_addr host;
+	int opt, nports = 0;
+
+	while ((opt = getopt(argc, argv, "n:")) != -1) {
+		if (opt != 'n')
+			goto usage;
+		cycles = atol(optarg);
+	}
+	if (cycles < 1 || argc - optind < 2 || argc - optind - 1 > MAX_PORTS ||
+	    inet_pton(AF_INET, argv[optind], &host) != 1)
+		goto usage;
+	for (int i = optind + 1; i < argc; i++)
+		to[nports++] = (struct sockaddr_in){ .sin_family = AF_INET,
+						     .sin_port = htons((uint16_t)atoi(argv[i])),
+						     .sin_addr = host };
+
+	struct timespec t0, t1;
+	struct rusage r0, r1;
+	getrusage(RUSAGE_SELF, &r0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < cycles; i++) {
+		const struct sockaddr_in *dest = &to[i % nports];
+		struct sockaddr_in local;
+		socklen_t len = sizeof(local);
+		struct timespec c0, c1;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = -1;
+
+		clock_gettime(CLOCK_MONOTONIC, &c0);
+		if (fd >= 0)
+			rc = connect(fd, (const struct sockaddr *)dest, sizeof(*dest));
+		clock_gettime(CLOCK_MONOTONIC, &c1);
+		long took = (c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000;
+		if (took > max_us)
+			max_us = took;
+		if (took >= 100000)
+			slow++;
+		if (rc != 0 || getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
+			errors[errno > 0 && errno < MAX_ERRNO ? errno : 0]++;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		connected++;
+		unsigned port = ntohs(local.sin_port);
+		if (port % 2)
+			odd++;
+		else
+			even++;
+		tuples += mix((uint64_t)port << 16 | ntohs(dest->sin_port));
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &r1);
+
+	long cpu_us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 +
+		      (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+	long us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	char errtext[512] = "none";
+	size_t off = 0;
+	for (int e = 0; e < MAX_ERRNO; e++) {
+		if (!errors[e])
+			continue;
+		const char *name = e ? strerrorname_np(e) : "OTHER";
+		int n = snprintf(errtext + off, sizeof(errtext) - off, "%s%s:%u", off ? "," : "",
+				 name ? name : "?", errors[e]);
+		if (n > 0 && (size_t)n < sizeof(errtext) - off)
+			off += (size_t)n;
+	}
+	printf("churn: cycles=%ld connected=%ld failed=%ld odd=%ld even=%ld us=%ld cpu_us=%ld rate=%ld "
+	       "max_us=%ld slow=%ld tuples=%016llx errors=%s\n",
+	       cycles, connected, cycles - connected, odd, even, us, cpu_us,
+	       us > 0 ? (long)(cycles * 1000000.0 / (double)us) : 0L, max_us, slow, (unsigned long long)tuples,
+	       errtext);
+	return connected == cycles ? 0 : 1;
+
+usage:
+	fprintf(stderr, "usage: churn [-n CYCLES] HOST PORT...\n");
+	return 2;
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# sanitizers: tsan
+# Port sharing at scale (DESIGN.md, "Strategies"): with strategies `range`
+# and `reuse` the shim shares a source port among connections to different
+# destinations as the kernel's own connect() does, so one parity of a
+# narrow range carries several times the connections an exclusive bind
+# allows; the full default range carries 18,000 connections of one parity;
+# and connect/close churn through TIME_WAIT costs little.  The accepting
+# side (sink) is another process; the numbers go to the TAP log.
+
+load sharing_helper
+
+# held_diag LABEL: what connhold and the sink reported, as TAP diagnostics.
+held_diag() {
+	diag "$1: $(kv "$CLIENT" connected) of $(kv "$CLIENT" attempted) connected" \
+		"(odd=$(kv "$CLIENT" odd) even=$(kv "$CLIENT" even) dup=$(kv "$CLIENT" dup))," \
+		"ports $(kv "$CLIENT" lo)-$(kv "$CLIENT" hi), $(kv "$CLIENT" ms) ms;" \
+		"sink holds $(kv "$SINK" open) (dup=$(kv "$SINK" dup))"
+}
+
+@test "range 40000-40999, odd: range strategy holds 1,500 connections on 500 ports" {
+	ns_sysctl net/ipv4/ip_local_port_range "40000 40999"
+	hold PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=range -- -n 1500
+	held_diag range
+	assert_held 1500
+	expect "$CLIENT" lo -ge 40000
+	expect "$CLIENT" hi -le 40999
+}
+
+@test "range 40000-40999, odd: reuse strategy holds 1,500 connections on 500 ports" {
+	ns_sysctl net/ipv4/ip_local_port_range "40000 40999"
+	hold PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=reuse -- -n 1500
+	held_diag reuse
+	assert_held 1500
+	expect "$CLIENT" lo -ge 40000
+	expect "$CLIENT" hi -le 40999
+}
+
+@test "range 40000-40999, odd: exclusive strategy stops at the 500 ports (EADDRNOTAVAIL)" {
+	# The control: the same workload with one connection per port.
+	ns_sysctl net/ipv4/ip_local_port_range "40000 40999"
+	hold PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=exclusive -- -k -n 1500
+	diag "exclusive: $(kv "$CLIENT" connected) of 1500 connected, errors $(kv "$CLIENT" errors)"
+	expect "$CLIENT" connected -le 500
+	expect "$CLIENT" connected -ge 450
+	expect "$CLIENT" attempted -eq 1500
+	expect "$CLIENT" errors = "EADDRNOTAVAIL:$((1500 - $(kv "$CLIENT" connected)))"
+	expect "$CLIENT" even -eq 0
+	expect "$CLIENT" dup -eq 0
+	expect "$SINK" accepted -eq "$(kv "$CLIENT" connected)"
+}
+
+# churn_run native|SETTING=VALUE...: 20,000 connect/close cycles in a fresh
+# namespace (no TIME_WAIT from earlier runs), the client closing first;
+# leaves churn's summary in $CHURN and the sink's in $SINK.
+churn_run() {
+	local cycles=20000
+	new_netns
+	start_sink
+	if [ "$1" = native ]; then
+		run -0 ns "$HELPERS/churn" -n "$cycles" 127.0.0.1 "${SINK_PORTS[@]}"
+	else
+		run -0 shim "$@" "$HELPERS/churn" -n "$cycles" 127.0.0.1 "${SINK_PORTS[@]}"
+	fi
+	CHURN=$(grep '^churn:' <<<"$output")
+	stop_sink
+	echo "$CHURN"
+	echo "$SINK"
+	expect "$CHURN" connected -eq "$cycles" && expect "$CHURN" failed -eq 0 &&
+		expect "$SINK" accepted -eq "$cycles" && expect "$SINK" errors -eq 0 &&
+		expect "$SINK" tuples = "$(kv "$CHURN" tuples)" || return 1
+}
+
+@test "churn: 20,000 connect/close cycles through TIME_WAIT, odd, at >= 0.8x the native rate" {
+	# Under a sanitizer only the correctness counts: one round.
+	local rounds=3 round native=() range=() reuse=() cpu_native=() cpu_range=() cpu_reuse=()
+	[ -z "${PORTSHIM_SANITIZER:-}" ] || rounds=1
+	for round in $(seq "$rounds"); do
+		churn_run native
+		native+=("$(kv "$CHURN" rate)")
+		cpu_native+=("$(kv "$CHURN" cpu_us)")
+		churn_run PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=range
+		expect "$CHURN" odd -eq 20000
+		expect "$SINK" even -eq 0
+		range+=("$(kv "$CHURN" rate)")
+		cpu_range+=("$(kv "$CHURN" cpu_us)")
+		churn_run PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=reuse
+		expect "$CHURN" odd -eq 20000
+		expect "$SINK" even -eq 0
+		reuse+=("$(kv "$CHURN" rate)")
+		cpu_reuse+=("$(kv "$CHURN" cpu_us)")
+	done
+	local n rg ru
+	n=$(median "${native[@]}")
+	rg=$(median "${range[@]}")
+	ru=$(median "${reuse[@]}")
+	diag "churn rates (cycles/s): native ${native[*]}; range ${range[*]}; reuse ${reuse[*]}"
+	diag "churn CPU (us per 20,000 cycles): native ${cpu_native[*]}; range ${cpu_range[*]};" \
+		"reuse ${cpu_reuse[*]}"
+	diag "churn medians: native $n/s, range $rg/s ($((rg * 100 / n))%), reuse $ru/s ($((ru * 100 / n))%)"
+	if [ -n "${PORTSHIM_SANITIZER:-}" ]; then
+		diag "churn: rate ratio not checked under $PORTSHIM_SANITIZER"
+		return 0
+	fi
+	[ $((rg * 100)) -ge $((n * 80)) ] || { echo "range: $rg/s < 0.8 x native $n/s" >&2; return 1; }
+	[ $((ru * 100)) -ge $((n * 80)) ] || { echo "reuse: $ru/s < 0.8 x native $n/s" >&2; return 1; }
+}
+
+@test "8 threads x 2,000 connects kept open (16,000 > 14,116 odd ports): all odd, distinct" {
+	local strategy
+	for strategy in auto reuse; do
+		[ "$strategy" = auto ] || new_netns
+		hold PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy -- -t 8 -n 2000
+		held_diag "$strategy, 8 threads"
+		assert_held 16000
+	done
+}
+
+@test "full scale: 18,000 concurrent connections, odd, default range, one process" {
+	local strategy
+	for strategy in auto range reuse; do
+		[ "$strategy" = auto ] || new_netns
+		if [ "$strategy" = auto ]; then
+			hold PORTSHIM_CONNECT=odd -- -n 18000
+		else
+			hold PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy -- -n 18000
+		fi
+		held_diag "$strategy, one process"
+		assert_held 18000
+	done
+}
