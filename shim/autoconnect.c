@@ -41,7 +41,14 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 
 	if (!sock_port_range(s, &app_range))
 		return UNSUPPORTED;
-	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
+	/* A per-socket range only narrows the namespace's: the kernel ignores
+	 * a bound outside it, so only ports inside can be applied this way. */
+	struct portwindow win = port_range_window(app_range);
+	if (win.lo < rt->kernel_lo)
+		win.lo = (uint16_t)rt->kernel_lo;
+	if (win.hi > rt->kernel_hi)
+		win.hi = (uint16_t)rt->kernel_hi;
+	candidates_begin(&c, rt, plan, win, &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		pick->attempts = c.attempts;
 		if (set_port_range(s->fd, (uint32_t)port << 16 | (uint32_t)port) != 0) {
@@ -187,6 +194,9 @@ static enum strategy tcp_strategy(const struct runtime *rt)
 {
 	if (rt->strategy != STRATEGY_AUTO)
 		return rt->strategy;
+	/* `range` can only reach ports of the namespace's own range. */
+	if (rt->range_lo < rt->kernel_lo || rt->range_hi > rt->kernel_hi)
+		return STRATEGY_REUSE;
 	return atomic_load_explicit(&range_honoured, memory_order_relaxed) < 0 ? STRATEGY_REUSE
 									       : STRATEGY_RANGE;
 }

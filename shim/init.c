@@ -5,10 +5,12 @@
  * worse than one that never started. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "runtime.h"
 
 static void after_fork_in_child(void)
@@ -17,11 +19,17 @@ static void after_fork_in_child(void)
 }
 
 static pthread_once_t set_up = PTHREAD_ONCE_INIT;
+/* This thread is setting the runtime up: a hook it re-enters (from a signal
+ * handler, or from inside the set-up) must not wait for itself. */
+static __thread volatile sig_atomic_t setting_up __attribute__((tls_model("initial-exec")));
 
 static void set_up_once(void)
 {
 	char err[512];
 	int saved = errno;
+
+	setting_up = 1;
+	real_bind_symbols();
 
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err,
 			      sizeof(err)) != 0) {
@@ -32,12 +40,16 @@ static void set_up_once(void)
 		_exit(PORTSHIM_EXIT_CONFIG);
 	}
 	pthread_atfork(NULL, NULL, after_fork_in_child);
+	setting_up = 0;
 	errno = saved;
 }
 
-void runtime_ensure(void)
+bool runtime_ensure(void)
 {
+	if (setting_up)
+		return false;
 	pthread_once(&set_up, set_up_once);
+	return true;
 }
 
 __attribute__((constructor)) static void portshim_load(void)

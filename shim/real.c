@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,7 +26,9 @@ static struct {
 } libc;
 
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
-static __thread int binding __attribute__((tls_model("initial-exec")));
+/* volatile: the compiler must not drop the store as dead - the only reader
+ * is this same thread re-entering from a signal handler or from dlsym(). */
+static __thread volatile sig_atomic_t binding __attribute__((tls_model("initial-exec")));
 
 static void *lookup(const char *name)
 {
@@ -54,6 +57,12 @@ static void bind_all(void)
 	*(void **)&libc.dup3 = lookup("dup3");
 	*(void **)&libc.close_range = lookup("close_range");
 	binding = 0;
+}
+
+void real_bind_symbols(void)
+{
+	if (!binding)
+		pthread_once(&bound, bind_all);
 }
 
 /* True when the libc table may be used from this thread. */

@@ -10,6 +10,11 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+/* Binds the table now (the library constructor does), so that no hook has
+ * to do it lazily, possibly interrupted by a signal handler that calls
+ * another hook. */
+void real_bind_symbols(void);
+
 int real_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int real_bind(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,

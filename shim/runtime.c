@@ -116,12 +116,9 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 		return -1;
 	config_finish(cfg);
 
-	if (cfg->range_set) {
-		rt->range_lo = cfg->range_lo;
-		rt->range_hi = cfg->range_hi;
-	} else {
-		kernel_port_range(&rt->range_lo, &rt->range_hi);
-	}
+	kernel_port_range(&rt->kernel_lo, &rt->kernel_hi);
+	rt->range_lo = cfg->range_set ? cfg->range_lo : rt->kernel_lo;
+	rt->range_hi = cfg->range_set ? cfg->range_hi : rt->kernel_hi;
 	portset_clear(&rt->base);
 	portset_add_range(&rt->base, rt->range_lo, rt->range_hi);
 	if (cfg->reserved_set) {

@@ -43,7 +43,8 @@ struct class_key {
 
 struct runtime {
 	struct config cfg;
-	unsigned range_lo, range_hi;
+	unsigned range_lo, range_hi;   /* the shim's range */
+	unsigned kernel_lo, kernel_hi; /* the namespace's ip_local_port_range */
 	struct portset base; /* range minus reserved ports */
 	int nclasses;
 	struct class_key class_id[RUNTIME_MAX_CLASSES];
@@ -60,8 +61,10 @@ struct runtime {
 
 extern struct runtime portshim_runtime;
 
-/* Sets the runtime up on first use; exits the process on bad settings. */
-void runtime_ensure(void);
+/* Sets the runtime up on first use; exits the process on bad settings.
+ * False when this thread is itself setting the runtime up (a hook re-entered
+ * from a signal handler): the caller then passes the call straight through. */
+bool runtime_ensure(void);
 
 /* Builds a runtime from an environment array.  Pure apart from reading the
  * kernel's port files (and PORTSHIM_CONFIG) when the settings ask for them.

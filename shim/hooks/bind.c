@@ -79,7 +79,8 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!asks_for_any_port(addr, len))
 		return real_bind(fd, addr, len);
-	runtime_ensure();
+	if (!runtime_ensure())
+		return real_bind(fd, addr, len);
 	if ((rt->bind.npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
 	    !sock_addr_fits(&s, addr, len) || defers_port(fd)) {
 		errno = saved;

@@ -19,7 +19,8 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!addr || len < sizeof(sa_family_t) ||
 	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return real_connect(fd, addr, len);
-	runtime_ensure();
+	if (!runtime_ensure())
+		return real_connect(fd, addr, len);
 	plan = runtime_connect_plan(rt, addr, len);
 	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
 	    !sock_addr_fits(&s, addr, len)) {

@@ -29,7 +29,8 @@ static int prepare(struct send_state *st, enum shim_call call, int fd,
 	if (!dest || len < sizeof(sa_family_t) ||
 	    (dest->sa_family != AF_INET && dest->sa_family != AF_INET6))
 		return 0;
-	runtime_ensure();
+	if (!runtime_ensure())
+		return 0;
 	struct plan *plan = runtime_connect_plan(rt, dest, len);
 	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
 	    !sock_addr_fits(&s, dest, len) || (s.type == SOCK_STREAM && !(flags & MSG_FASTOPEN))) {
