@@ -70,7 +70,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 
 # Only the interposed calls may be exported.
 EXPORTS := bind close close_range connect dup2 dup3 getsockopt sendmmsg sendmsg \
-           sendto setsockopt
+           sendto setsockopt socket
 check-exports: $(LIB)
 	@got=$$(nm -D --defined-only $(LIB) | awk '$$2 ~ /^[TtWw]$$/ {print $$3}' | sort | tr '\n' ' '); \
 	want=$$(echo $(EXPORTS) | tr ' ' '\n' | sort | tr '\n' ' '); \

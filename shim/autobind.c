@@ -27,12 +27,45 @@ void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
+void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int protocol)
+{
+	uint32_t entry = 0;
+
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if ((domain == AF_INET || domain == AF_INET6) &&
+	    ((type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) ||
+	     (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))))
+		entry = FDTABLE_FRESH | (type == SOCK_DGRAM ? FDTABLE_FRESH_UDP : 0) |
+			(domain == AF_INET6 ? FDTABLE_FRESH_INET6 : 0);
+	/* Also clears whatever a close the hooks did not see left behind. */
+	fdtable_record(&rt->fds, fd, entry);
+}
+
+void sock_note_bind(struct runtime *rt, int fd)
+{
+	fdtable_take_fresh(&rt->fds, fd);
+}
+
+/* A socket known fresh from socket(): unbound, the family's wildcard. */
+static bool fresh_sock(uint32_t entry, struct sock *s)
+{
+	memset(&s->local, 0, sizeof(s->local));
+	s->type = (entry & FDTABLE_FRESH_UDP) ? SOCK_DGRAM : SOCK_STREAM;
+	s->local.ss_family = (entry & FDTABLE_FRESH_INET6) ? AF_INET6 : AF_INET;
+	s->local_len = (entry & FDTABLE_FRESH_INET6) ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in);
+	return true;
+}
+
 bool sock_inspect(int fd, struct sock *s)
 {
-	int type, protocol;
+	int protocol;
 	socklen_t len;
+	uint32_t fresh = fdtable_take_fresh(&portshim_runtime.fds, fd);
 
 	s->fd = fd;
+	if (fresh)
+		return fresh_sock(fresh, s);
 	s->local_len = sizeof(s->local);
 	if (getsockname(fd, (struct sockaddr *)&s->local, &s->local_len) != 0)
 		return false;
@@ -40,15 +73,13 @@ bool sock_inspect(int fd, struct sock *s)
 		return false;
 	if (sockaddr_port(&s->local) != 0)
 		return false;
-	len = sizeof(type);
-	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
-		return false;
+	/* The protocol alone tells the type: a raw socket of protocol TCP or
+	 * UDP would show that protocol number as its port, never 0. */
 	len = sizeof(protocol);
 	if (real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0)
 		return false;
-	s->type = type;
-	return (type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
-	       (type == SOCK_DGRAM && protocol == IPPROTO_UDP);
+	s->type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP;
 }
 
 bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t len)
@@ -63,12 +94,46 @@ bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t
 	       (s->local.ss_family == AF_INET || s->type == SOCK_DGRAM);
 }
 
+/* Set once the application sets IP_LOCAL_PORT_RANGE on any socket: until
+ * then every socket's value is known to be 0, and reading or restoring it
+ * would cost two system calls per connect() for nothing. */
+static _Atomic bool app_sets_port_range;
+
+void sock_note_port_range_set(struct runtime *rt, int fd)
+{
+	uint32_t entry = fdtable_get(&rt->fds, fd);
+
+	atomic_store_explicit(&app_sets_port_range, true, memory_order_release);
+	if (entry & FDTABLE_RANGE)
+		fdtable_update(&rt->fds, fd, entry, entry & ~FDTABLE_RANGE);
+}
+
 bool sock_port_range(const struct sock *s, uint32_t *range)
 {
 	socklen_t len = sizeof(*range);
 
 	*range = 0;
+	if (!sock_app_port_ranges())
+		return true;
 	return real_getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, range, &len) == 0;
+}
+
+/* The same for SO_REUSEADDR, which strategy reuse must give back. */
+static _Atomic bool app_sets_reuseaddr;
+
+void sock_note_reuseaddr_set(void)
+{
+	atomic_store_explicit(&app_sets_reuseaddr, true, memory_order_release);
+}
+
+bool sock_app_reuseaddr(void)
+{
+	return atomic_load_explicit(&app_sets_reuseaddr, memory_order_acquire);
+}
+
+bool sock_app_port_ranges(void)
+{
+	return atomic_load_explicit(&app_sets_port_range, memory_order_acquire);
 }
 
 struct portwindow port_range_window(uint32_t range)

@@ -24,6 +24,11 @@ struct sock {
 unsigned sockaddr_port(const struct sockaddr_storage *ss);
 void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port);
 
+/* socket() made fd: note what it is, so that connect() can skip asking
+ * the kernel.  bind() on fd (any port): it is no longer known unbound. */
+void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int protocol);
+void sock_note_bind(struct runtime *rt, int fd);
+
 /* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local
  * port (it may have a local address, from IP_BIND_ADDRESS_NO_PORT). */
 bool sock_inspect(int fd, struct sock *s);
@@ -34,6 +39,14 @@ bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t
 /* The socket's IP_LOCAL_PORT_RANGE (hi << 16 | lo, 0 when unset); false
  * when the kernel does not know the option (before 6.3 and 6.1.31). */
 bool sock_port_range(const struct sock *s, uint32_t *range);
+
+/* Whether the application has set IP_LOCAL_PORT_RANGE on any socket yet;
+ * the setsockopt() hook tells when it does (for that fd). */
+bool sock_app_port_ranges(void);
+/* Likewise for SO_REUSEADDR. */
+bool sock_app_reuseaddr(void);
+void sock_note_reuseaddr_set(void);
+void sock_note_port_range_set(struct runtime *rt, int fd);
 
 /* The ports an IP_LOCAL_PORT_RANGE value allows: all when it is 0. */
 struct portwindow port_range_window(uint32_t range);

@@ -63,13 +63,18 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 			continue;
 		}
 		int error = errno;
-		set_port_range(s->fd, app_range);
+		uint32_t entry = (uint32_t)port;
+		if (sock_app_port_ranges())
+			set_port_range(s->fd, app_range);
+		else
+			entry |= FDTABLE_RANGE; /* left in place: see sockopt.c */
 		candidates_taken(&c, (unsigned)port);
-		fdtable_record(&rt->fds, s->fd, (uint32_t)port);
+		fdtable_record(&rt->fds, s->fd, entry);
 		pick->port = (unsigned)port;
 		errno = error;
 		return CONNECTED;
 	}
+	/* Unbound and back to the application's own value (0 unless set). */
 	set_port_range(s->fd, app_range);
 	return EXHAUSTED;
 }
@@ -94,17 +99,6 @@ static bool range_was_honoured(const struct sock *s, int result)
 	return ok;
 }
 
-static uint64_t socket_cookie(int fd)
-{
-	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
-	int saved = errno;
-
-	real_getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len);
-	errno = saved;
-	return cookie;
-}
-
 static int reuseaddr(int fd)
 {
 	int on = 0;
@@ -127,7 +121,7 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 	struct sockaddr_storage local = s->local;
 	struct candidates c;
 	uint32_t app_range;
-	int app_reuse = reuseaddr(s->fd), port;
+	int app_reuse = sock_app_reuseaddr() ? reuseaddr(s->fd) : 0, port;
 
 	sock_port_range(s, &app_range);
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
@@ -162,8 +156,6 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 		pick->port = (unsigned)port;
 		/* The kernel's SO_REUSEADDR stays 1: later binds share this
 		 * port, and its TIME_WAIT stays re-bindable. */
-		if (s->fd < FDTABLE_SIZE)
-			atomic_store(&rt->fds.cookie[s->fd], socket_cookie(s->fd));
 		fdtable_record(&rt->fds, s->fd,
 			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
 		return CONNECTED;
@@ -264,14 +256,25 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 	return result;
 }
 
-/* The entry of a socket that strategy reuse connected, or 0. */
+/* The entry of a socket that strategy reuse connected, or 0.  An entry
+ * left behind by a close the hooks did not see (fclose() of an fdopen()ed
+ * socket) must not speak for a new socket on the same number: the socket
+ * must still be bound to the entry's port with the kernel's SO_REUSEADDR
+ * on.  Two system calls, on this rare call only. */
 static uint32_t reuse_entry(struct runtime *rt, int fd)
 {
 	uint32_t entry = fdtable_get(&rt->fds, fd);
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	int saved = errno;
 
-	if (!(entry & FDTABLE_REUSE) ||
-	    atomic_load(&rt->fds.cookie[fd]) != socket_cookie(fd))
+	if (!(entry & FDTABLE_REUSE))
 		return 0;
+	if (getsockname(fd, (struct sockaddr *)&local, &len) != 0 ||
+	    (local.ss_family != AF_INET && local.ss_family != AF_INET6) ||
+	    sockaddr_port(&local) != FDTABLE_PORT(entry) || !reuseaddr(fd))
+		entry = 0;
+	errno = saved;
 	return entry;
 }
 

@@ -17,13 +17,17 @@
  * and its TIME_WAIT must be re-bindable); the application reads its own. */
 #define FDTABLE_REUSE       (1u << 16)
 #define FDTABLE_APP_REUSE   (1u << 17) /* the application's SO_REUSEADDR */
+/* Strategy `range` left its [p, p] IP_LOCAL_PORT_RANGE on the socket (the
+ * application never set one): the application reads 0. */
+#define FDTABLE_RANGE       (1u << 18)
+/* Made by socket() and untouched since: an unbound TCP or UDP socket of
+ * the family below, so connect() needs no system call to inspect it. */
+#define FDTABLE_FRESH       (1u << 19)
+#define FDTABLE_FRESH_UDP   (1u << 20) /* else TCP */
+#define FDTABLE_FRESH_INET6 (1u << 21) /* else AF_INET */
 
 struct fdtable {
 	_Atomic uint32_t entry[FDTABLE_SIZE];
-	/* FDTABLE_REUSE entries: the socket's SO_COOKIE, so that an entry left
-	 * behind by a close the hooks did not see (fclose() of an fdopen()ed
-	 * socket) is never taken for the new socket on the same number. */
-	_Atomic uint64_t cookie[FDTABLE_SIZE];
 	_Atomic int high; /* above every fd ever recorded */
 };
 
@@ -62,6 +66,20 @@ static inline uint32_t fdtable_take(struct fdtable *t, int fd)
 	if (!atomic_load_explicit(&t->entry[fd], memory_order_relaxed))
 		return 0; /* the common close(): no write, no cache-line bounce */
 	return atomic_exchange_explicit(&t->entry[fd], 0, memory_order_acq_rel);
+}
+
+/* The FDTABLE_FRESH* bits of fd, now cleared: whatever the caller does
+ * next may bind the socket. */
+static inline uint32_t fdtable_take_fresh(struct fdtable *t, int fd)
+{
+	if (fd < 0 || fd >= FDTABLE_SIZE)
+		return 0;
+	uint32_t entry = atomic_load_explicit(&t->entry[fd], memory_order_acquire);
+	if (!(entry & FDTABLE_FRESH))
+		return 0;
+	atomic_compare_exchange_strong_explicit(&t->entry[fd], &entry, 0, memory_order_acq_rel,
+						memory_order_relaxed);
+	return entry;
 }
 
 static inline int fdtable_high(struct fdtable *t)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 static struct {
+	int (*socket)(int, int, int);
 	int (*connect)(int, const struct sockaddr *, socklen_t);
 	int (*bind)(int, const struct sockaddr *, socklen_t);
 	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
@@ -45,6 +46,7 @@ static void *lookup(const char *name)
 static void bind_all(void)
 {
 	binding = 1;
+	*(void **)&libc.socket = lookup("socket");
 	*(void **)&libc.connect = lookup("connect");
 	*(void **)&libc.bind = lookup("bind");
 	*(void **)&libc.sendto = lookup("sendto");
@@ -76,6 +78,11 @@ static inline int ready(void)
 
 #define CALL(name, fallback, ...) \
 	((ready() && libc.name) ? libc.name(__VA_ARGS__) : (fallback))
+
+int real_socket(int domain, int type, int protocol)
+{
+	return CALL(socket, (int)syscall(SYS_socket, domain, type, protocol), domain, type, protocol);
+}
 
 int real_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {

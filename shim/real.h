@@ -15,6 +15,7 @@
  * another hook. */
 void real_bind_symbols(void);
 
+int real_socket(int domain, int type, int protocol);
 int real_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int real_bind(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,
