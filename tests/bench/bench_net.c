@@ -1,11 +1,12 @@
 /* bench_net: the network side of the benchmarks; portbench runs it, with
  * or without the shim preloaded, each time in a fresh network namespace.
  *
- *   bench_net loop  -t THREADS -n N -w WARMUP [-S SEGMENT] [-s] [-R]
+ *   bench_net loop  -t THREADS -n N -w WARMUP [-S SEGMENT] [-s] [-R|-B]
  *       Each thread has its own listener (127.0.0.1:7100+i) and repeats
  *       socket, connect, accept, close(client), close(accepted) (-s: the
- *       accepted end first; -R: each connect() pinned to a random port with
- *       IP_LOCAL_PORT_RANGE, as strategy range does, without the shim);
+ *       accepted end first; -R / -B: each connect() pinned to a random port
+ *       with IP_LOCAL_PORT_RANGE / SO_REUSEADDR + bind, as strategies range
+ *       and reuse do, without the shim);
  *       WARMUP rounds untimed, then N timed, all
  *       threads started together.  Prints
  *       threads=T n=N ns_per_conn=X cps=Y cpu_ns_per_conn=Z
@@ -52,13 +53,15 @@ static struct sockaddr_in loopback(unsigned port)
 				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 }
 
+/* No SO_REUSEADDR (a fresh namespace needs none): under the shim, a
+ * process that sets it on any socket makes strategy reuse read every
+ * socket's own value, and the loop's client should look like a client. */
 static int listen_on(unsigned port, int backlog)
 {
 	struct sockaddr_in a = loopback(port);
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, backlog) != 0)
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, backlog) != 0)
 		die("listen on 127.0.0.1:%u", port);
 	return fd;
 }
@@ -83,12 +86,13 @@ static uint64_t cpu_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* -R: what strategy `range` costs at least, without the shim: a random
- * port of 32768-60999 applied with setsockopt(IP_LOCAL_PORT_RANGE, [p,p])
- * before each connect(), the next port on EADDRNOTAVAIL. */
+/* -R / -B: what strategy `range` / `reuse` cost at least, without the
+ * shim: a random port of 32768-60999 applied before each connect() with
+ * setsockopt(IP_LOCAL_PORT_RANGE, [p,p]) (-R), or with SO_REUSEADDR and
+ * bind(p) (-B); the next port when the kernel refuses one. */
 static int pin_port;
 
-static int connect_pinned(struct worker *w, int c)
+static int connect_pinned(struct worker *w, int *c)
 {
 	w->rng ^= w->rng << 13;
 	w->rng ^= w->rng >> 7;
@@ -96,13 +100,32 @@ static int connect_pinned(struct worker *w, int c)
 	unsigned port = 32768u + (unsigned)(w->rng % (60999u - 32768u + 1u));
 
 	for (int tries = 0; tries < 28232; tries++, port = port == 60999u ? 32768u : port + 1u) {
-		uint32_t range = (uint32_t)port << 16 | port;
-		if (setsockopt(c, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) != 0)
-			return -1;
-		if (connect(c, (struct sockaddr *)&w->to, sizeof(w->to)) == 0)
+		if (pin_port == 1) {
+			uint32_t range = (uint32_t)port << 16 | port;
+			if (setsockopt(*c, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range,
+				       sizeof(range)) != 0)
+				return -1;
+		} else {
+			struct sockaddr_in local = { .sin_family = AF_INET,
+						     .sin_port = htons((uint16_t)port) };
+			int one = 1;
+			if (setsockopt(*c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+				return -1;
+			if (bind(*c, (struct sockaddr *)&local, sizeof(local)) != 0) {
+				if (errno == EADDRINUSE)
+					continue;
+				return -1;
+			}
+		}
+		if (connect(*c, (struct sockaddr *)&w->to, sizeof(w->to)) == 0)
 			return 0;
 		if (errno != EADDRNOTAVAIL)
 			return -1;
+		if (pin_port == 2) { /* bound for good: a new socket */
+			close(*c);
+			if ((*c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+				return -1;
+		}
 	}
 	return -1;
 }
@@ -113,7 +136,7 @@ static void one_conn(struct worker *w)
 
 	if (c < 0)
 		die("socket");
-	if ((pin_port ? connect_pinned(w, c) : connect(c, (struct sockaddr *)&w->to, sizeof(w->to))) != 0)
+	if ((pin_port ? connect_pinned(w, &c) : connect(c, (struct sockaddr *)&w->to, sizeof(w->to))) != 0)
 		die("thread %d: connect", w->index);
 	int a = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (a < 0)
@@ -161,7 +184,7 @@ static int cmd_loop(int argc, char **argv)
 {
 	int threads = 1, opt;
 
-	while ((opt = getopt(argc, argv, "t:n:w:S:sR")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:w:S:sRB")) != -1) {
 		switch (opt) {
 		case 't': threads = atoi(optarg); break;
 		case 'n': n_timed = atoi(optarg); break;
@@ -169,6 +192,7 @@ static int cmd_loop(int argc, char **argv)
 		case 'S': segment = atoi(optarg); break;
 		case 's': server_first = 1; break;
 		case 'R': pin_port = 1; break;
+		case 'B': pin_port = 2; break;
 		default: return 2;
 		}
 	}

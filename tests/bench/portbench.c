@@ -30,7 +30,7 @@
 extern char **environ;
 
 static const char *lib, *bindir, *version = "unknown";
-static int rounds = 7, quick;
+static int rounds = 9, quick;
 static const char *only; /* -v: the (a) variants to run, "range/any,reuse/odd" */
 static char bench_net[4096], bench_alloc[4096];
 
@@ -38,10 +38,10 @@ struct variant {
 	const char *name;
 	bool shim;
 	const char *env[3];
-	bool pin; /* bench_net loop -R: native with IP_LOCAL_PORT_RANGE [p,p] */
+	int pin; /* bench_net loop -R (1) / -B (2): native, the program pins the port */
 };
 
-static const struct variant native = { "native", false, { 0 }, false };
+static const struct variant native = { "native", false, { 0 }, 0 };
 
 /* ---- processes ---- */
 
@@ -192,8 +192,8 @@ static int sc_loop(const void *arg)
 	snprintf(t, sizeof(t), "%d", a->threads);
 	snprintf(n, sizeof(n), "%d", a->n);
 	snprintf(w, sizeof(w), "%d", a->warm);
-	const char *argv[] = { bench_net, "loop", "-t", t, "-n", n, "-w", w, a->v->pin ? "-R" : NULL,
-			       NULL };
+	const char *argv[] = { bench_net, "loop", "-t", t, "-n", n, "-w", w,
+			       a->v->pin == 1 ? "-R" : a->v->pin == 2 ? "-B" : NULL, NULL };
 	return wait_for(spawn(argv, a->v, 1));
 }
 
@@ -360,9 +360,9 @@ static void loop_once(const struct variant *v, int threads, int n, int warm, int
 
 static void section_a(void)
 {
-	/* The shim's 9 settings, and the floor of strategy range: native with
-	 * the program itself pinning each connect to a random port. */
-	enum { NV = NSTRAT * NPOL + 1, MAXR = 32 };
+	/* The shim's 9 settings, and the floors of strategies range and reuse:
+	 * native, the program itself pinning each connect to a random port. */
+	enum { NV = NSTRAT * NPOL + 2, NSHIM = NSTRAT * NPOL, MAXR = 32 };
 	static const char *const keys[] = { "seg_wall_ns", "seg_cpu_ns" };
 	static char names[NV][32], env_s[NV][48], env_p[NV][48];
 	struct variant v[NV];
@@ -376,17 +376,19 @@ static void section_a(void)
 			snprintf(names[i], sizeof(names[i]), "%s/%s", strategies[s], policies[p]);
 			snprintf(env_s[i], sizeof(env_s[i]), "PORTSHIM_STRATEGY=%s", strategies[s]);
 			snprintf(env_p[i], sizeof(env_p[i]), "PORTSHIM_CONNECT=%s", policies[p]);
-			v[i] = (struct variant){ names[i], true, { env_s[i], env_p[i], NULL }, false };
+			v[i] = (struct variant){ names[i], true, { env_s[i], env_p[i], NULL }, 0 };
 		}
-	snprintf(names[NV - 1], sizeof(names[NV - 1]), "no shim, [p,p]");
-	v[NV - 1] = (struct variant){ names[NV - 1], false, { NULL }, true };
+	snprintf(names[NSHIM], sizeof(names[NSHIM]), "no shim, [p,p]");
+	v[NSHIM] = (struct variant){ names[NSHIM], false, { NULL }, 1 };
+	snprintf(names[NSHIM + 1], sizeof(names[NSHIM + 1]), "no shim, bind(p)");
+	v[NSHIM + 1] = (struct variant){ names[NSHIM + 1], false, { NULL }, 2 };
 	bool run[NV];
 	for (int i = 0; i < NV; i++) {
 		const char *at = only ? strstr(only, names[i]) : NULL;
 		size_t len = strlen(names[i]);
 		run[i] = !only || (at && (at == only || at[-1] == ',') && (at[len] == ',' || !at[len]));
 	}
-	run[NV - 1] = !only || strstr(only, "pinned");
+	run[NSHIM] = run[NSHIM + 1] = !only || strstr(only, "pinned");
 	fprintf(stderr, "portbench: (a) connect+accept+close, 1 thread, %d per run, %d rounds\n",
 		n, rounds);
 	for (int r = 0; r < rounds; r++) {
@@ -436,18 +438,19 @@ static void section_a(void)
 		double rw = median(ratio[0][i], rounds), rc = median(ratio[1][i], rounds);
 		printf("    %-18s %12.0f %12.3f %12.0f %12.3f\n", v[i].name, sw, rw, sc, rc);
 		if (i == NV - 1)
-			printf("    (%s: without the shim, the program itself sets IP_LOCAL_PORT_RANGE [p,p], p random,\n"
-			       "     before each connect(), as strategy range does: that strategy's floor)\n", v[i].name);
+			printf("    (no shim: the program itself pins each connect() to a random port, with\n"
+			       "     IP_LOCAL_PORT_RANGE [p,p] as strategy range does, or SO_REUSEADDR + bind(p)\n"
+			       "     as strategy reuse does: those strategies' floor)\n");
 		fprintf(json, "%s\n      {\"variant\": \"%s\", \"strategy\": \"%s\", \"policy\": \"%s\", "
 			      "\"wall_ns_median\": %.1f, \"wall_ratio_median\": %.4f, "
 			      "\"cpu_ns_median\": %.1f, \"cpu_ratio_median\": %.4f, \"wall_ratios\": ",
-			emitted++ ? "," : "", v[i].name, i < NV - 1 ? strategies[i / NPOL] : "none (pinned)",
-			i < NV - 1 ? policies[i % NPOL] : "none", sw, rw, sc, rc);
+			emitted++ ? "," : "", v[i].name, i < NSHIM ? strategies[i / NPOL] : "none (pinned)",
+			i < NSHIM ? policies[i % NPOL] : "none", sw, rw, sc, rc);
 		jarray(ratio[0][i], rounds, "%.4f");
 		fprintf(json, ", \"cpu_ratios\": ");
 		jarray(ratio[1][i], rounds, "%.4f");
 		fputc('}', json);
-		if (i < NV - 1 && i / NPOL < 2) {
+		if (i < NSHIM && i / NPOL < 2) {
 			worst[i / NPOL][0] = rw > worst[i / NPOL][0] ? rw : worst[i / NPOL][0];
 			worst[i / NPOL][1] = rc > worst[i / NPOL][1] ? rc : worst[i / NPOL][1];
 		}
@@ -536,7 +539,7 @@ static void section_c(void)
 {
 	static const int threads[] = { 1, 2, 4 };
 	static const char *const keys[] = { "cps", "cpu_ns_per_conn" };
-	struct variant shim_v = { "shim (auto, any)", true, { 0 }, false };
+	struct variant shim_v = { "shim (auto, any)", true, { 0 }, 0 };
 	/* [native 0 / shim 1][threads][round] */
 	double cps[2][3][32], cpu[2][3][32], ratio[3][32], scale[2][3][32], eff[3][32], x[2];
 	int total = quick ? 4000 : 12000;
@@ -602,7 +605,7 @@ static void section_c(void)
 
 static void section_d(void)
 {
-	struct variant shim_v = { "shim", true, { 0 }, false };
+	struct variant shim_v = { "shim", true, { 0 }, 0 };
 	int runs = quick ? 2 : 7, hruns = quick ? 1 : 3, nsock = 10000, status;
 	static const char *const keys[] = { "rss", "pss", "anon", "private_dirty" };
 	double idle[2][4][16], lib[16], anon[16];
@@ -688,9 +691,9 @@ static void section_e(void)
 					   "PORTSHIM_STRATEGY=exclusive" };
 	struct variant v[4] = {
 		native,
-		{ "shim range/any", true, { strat_env[0], NULL }, false },
-		{ "shim reuse/any", true, { strat_env[1], NULL }, false },
-		{ "shim exclusive/any", true, { strat_env[2], NULL }, false },
+		{ "shim range/any", true, { strat_env[0], NULL }, 0 },
+		{ "shim reuse/any", true, { strat_env[1], NULL }, 0 },
+		{ "shim exclusive/any", true, { strat_env[2], NULL }, 0 },
 	};
 	/* Each holder's first connection is made before its timing starts:
 	 * 1 + 9,999 = 10,000 per holder. */
@@ -805,7 +808,7 @@ int main(int argc, char **argv)
 	}
 	if (!lib || !bindir)
 		die("portbench: -L LIB and -B BINDIR are required");
-	if (quick && rounds == 7)
+	if (quick && rounds == 9)
 		rounds = 2;
 	if (rounds < 1 || rounds > 32)
 		die("portbench: -r between 1 and 32");
