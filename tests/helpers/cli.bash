@@ -10,12 +10,17 @@ THREADCONN=$PORTSHIM_HELPERS/threadconn
 # Under a sanitizer build, its runtime (PORTSHIM_PRELOAD's entries other
 # than the library) must be preloaded ahead of the instrumented library in
 # every program; the wrapper keeps a sanitizer runtime first.
-cli_preload() {
+sanitizer_preload() {
 	local entry out=()
 	for entry in ${PORTSHIM_PRELOAD:-}; do
 		[ "$entry" = "$PORTSHIM_LIB" ] || out+=("$entry")
 	done
-	[ ${#out[@]} -eq 0 ] || printf 'LD_PRELOAD=%s\n' "${out[*]}"
+	printf '%s\n' "${out[*]}"
+}
+cli_preload() {
+	local san
+	san=$(sanitizer_preload)
+	[ -z "$san" ] || printf 'LD_PRELOAD=%s\n' "$san"
 }
 
 # wrap [NAME=VALUE...] ARGS...: `portshim ARGS...` in the test's namespace,

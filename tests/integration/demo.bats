@@ -57,11 +57,14 @@ check_demo() {
 
 @test "make demo: the weak hash reaches half the backends natively and under even/odd, all under any" {
 	require_cmd make
-	[ -z "${PORTSHIM_SANITIZER:-}" ] || skip "make demo runs the plain build"
-	run in_ns env "${SCRUB[@]}" make -s -C "$REPO_ROOT" demo BUILD="$(dirname "$PORTSHIM_LIB")"
+	# From an empty build tree, as after a clean clone (the suite's own
+	# build is left as it is).
+	run in_ns env "${SCRUB[@]}" make -s -j4 -C "$REPO_ROOT" demo BUILD="$BATS_TEST_TMPDIR/build"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ ${lines[0]} == "portshim load-balancer demo: 200 connections per run"* ]]
+	[ -x "$BATS_TEST_TMPDIR/build/portshim" ]
+	output=$(sed -n '/^portshim load-balancer demo: 200 connections per run/,$p' <<<"$output")
+	[ -n "$output" ]
 	check_demo 200 4
 }
 
