@@ -318,6 +318,19 @@ rejected() {
 	[ "$(grep -o "$lib" <<<"$output" | wc -l)" -eq 1 ]
 }
 
+@test "--library names the library to preload; one LD_PRELOAD cannot hold is refused" {
+	mkdir -p "$BATS_TEST_TMPDIR/lib" "$BATS_TEST_TMPDIR/with space"
+	cp "$PORTSHIM_LIB" "$BATS_TEST_TMPDIR/lib/libportshim.so"
+	run wrap --library "$BATS_TEST_TMPDIR/lib/libportshim.so" -- sh -c 'printf "%s\n" "$LD_PRELOAD"'
+	[ "$status" -eq 0 ]
+	[[ " $output " == *" $BATS_TEST_TMPDIR/lib/libportshim.so "* ]]
+	cp "$PORTSHIM_LIB" "$BATS_TEST_TMPDIR/with space/libportshim.so"
+	rejected --library "$BATS_TEST_TMPDIR/with space/libportshim.so"
+	[[ $line == *"LD_PRELOAD cannot hold a path with a space or a colon"* ]]
+	rejected --library "$BATS_TEST_TMPDIR/lib/missing.so"
+	[ "$line" = "portshim: --library='$BATS_TEST_TMPDIR/lib/missing.so': not a readable file" ]
+}
+
 @test "after make install DESTDIR=... PREFIX=/usr the installed command finds its library" {
 	require_cmd make
 	dest=$BATS_TEST_TMPDIR/root
