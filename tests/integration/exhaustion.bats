@@ -125,9 +125,9 @@ released_at_once() {
 	assert_ports 40000-40001 "${ports[@]}"
 	# Every port after the first is the one the first did not take.
 	[ "$(printf '%s\n' "${ports[@]:1}" | sort -u)" = "$((40001 - (ports[0] - 40000)))" ]
-	grep -c 'bind(' "$BATS_TEST_TMPDIR/trace"
+	cat "$BATS_TEST_TMPDIR/trace"
 	[ "$(grep -c 'bind(' "$BATS_TEST_TMPDIR/trace")" -eq 31 ]
-	! grep -n 'EADDRINUSE' "$BATS_TEST_TMPDIR/trace"
+	[ "$(grep -c 'EADDRINUSE' "$BATS_TEST_TMPDIR/trace")" -eq 0 ]
 }
 
 @test "close() gives the port back at once" {

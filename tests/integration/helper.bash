@@ -79,10 +79,12 @@ start_netns() {
 }
 
 # in_ns COMMAND...: COMMAND in the test's namespace, bounded by timeout
-# (NS_TIMEOUT seconds, default 60).
+# (NS_TIMEOUT seconds, default 60).  Not root: the user namespace too, where
+# our uid is root (unshare -r's mapping; setgroups is denied there, hence
+# --preserve-credentials).
 in_ns() {
 	local userns=()
-	[ "$(id -u)" = 0 ] || userns=(-U)
+	[ "$(id -u)" = 0 ] || userns=(-U --preserve-credentials)
 	timeout "${NS_TIMEOUT:-60}" nsenter -t "$NS_PID" -n "${userns[@]}" -- "$@"
 }
 
@@ -121,7 +123,7 @@ ns_range() {
 in_ns_background() {
 	local out=$1 userns=()
 	shift
-	[ "$(id -u)" = 0 ] || userns=(-U)
+	[ "$(id -u)" = 0 ] || userns=(-U --preserve-credentials)
 	timeout 240 nsenter -t "$NS_PID" -n "${userns[@]}" -- env "${SCRUB[@]}" "$@" \
 		</dev/null >"$out" 2>&1 3>&- &
 	BACKGROUND_PIDS+=("$!")

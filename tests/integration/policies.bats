@@ -76,7 +76,8 @@ connect_ports() {
 	assert_ports 32768-60999 "${ports[@]}"
 	even=$(count_even "${ports[@]}")
 	echo "even: $even of 1000"
-	[ "$even" -ge 400 ] && [ "$even" -le 600 ]
+	[ "$even" -ge 400 ]
+	[ "$even" -le 600 ]
 }
 
 @test "default with nothing set is any: both parities over 200 connections" {
@@ -84,7 +85,8 @@ connect_ports() {
 	connect_ports -- -n 200
 	even=$(count_even "${ports[@]}")
 	echo "even: $even of 200"
-	[ "$even" -ge 60 ] && [ "$even" -le 140 ]
+	[ "$even" -ge 60 ]
+	[ "$even" -le 140 ]
 }
 
 @test "N:K 4:1: every port is 1 mod 4" {
@@ -101,7 +103,8 @@ connect_ports() {
 	assert_ports 3:2 "${ports[@]}"
 	# Not only even ones: 3:2 spans both parities.
 	even=$(count_even "${ports[@]}")
-	[ "$even" -gt 0 ] && [ "$even" -lt 60 ]
+	[ "$even" -gt 0 ]
+	[ "$even" -lt 60 ]
 }
 
 @test "off: connect gets the kernel's own ports, the parity of the range's low end" {

@@ -88,11 +88,13 @@ print("dgram", auto.recv(2).decode())'
 	start_server - ::1 8081 httplog.py
 	for i in 1 2 3 4 5 6 7 8; do
 		run shim PORTSHIM_CONNECT=odd curl -sS --max-time 10 http://127.0.0.1:8080/
-		[ "$status" -eq 0 ] && [ "$output" = hello ]
+		[ "$status" -eq 0 ]
+		[ "$output" = hello ]
 	done
 	for i in 1 2 3 4; do
 		run shim PORTSHIM_CONNECT=odd curl -sS --max-time 10 -g 'http://[::1]:8081/'
-		[ "$status" -eq 0 ] && [ "$output" = hello ]
+		[ "$status" -eq 0 ]
+		[ "$output" = hello ]
 	done
 	[ "$(server_ports 8080 | wc -l)" -eq 8 ]
 	[ "$(server_ports 8081 | wc -l)" -eq 4 ]
@@ -122,7 +124,8 @@ print("dgram", auto.recv(2).decode())'
 	for address in UDP:127.0.0.1:5001 UDP-SENDTO:127.0.0.1:5001 \
 		UDP:127.0.0.1:5001 UDP-SENDTO:127.0.0.1:5001; do
 		run shim PORTSHIM_CONNECT=odd socat -T 2 - "$address" <<<x
-		[ "$status" -eq 0 ] && [ "$output" = ok ]
+		[ "$status" -eq 0 ]
+		[ "$output" = ok ]
 	done
 	[ "$(server_ports 5000 | wc -l)" -eq 5 ]
 	[ "$(server_ports 5001 | wc -l)" -eq 4 ]

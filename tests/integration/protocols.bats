@@ -42,7 +42,8 @@ setup() {
 	probe_vs_server 5001 PORTSHIM_RANGE=40100-40199 -- -u -n 100 sendto 127.0.0.1 5001
 	assert_ports 40100-40199 "${ports[@]}"
 	even=$(count_even "${ports[@]}")
-	[ "$even" -gt 20 ] && [ "$even" -lt 80 ]
+	[ "$even" -gt 20 ]
+	[ "$even" -lt 80 ]
 }
 
 @test "IPv6 TCP to ::1: odd ports" {
