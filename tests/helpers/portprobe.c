@@ -1,6 +1,6 @@
 /* portprobe: a client whose source ports the integration tests check.
  *
- *   portprobe [options] connect|sendto|sendmsg HOST PORT
+ *   portprobe [options] connect|sendto|sendmsg|sendmmsg HOST PORT
  *   portprobe [options] bind0
  *   portprobe -t FILE noop
  *
@@ -12,7 +12,7 @@
  *            closes first, so the client's port is free again at once and no
  *            TIME_WAIT blocks it); UDP: connect(), send, wait for the reply.
  *   sendto   UDP: the first sendto() on an unconnected socket binds it.
- *   sendmsg  the same with sendmsg() and msg_name.
+ *   sendmsg  the same with sendmsg() and msg_name; sendmmsg with sendmmsg().
  *   bind0    bind(ADDR, 0) (-B gives ADDR, default the wildcard); with -L a
  *            TCP socket also listen()s and accepts a connection to itself.
  *
@@ -52,7 +52,7 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-enum mode { M_CONNECT, M_SENDTO, M_SENDMSG, M_BIND0 };
+enum mode { M_CONNECT, M_SENDTO, M_SENDMSG, M_SENDMMSG, M_BIND0 };
 enum release { R_CLOSE, R_DUP2, R_DUP3, R_CLOSE_RANGE };
 
 static int family = AF_INET, type = SOCK_STREAM, listen_too, no_port;
@@ -64,7 +64,7 @@ static int null_fd = -1;
 static void usage(void)
 {
 	fprintf(stderr, "usage: portprobe [-u6NL] [-n N] [-k N] [-r HOW] [-B ADDR] [-b PORT] [-s SECS] [-t FILE] "
-			"connect|sendto|sendmsg HOST PORT | bind0 | noop\n");
+			"connect|sendto|sendmsg|sendmmsg HOST PORT | bind0 | noop\n");
 	exit(2);
 }
 
@@ -197,6 +197,13 @@ static int attempt(enum mode mode, const struct sockaddr_storage *dest, socklen_
 		rc = (int)sendmsg(fd, &msg, 0);
 		break;
 	}
+	case M_SENDMMSG: {
+		struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+		struct mmsghdr vec = { .msg_hdr = { .msg_name = (void *)dest, .msg_namelen = dlen,
+						    .msg_iov = &iov, .msg_iovlen = 1 } };
+		rc = sendmmsg(fd, &vec, 1, 0) == 1 ? 0 : -1;
+		break;
+	}
 	default:
 		make_addr(bind_addr, 0, &local, &llen);
 		rc = bind(fd, (struct sockaddr *)&local, llen);
@@ -263,6 +270,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], "connect") == 0) mode = M_CONNECT;
 		else if (strcmp(argv[optind], "sendto") == 0) mode = M_SENDTO;
 		else if (strcmp(argv[optind], "sendmsg") == 0) mode = M_SENDMSG;
+		else if (strcmp(argv[optind], "sendmmsg") == 0) mode = M_SENDMMSG;
 		else usage();
 		if (optind + 3 != argc)
 			usage();

@@ -241,14 +241,20 @@ probe_vs_server() {
 	mapfile -t ports <<<"$output"
 }
 
-setup_file() {
-	# The interpreter itself, not a version manager's wrapper script
-	# around it (pyenv's costs half a second per start).
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+# The Python interpreter itself, not a version manager's wrapper script
+# around it (pyenv's costs half a second per start): found once per file,
+# or per test in a file with a setup_file of its own.
+python_path() {
+	: "${PYTHON:=$(python3 -c 'import sys; print(sys.executable)')}"
 	export PYTHON
 }
 
+setup_file() {
+	python_path
+}
+
 common_setup() {
+	python_path
 	HOST_NETNS=$(readlink /proc/self/ns/net)
 	NETNS_PIDS=()
 	BACKGROUND_PIDS=()

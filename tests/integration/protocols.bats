@@ -35,6 +35,13 @@ setup() {
 	assert_ports 4:3 "${ports[@]}"
 }
 
+@test "UDP sendmmsg() on an unconnected socket: the first send gets an odd port" {
+	start_server udp 127.0.0.1 5001
+	probe_vs_server 5001 PORTSHIM_CONNECT=odd -- -u -n 40 sendmmsg 127.0.0.1 5001
+	[ "${#ports[@]}" -eq 40 ]
+	assert_ports odd "${ports[@]}"
+}
+
 @test "UDP with the default policy (any): both parities, inside PORTSHIM_RANGE" {
 	# The kernel picks UDP ports at random too: the range is what shows
 	# the shim chose them.
