@@ -10,7 +10,7 @@ SANITIZE ?=
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE $(SANITIZE) $(EXTRA_CFLAGS)
-LDFLAGS  := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(SANITIZE)
+LDFLAGS  := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(SANITIZE) $(EXTRA_LDFLAGS)
 LDLIBS   := -ldl -pthread
 
 # The pure modules build and test without any interposition.
@@ -40,10 +40,15 @@ CLI      := $(BUILD)/portshim
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 
-.PHONY: all test unit asan tsan install uninstall clean check-exports demo
+.PHONY: all test unit asan tsan install uninstall clean check-exports demo bench
 all: $(LIB) $(CLI) $(UNITS) $(HELPERS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h)
+# Everything is rebuilt when the flags change (a sanitizer tree, CC=clang).
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
+
+$(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -63,7 +68,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c
+$(BUILD)/helpers/%: tests/helpers/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
@@ -88,10 +93,14 @@ unit: $(UNITS)
 # cannot be preloaded into programs built without it, so `make tsan` runs the
 # unit tests and the bats files made of our own C programs (tagged
 # "# sanitizers: tsan").
+# The C test programs link the shared ASan runtime, the same one preloaded
+# into the rest: a program with ASan linked in statically refuses to start
+# next to a preloaded one.
 ASAN_RT  = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
 asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -shared-libasan" \
+		EXTRA_LDFLAGS="-Wl,-rpath,$(dir $(ASAN_RT))" all
 	BUILD=build/asan PORTSHIM_SANITIZER=asan PORTSHIM_LIB=$(abspath build/asan/libportshim.so) \
 		PORTSHIM_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" tests/run
 tsan:
@@ -102,6 +111,10 @@ tsan:
 # The load-balancer skew demo (examples/lb-demo): the README's first command.
 demo: $(LIB) $(CLI)
 	@PORTSHIM=$(abspath $(CLI)) examples/lb-demo/run.sh
+
+# Benchmarks (tests/bench/README.md): never part of `make test`.
+bench: $(LIB)
+	$(MAKE) -C tests/bench run BUILD=$(abspath $(BUILD))
 
 install: $(LIB) $(CLI)
 	install -d $(DESTDIR)$(LIBDIR)
