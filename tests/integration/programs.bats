@@ -86,13 +86,15 @@ print("dgram", auto.recv(2).decode())'
 	require_cmd curl
 	start_server - 127.0.0.1 8080 httplog.py
 	start_server - ::1 8081 httplog.py
+	# Short bounds: this curl deadlocks at start-up under a preloaded ASan
+	# runtime, shim or not (make asan), and should not cost a minute.
 	for i in 1 2 3 4 5 6 7 8; do
-		run shim PORTSHIM_CONNECT=odd curl -sS --max-time 10 http://127.0.0.1:8080/
+		NS_TIMEOUT=20 run shim PORTSHIM_CONNECT=odd curl -sS --max-time 10 http://127.0.0.1:8080/
 		[ "$status" -eq 0 ]
 		[ "$output" = hello ]
 	done
 	for i in 1 2 3 4; do
-		run shim PORTSHIM_CONNECT=odd curl -sS --max-time 10 -g 'http://[::1]:8081/'
+		NS_TIMEOUT=20 run shim PORTSHIM_CONNECT=odd curl -sS --max-time 10 -g 'http://[::1]:8081/'
 		[ "$status" -eq 0 ]
 		[ "$output" = hello ]
 	done
@@ -105,7 +107,7 @@ print("dgram", auto.recv(2).decode())'
 	require_cmd curl
 	start_server - 127.0.0.1 8080 httplog.py
 	# HTTP/1.0 answers: the server closes, so curl connects anew per URL.
-	run shim PORTSHIM_CONNECT=4:3 curl -sS --max-time 20 \
+	NS_TIMEOUT=30 run shim PORTSHIM_CONNECT=4:3 curl -sS --max-time 20 \
 		"http://127.0.0.1:8080/[1-10]"
 	[ "$status" -eq 0 ]
 	[ "$(server_ports 8080 | wc -l)" -eq 10 ]
