@@ -15,6 +15,8 @@
 /* What the kernel says about a socket the shim may act on. */
 struct sock {
 	int fd;
+	bool known;                     /* made by socket(), untouched since */
+	uint32_t app;                   /* FDTABLE_APP_SET_* noted for it */
 	int type;                       /* SOCK_STREAM (TCP) or SOCK_DGRAM (UDP) */
 	struct sockaddr_storage local;  /* getsockname(): the address to keep */
 	socklen_t local_len;
@@ -24,29 +26,30 @@ struct sock {
 unsigned sockaddr_port(const struct sockaddr_storage *ss);
 void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port);
 
-/* socket() made fd: note what it is, so that connect() can skip asking
- * the kernel.  bind() on fd (any port): it is no longer known unbound. */
+/* sockstate.c: what the hooks note about a socket, and inspecting it.
+ * socket() made fd; bind() was called on fd; setsockopt() of one of the
+ * options the strategies touch. */
 void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int protocol);
 void sock_note_bind(struct runtime *rt, int fd);
+void sock_note_setsockopt(struct runtime *rt, int fd, int level, int name);
 
 /* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local
  * port (it may have a local address, from IP_BIND_ADDRESS_NO_PORT). */
 bool sock_inspect(int fd, struct sock *s);
 
-/* Is `addr` an address of the socket's own family, long enough for it? */
+/* Is `addr` a destination the socket can take, long enough for its family? */
 bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t len);
+
+/* May the application have set this option (FDTABLE_APP_SET_*) on s?
+ * Always true for a socket the hooks did not see made. */
+bool sock_app_set(const struct sock *s, uint32_t what);
 
 /* The socket's IP_LOCAL_PORT_RANGE (hi << 16 | lo, 0 when unset); false
  * when the kernel does not know the option (before 6.3 and 6.1.31). */
 bool sock_port_range(const struct sock *s, uint32_t *range);
 
-/* Whether the application has set IP_LOCAL_PORT_RANGE on any socket yet;
- * the setsockopt() hook tells when it does (for that fd). */
-bool sock_app_port_ranges(void);
-/* Likewise for SO_REUSEADDR. */
-bool sock_app_reuseaddr(void);
-void sock_note_reuseaddr_set(void);
-void sock_note_port_range_set(struct runtime *rt, int fd);
+/* The socket's SO_REUSEADDR as the application set it. */
+int sock_reuseaddr(const struct sock *s);
 
 /* The ports an IP_LOCAL_PORT_RANGE value allows: all when it is 0. */
 struct portwindow port_range_window(uint32_t range);

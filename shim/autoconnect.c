@@ -64,7 +64,7 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 		}
 		int error = errno;
 		uint32_t entry = (uint32_t)port;
-		if (sock_app_port_ranges())
+		if (sock_app_set(s, FDTABLE_APP_SET_RANGE))
 			set_port_range(s->fd, app_range);
 		else
 			entry |= FDTABLE_RANGE; /* left in place: see sockopt.c */
@@ -121,7 +121,8 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 	struct sockaddr_storage local = s->local;
 	struct candidates c;
 	uint32_t app_range;
-	int app_reuse = sock_app_reuseaddr() ? reuseaddr(s->fd) : 0, port;
+	int app_reuse = sock_reuseaddr(s), port;
+	struct sock_template template = { .ready = false };
 
 	sock_port_range(s, &app_range);
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
@@ -146,7 +147,7 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 			/* The 4-tuple is taken and the socket stays bound: swap in
 			 * a fresh one and try the next port on that. */
 			candidates_refused(&c, (unsigned)port);
-			if (sock_replace(s) != 0) {
+			if (sock_replace(s, &template) != 0) {
 				errno = EADDRNOTAVAIL;
 				return CONNECTED;
 			}

@@ -33,6 +33,7 @@ struct flow {
 	int reuseaddr;                        /* bind(): the socket has SO_REUSEADDR */
 };
 
+/* `em` must start zeroed (static storage). */
 void emulator_init(struct emulator *em, uint64_t secret, int64_t epoch_origin);
 
 /* secure_ipv4_port_ephemeral() and friends: a keyed 64-bit hash of the

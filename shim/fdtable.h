@@ -25,6 +25,10 @@
 #define FDTABLE_FRESH       (1u << 19)
 #define FDTABLE_FRESH_UDP   (1u << 20) /* else TCP */
 #define FDTABLE_FRESH_INET6 (1u << 21) /* else AF_INET */
+#define FDTABLE_FRESH_BITS  (FDTABLE_FRESH | FDTABLE_FRESH_UDP | FDTABLE_FRESH_INET6)
+/* The application set these options itself (setsockopt() hook). */
+#define FDTABLE_APP_SET_REUSEADDR (1u << 22)
+#define FDTABLE_APP_SET_RANGE     (1u << 23)
 
 struct fdtable {
 	_Atomic uint32_t entry[FDTABLE_SIZE];
@@ -68,18 +72,31 @@ static inline uint32_t fdtable_take(struct fdtable *t, int fd)
 	return atomic_exchange_explicit(&t->entry[fd], 0, memory_order_acq_rel);
 }
 
-/* The FDTABLE_FRESH* bits of fd, now cleared: whatever the caller does
- * next may bind the socket. */
-static inline uint32_t fdtable_take_fresh(struct fdtable *t, int fd)
+/* Sets the bits `set` and clears the bits `clear` of fd's entry; returns
+ * the entry as it was. */
+static inline uint32_t fdtable_change(struct fdtable *t, int fd, uint32_t set, uint32_t clear)
 {
 	if (fd < 0 || fd >= FDTABLE_SIZE)
 		return 0;
 	uint32_t entry = atomic_load_explicit(&t->entry[fd], memory_order_acquire);
-	if (!(entry & FDTABLE_FRESH))
-		return 0;
-	atomic_compare_exchange_strong_explicit(&t->entry[fd], &entry, 0, memory_order_acq_rel,
-						memory_order_relaxed);
+	while (((entry | set) & ~clear) != entry &&
+	       !atomic_compare_exchange_weak_explicit(&t->entry[fd], &entry,
+						      (entry | set) & ~clear,
+						      memory_order_acq_rel, memory_order_acquire))
+		;
 	return entry;
+}
+
+static inline void fdtable_or(struct fdtable *t, int fd, uint32_t bits)
+{
+	fdtable_change(t, fd, bits, 0);
+}
+
+/* fd's entry, its FDTABLE_FRESH* bits now cleared: whatever the caller
+ * does next may bind the socket. */
+static inline uint32_t fdtable_take_fresh(struct fdtable *t, int fd)
+{
+	return fdtable_change(t, fd, 0, FDTABLE_FRESH_BITS);
 }
 
 static inline int fdtable_high(struct fdtable *t)

@@ -43,15 +43,40 @@ int policy_parse(const char *text, struct policy *out)
 	return 0;
 }
 
+/* Appends the decimal digits of v at buf[*n], within size. */
+static void put_uint(char *buf, size_t size, size_t *n, unsigned v)
+{
+	char digits[8];
+	int k = 0;
+
+	do {
+		digits[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k && *n + 1 < size)
+		buf[(*n)++] = digits[--k];
+}
+
+/* No snprintf: this runs in every process at start-up, and stdio's
+ * formatting code would be paged in for it. */
 void policy_format(const struct policy *policy, char *buf, size_t size)
 {
-	if (policy->kind == POLICY_RESIDUE) {
-		snprintf(buf, size, "%u:%u", policy->modulus, policy->residue);
+	size_t n = 0;
+
+	if (size == 0)
 		return;
+	if (policy->kind == POLICY_RESIDUE) {
+		put_uint(buf, size, &n, policy->modulus);
+		if (n + 1 < size)
+			buf[n++] = ':';
+		put_uint(buf, size, &n, policy->residue);
+	} else {
+		for (size_t i = 0; i < sizeof(named_policies) / sizeof(named_policies[0]); i++)
+			if (named_policies[i].kind == policy->kind)
+				for (const char *p = named_policies[i].name; *p && n + 1 < size; p++)
+					buf[n++] = *p;
 	}
-	for (size_t i = 0; i < sizeof(named_policies) / sizeof(named_policies[0]); i++)
-		if (named_policies[i].kind == policy->kind)
-			snprintf(buf, size, "%s", named_policies[i].name);
+	buf[n] = '\0';
 }
 
 int policy_passes(const struct policy *policy, struct port_class passes[2])

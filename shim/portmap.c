@@ -6,12 +6,16 @@
 #define WORD(port) ((port) / 64u)
 #define BIT(port)  (UINT64_C(1) << ((port) % 64u))
 
+/* After bits were removed: every member is still within [first, last], so
+ * only those words are read. */
 static void portset_recount(struct portset *set)
 {
 	uint32_t count = 0;
 	int first = -1, last = -1;
 
-	for (unsigned w = 0; w < PORTMAP_WORDS; w++) {
+	if (set->count == 0)
+		return;
+	for (unsigned w = WORD(set->first); w <= WORD(set->last); w++) {
 		uint64_t word = set->bits[w];
 		if (!word)
 			continue;
@@ -25,9 +29,27 @@ static void portset_recount(struct portset *set)
 	set->last = last < 0 ? 0 : (uint16_t)last;
 }
 
+/* Only the words between the lowest and the highest member can hold bits:
+ * clearing and copying just those keeps a process's untouched pages
+ * untouched (a set spans 8 KiB; a default range, 3.5 KiB of it). */
 void portset_clear(struct portset *set)
 {
-	memset(set, 0, sizeof(*set));
+	if (set->count)
+		memset(&set->bits[WORD(set->first)], 0,
+		       (WORD(set->last) - WORD(set->first) + 1u) * sizeof(set->bits[0]));
+	set->count = 0;
+	set->first = set->last = 0;
+}
+
+void portset_copy(struct portset *dst, const struct portset *src)
+{
+	portset_clear(dst);
+	if (src->count)
+		memcpy(&dst->bits[WORD(src->first)], &src->bits[WORD(src->first)],
+		       (WORD(src->last) - WORD(src->first) + 1u) * sizeof(src->bits[0]));
+	dst->count = src->count;
+	dst->first = src->first;
+	dst->last = src->last;
 }
 
 void portset_add_range(struct portset *set, unsigned lo, unsigned hi)
@@ -56,16 +78,27 @@ void portset_add_range(struct portset *set, unsigned lo, unsigned hi)
 
 void portset_remove_set(struct portset *set, const struct portset *minus)
 {
-	for (unsigned w = 0; w < PORTMAP_WORDS; w++)
+	if (set->count == 0)
+		return;
+	for (unsigned w = WORD(set->first); w <= WORD(set->last); w++)
 		set->bits[w] &= ~minus->bits[w];
+	portset_recount(set);
+}
+
+void portset_cut_above(struct portset *set, unsigned last)
+{
+	if (set->count == 0 || last >= set->last)
+		return;
+	for (unsigned w = WORD(last); w <= WORD(set->last); w++)
+		set->bits[w] &= w == WORD(last) ? ~UINT64_C(0) >> (63u - last % 64u) : 0;
 	portset_recount(set);
 }
 
 void portset_keep_residue(struct portset *set, unsigned modulus, unsigned residue)
 {
-	if (modulus <= 1)
+	if (modulus <= 1 || set->count == 0)
 		return;
-	for (unsigned w = 0; w < PORTMAP_WORDS; w++) {
+	for (unsigned w = WORD(set->first); w <= WORD(set->last); w++) {
 		uint64_t word = set->bits[w];
 		while (word) {
 			unsigned bit = (unsigned)__builtin_ctzll(word);

@@ -22,12 +22,9 @@ static const struct portset *class_set(struct runtime *rt, struct class_key key)
 		return NULL;
 
 	int i = rt->nclasses++;
-	struct portset above;
-	portset_clear(&above);
-	portset_add_range(&above, key.last + 1u, 65535);
 	rt->class_id[i] = key;
-	rt->class_set[i] = rt->base;
-	portset_remove_set(&rt->class_set[i], &above);
+	portset_copy(&rt->class_set[i], &rt->base);
+	portset_cut_above(&rt->class_set[i], key.last);
 	portset_keep_residue(&rt->class_set[i], key.modulus, key.residue);
 	return &rt->class_set[i];
 }
@@ -47,8 +44,10 @@ static void emulation_passes(struct runtime *rt, struct plan *plan, struct class
 	passes[1] = plan->for_bind ? low : other;
 }
 
-static int build_plan(struct runtime *rt, struct plan *plan, const struct policy *policy,
-		      bool for_bind, const char *label, char *err, size_t errlen)
+enum plan_error { PLAN_OK, PLAN_EMPTY, PLAN_TOO_MANY_CLASSES };
+
+static enum plan_error build_plan(struct runtime *rt, struct plan *plan,
+				  const struct policy *policy, bool for_bind)
 {
 	struct class_key keys[2];
 	struct port_class classes[2];
@@ -69,20 +68,25 @@ static int build_plan(struct runtime *rt, struct plan *plan, const struct policy
 	}
 	for (int i = 0; i < plan->npasses; i++) {
 		plan->pass[i] = class_set(rt, keys[i]);
-		if (!plan->pass[i]) {
-			snprintf(err, errlen, "%s: more than %d different port classes", label,
-				 RUNTIME_MAX_CLASSES);
-			return -1;
-		}
+		if (!plan->pass[i])
+			return PLAN_TOO_MANY_CLASSES;
 		plan->cursor[i] = plan->pass[i]->first;
 		usable += plan->pass[i]->count;
 	}
-	if (plan->npasses > 0 && usable == 0) {
-		snprintf(err, errlen, "%s='%s': no port in the range %u-%u (less reserved ports) satisfies it",
-			 label, plan->name, rt->range_lo, rt->range_hi);
-		return -1;
-	}
-	return 0;
+	return plan->npasses > 0 && usable == 0 ? PLAN_EMPTY : PLAN_OK;
+}
+
+/* The error of a plan that cannot work; `what` names the setting. */
+static int plan_failed(const struct runtime *rt, enum plan_error error, const char *what,
+		       char *err, size_t errlen)
+{
+	if (error == PLAN_TOO_MANY_CLASSES)
+		snprintf(err, errlen, "%s: more than %d different port classes in all", what,
+			 RUNTIME_MAX_CLASSES);
+	else
+		snprintf(err, errlen, "%s: no port in the range %u-%u (less reserved ports) "
+				      "satisfies it", what, rt->range_lo, rt->range_hi);
+	return -1;
 }
 
 static uint64_t fresh_seed(void)
@@ -96,14 +100,18 @@ static uint64_t fresh_seed(void)
 	return rng_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid());
 }
 
-/* Which setting chose a plan's policy, for error messages. */
-static const char *policy_label(const struct config *cfg, bool for_bind)
+/* "PORTSHIM_CONNECT='odd'": the setting that chose a plan's policy. */
+static const char *policy_setting(const struct config *cfg, const struct plan *plan,
+				  char *buf, size_t size)
 {
-	if (for_bind ? cfg->bind_set : cfg->connect_set)
-		return for_bind ? "PORTSHIM_BIND" : "PORTSHIM_CONNECT";
-	if (cfg->parity_set)
-		return "PORTSHIM_PARITY";
-	return "PORTSHIM_RANGE/PORTSHIM_RESERVED";
+	const char *name = plan->for_bind ? "PORTSHIM_BIND" : "PORTSHIM_CONNECT";
+
+	if (!(plan->for_bind ? cfg->bind_set : cfg->connect_set) && cfg->parity_set)
+		name = "PORTSHIM_PARITY";
+	snprintf(buf, size, "%s='%s'%s", name, plan->name,
+		 (plan->for_bind ? cfg->bind_set : cfg->connect_set) || cfg->parity_set
+			 ? "" : " (the default)");
+	return buf;
 }
 
 int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *err,
@@ -131,19 +139,22 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	}
 
 	rt->nclasses = 0;
-	if (build_plan(rt, &rt->connect, &cfg->connect, false, policy_label(cfg, false),
-		       err, errlen) != 0 ||
-	    build_plan(rt, &rt->bind, &cfg->bind, true, policy_label(cfg, true), err, errlen) != 0)
-		return -1;
+	enum plan_error error;
+	char what[200];
+	if ((error = build_plan(rt, &rt->connect, &cfg->connect, false)) != PLAN_OK)
+		return plan_failed(rt, error, policy_setting(cfg, &rt->connect, what, sizeof(what)),
+				   err, errlen);
+	if ((error = build_plan(rt, &rt->bind, &cfg->bind, true)) != PLAN_OK)
+		return plan_failed(rt, error, policy_setting(cfg, &rt->bind, what, sizeof(what)),
+				   err, errlen);
 	for (int i = 0; i < cfg->rules.count; i++) {
-		char label[160];
-		rules_format_one(&cfg->rules.rule[i], label, sizeof(label));
-		/* "PORTSHIM_RULES entry 10.0.0.0/8=7:3" reads better than the bare rule. */
-		char named[200];
-		snprintf(named, sizeof(named), "PORTSHIM_RULES entry %s", label);
-		if (build_plan(rt, &rt->rule_plan[i], &cfg->rules.rule[i].policy, false, named,
-			       err, errlen) != 0)
-			return -1;
+		if ((error = build_plan(rt, &rt->rule_plan[i], &cfg->rules.rule[i].policy,
+					false)) != PLAN_OK) {
+			char rule[160];
+			rules_format_one(&cfg->rules.rule[i], rule, sizeof(rule));
+			snprintf(what, sizeof(what), "PORTSHIM_RULES rule '%s'", rule);
+			return plan_failed(rt, error, what, err, errlen);
+		}
 	}
 
 	uint64_t seed = cfg->seed_set ? cfg->seed : fresh_seed();

@@ -74,30 +74,47 @@ static const struct option options[] = {
 	SOCKOPT(IPPROTO_TCP, TCP_CONGESTION, char[16]),
 };
 
-static int copy_options(int from, int to, int family)
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(N_OPTIONS <= SOCK_OPTIONS_KNOWN, "struct sock_template holds every option");
+
+/* Reads the options of `from` that differ from the fresh socket `to`'s into
+ * the template, as setsockopt() takes them. */
+static void learn_options(int from, int to, int family, struct sock_template *t)
 {
-	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+	t->nset = 0;
+	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option *o = &options[i];
-		unsigned char want[IFNAMSIZ + 16], fresh[IFNAMSIZ + 16];
-		socklen_t want_len = o->size, fresh_len = o->size;
+		unsigned char fresh[SOCK_OPTION_MAX];
+		struct sock_option *want = &t->set[t->nset];
+		socklen_t fresh_len = o->size;
 
 		if (o->family && o->family != family)
 			continue;
-		memset(want, 0, sizeof(want));
+		want->len = o->size;
+		memset(want->value, 0, sizeof(want->value));
 		memset(fresh, 0, sizeof(fresh));
 		/* An option this kernel does not know is one nobody set. */
-		if (real_getsockopt(from, o->level, o->name, want, &want_len) != 0 ||
+		if (real_getsockopt(from, o->level, o->name, want->value, &want->len) != 0 ||
 		    real_getsockopt(to, o->level, o->name, fresh, &fresh_len) != 0)
 			continue;
-		if (want_len == fresh_len && memcmp(want, fresh, want_len) == 0)
+		if (want->len == fresh_len && memcmp(want->value, fresh, want->len) == 0)
 			continue;
 		if (o->kernel_doubles) {
-			int half = *(int *)want / 2;
-			memcpy(want, &half, sizeof(half));
+			int half = *(int *)want->value / 2;
+			memcpy(want->value, &half, sizeof(half));
 		}
 		if (o->name == SO_BINDTODEVICE && o->level == SOL_SOCKET)
-			want_len = (socklen_t)strnlen((char *)want, IFNAMSIZ);
-		if (real_setsockopt(to, o->level, o->name, want, want_len) != 0)
+			want->len = (socklen_t)strnlen((char *)want->value, IFNAMSIZ);
+		want->option = (uint16_t)i;
+		t->nset++;
+	}
+}
+
+static int apply_options(int to, const struct sock_template *t)
+{
+	for (int i = 0; i < t->nset; i++) {
+		const struct option *o = &options[t->set[i].option];
+		if (real_setsockopt(to, o->level, o->name, t->set[i].value, t->set[i].len) != 0)
 			return -1;
 	}
 	return 0;
@@ -112,26 +129,28 @@ static bool has_address(const struct sock *s)
 	return memcmp(&((const struct sockaddr_in6 *)&s->local)->sin6_addr, &any6, sizeof(any6)) != 0;
 }
 
-int sock_replace(const struct sock *s)
+int sock_replace(const struct sock *s, struct sock_template *t)
 {
-	int protocol, fl, fdflags;
-	socklen_t len = sizeof(protocol);
+	if (!t->ready) {
+		socklen_t len = sizeof(t->protocol);
+		if (real_getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &t->protocol, &len) != 0 ||
+		    (t->fl = fcntl(s->fd, F_GETFL)) < 0 || (t->fdflags = fcntl(s->fd, F_GETFD)) < 0)
+			return -1;
+	}
 
-	if (real_getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
-	    (fl = fcntl(s->fd, F_GETFL)) < 0 || (fdflags = fcntl(s->fd, F_GETFD)) < 0)
-		return -1;
-
-	int fresh = socket(s->local.ss_family, s->type | SOCK_CLOEXEC, protocol);
+	int fresh = real_socket(s->local.ss_family, s->type | SOCK_CLOEXEC, t->protocol);
 	if (fresh < 0)
 		return -1;
-	int saved;
-	if (copy_options(s->fd, fresh, s->local.ss_family) != 0 ||
-	    fcntl(fresh, F_SETFL, fl) != 0 ||
+	if (!t->ready) {
+		learn_options(s->fd, fresh, s->local.ss_family, t);
+		t->ready = true;
+	}
+	if (apply_options(fresh, t) != 0 || fcntl(fresh, F_SETFL, t->fl) != 0 ||
 	    /* An address the application bound (with IP_BIND_ADDRESS_NO_PORT,
-	     * copied above, so the port stays unchosen). */
+	     * among the options, so the port stays unchosen). */
 	    (has_address(s) && real_bind(fresh, (const struct sockaddr *)&s->local, s->local_len) != 0) ||
-	    real_dup3(fresh, s->fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
-		saved = errno;
+	    real_dup3(fresh, s->fd, (t->fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		int saved = errno;
 		real_close(fresh);
 		errno = saved;
 		return -1;

@@ -41,12 +41,9 @@ PORTSHIM_EXPORT int getsockopt(int fd, int level, int name, void *value, socklen
 
 PORTSHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
-	if (level == SOL_SOCKET && name == SO_REUSEADDR)
-		sock_note_reuseaddr_set();
+	sock_note_setsockopt(&portshim_runtime, fd, level, name);
 	if (level == SOL_SOCKET && name == SO_REUSEADDR && value && len >= (socklen_t)sizeof(int) &&
 	    autoconnect_reuse_set(&portshim_runtime, fd, *(const int *)value != 0))
 		return 0;
-	if (level == IPPROTO_IP && name == IP_LOCAL_PORT_RANGE)
-		sock_note_port_range_set(&portshim_runtime, fd);
 	return real_setsockopt(fd, level, name, value, len);
 }
