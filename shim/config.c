@@ -184,6 +184,17 @@ static const struct setting settings[] = {
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+const char *const *config_keys(void)
+{
+	static const char *keys[N_SETTINGS + 1];
+
+	/* Filled on every call: a constant result, and no once-guard needed. */
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		keys[i] = settings[i].key;
+	keys[N_SETTINGS] = NULL;
+	return keys;
+}
+
 void config_init(struct config *cfg, bool secure)
 {
 	/* The reserved set is cleared where it is filled (set_reserved(), the

@@ -73,6 +73,10 @@ int config_from_file(struct config *cfg, const char *path, char *err, size_t err
 /* Settle what depends on several settings (parity vs connect/bind). */
 void config_finish(struct config *cfg);
 
+/* The setting keys ("parity", ..., "config"), NULL-terminated: the one list
+ * the wrapper's flags and --check are made from. */
+const char *const *config_keys(void);
+
 /* Maps a key to its environment name, "on-exhaust" -> "PORTSHIM_ON_EXHAUST". */
 void config_env_name(const char *key, char *buf, size_t size);
 
