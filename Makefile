@@ -97,12 +97,13 @@ unit: $(UNITS)
 # into the rest: a program with ASan linked in statically refuses to start
 # next to a preloaded one.
 ASAN_RT  = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
-asan:
+asan: $(LIB)
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -shared-libasan" \
 		EXTRA_LDFLAGS="-Wl,-rpath,$(dir $(ASAN_RT))" all
 	BUILD=build/asan PORTSHIM_SANITIZER=asan PORTSHIM_LIB=$(abspath build/asan/libportshim.so) \
-		PORTSHIM_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" tests/run
+		PORTSHIM_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" \
+		PORTSHIM_PLAIN_LIB=$(abspath $(LIB)) tests/run
 tsan:
 	$(MAKE) BUILD=build/tsan CC=clang OPT="-O1 -g" SANITIZE="-fsanitize=thread" all
 	BUILD=build/tsan PORTSHIM_SANITIZER=tsan PORTSHIM_LIB=$(abspath build/tsan/libportshim.so) \

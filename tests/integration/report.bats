@@ -81,7 +81,8 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	[ "${lines[0]}" = "portshim report: 1 file, 45 decisions from 3 processes, 0 bad lines" ]
 	odd=$(count_lines "$log" 'd["parity"] == "odd"')
 	even=$(count_lines "$log" 'd["parity"] == "even"')
-	[ "$odd" -eq 35 ] && [ "$even" -eq 10 ]
+	[ "$odd" -eq 35 ]
+	[ "$even" -eq 10 ]
 	grep -E '^  odd +35 +77\.8%  #{31}$' <<<"$output"
 	grep -E '^  even +10 +22\.2%  #{9}$' <<<"$output"
 	grep -E '^  none \(no port\) +0 +0\.0%  $' <<<"$output"
