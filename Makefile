@@ -40,7 +40,7 @@ CLI      := $(BUILD)/portshim
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 
-.PHONY: all test unit asan tsan install uninstall clean check-exports demo bench
+.PHONY: all test unit asan tsan install uninstall clean check-exports demo bench fuzz
 all: $(LIB) $(CLI) $(UNITS) $(HELPERS)
 
 # Everything is rebuilt when the flags change (a sanitizer tree, CC=clang).
@@ -112,6 +112,24 @@ tsan:
 # The load-balancer skew demo (examples/lb-demo): the README's first command.
 demo: $(LIB) $(CLI)
 	@PORTSHIM=$(abspath $(CLI)) examples/lb-demo/run.sh
+
+# libFuzzer targets (tests/fuzz): each parser fuzzed for FUZZ_SECONDS, from
+# the seed corpus; a crash fails the run and leaves its input in build/fuzz.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := config_env config_file rules logline
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ishim -fsanitize=fuzzer,address,undefined
+fuzz:
+	@mkdir -p build/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) \
+			$$( [ $$t = logline ] && echo shim/cli/jsonl.c ) -ldl -pthread; \
+		mkdir -p build/fuzz/corpus-$$t; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		(cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			corpus-$$t ../../tests/fuzz/corpus/$$t >fuzz_$$t.log 2>&1) || \
+			{ tail -n 40 build/fuzz/fuzz_$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' build/fuzz/fuzz_$$t.log; \
+	done
 
 # Benchmarks (tests/bench/README.md): never part of `make test`.
 bench: $(LIB)
