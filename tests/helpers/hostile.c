@@ -1,0 +1,556 @@
+/* hostile: the socket calls a careless or hostile program makes, for
+ * hostile.bats, which runs each mode with and without the shim.
+ *
+ *   hostile cases              one line per case, identical with and without
+ *                              the shim: "case=NAME ret=R errno=NAME ..."
+ *   hostile highfd PORT N      N cycles of socket, dup2 to a descriptor
+ *                              above 65,536 (or the highest one the
+ *                              hard RLIMIT_NOFILE allows), connect to
+ *                              127.0.0.1:PORT, close; then bind(0) on such a
+ *                              descriptor; one line "highfd=FD ports=P,..."
+ *   hostile sockopt PORT none|reuse|range
+ *                              connect to 127.0.0.1:PORT after setting
+ *                              nothing, SO_REUSEADDR=1 or
+ *                              IP_LOCAL_PORT_RANGE=40000-40999; then prints
+ *                              "reuseaddr=V range=LO-HI port=N"
+ *   hostile closerange PORT N  two connections held, close_range(3, ~0U, 0),
+ *                              then N connect/close cycles; prints each port
+ *                              or the errno name
+ *   hostile longhaul PORT N    N cycles: connect, read until EOF (the server
+ *                              closes first), close; prints
+ *                              "cycles=N failed=N fd10=N fdend=N rss10=KB
+ *                              rssend=KB firsterr=NAME"; exit 1 on a failure
+ *   hostile server PORT        accepts on 127.0.0.1:PORT and closes each
+ *                              connection at once; prints READY; runs until
+ *                              killed
+ *
+ * Every call is made with errno set to EDOM first, and errno is printed
+ * whatever the result: after a successful call it must still be EDOM.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+static const char *ename(int e)
+{
+	const char *n = e ? strerrorname_np(e) : "0";
+	return n ? n : "?";
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+/* "port=0", "port!=0" or "port=none" (getsockname failed). */
+static const char *port_state(int fd)
+{
+	int p = local_port(fd);
+	return p < 0 ? "=none" : p == 0 ? "=0" : "!=0";
+}
+
+static int so_error(int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -1;
+	return err;
+}
+
+static void report(const char *name, int ret, int err, int fd)
+{
+	printf("case=%s ret=%d errno=%s", name, ret, ename(err));
+	if (fd >= 0)
+		printf(" port%s so_error=%s", port_state(fd), ename(so_error(fd)));
+	printf("\n");
+	fflush(stdout);
+}
+
+#define CALL(name, fd, expr) do { \
+		errno = EDOM; \
+		int r_ = (expr); \
+		int e_ = errno; \
+		report(name, r_, e_, fd); \
+	} while (0)
+
+static struct sockaddr_in v4(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static struct sockaddr_in6 v6(int port)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	a.sin6_addr = in6addr_loopback;
+	return a;
+}
+
+static int tcp4(void) { return socket(AF_INET, SOCK_STREAM, 0); }
+
+static int listener(int family, int *port)
+{
+	int s = socket(family, SOCK_STREAM, 0), one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET) {
+		struct sockaddr_in a = v4(0);
+		if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) exit(2);
+	} else {
+		struct sockaddr_in6 a = v6(0);
+		if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) exit(2);
+	}
+	if (listen(s, 128) < 0) exit(2);
+	*port = local_port(s);
+	return s;
+}
+
+/* The highest descriptor we may use, above 65,536 if the limits allow. */
+static int high_fd(void)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	struct rlimit want = {70000, 70000};
+	if (rl.rlim_max < 70000 && setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return 65600;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur > 65600)
+		return 65600;
+	fprintf(stderr, "hostile: RLIMIT_NOFILE hard limit %lu: using fd %lu, not one above 65,536\n",
+		(unsigned long)rl.rlim_max, (unsigned long)rl.rlim_cur - 1);
+	return (int)rl.rlim_cur - 1;
+}
+
+static int cases(void)
+{
+	int lport, lport6;
+	int ls = listener(AF_INET, &lport);
+	int ls6 = listener(AF_INET6, &lport6);
+	struct sockaddr_in a = v4(lport);
+	struct sockaddr_in6 a6 = v6(lport6);
+	int s;
+
+	/* Address lengths too short and too long. */
+	s = tcp4();
+	CALL("connect_inet_len2", s, connect(s, (struct sockaddr *)&a, 2));
+	CALL("connect_inet_len15", s, connect(s, (struct sockaddr *)&a, 15));
+	close(s);
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	CALL("connect_inet6_len23", s, connect(s, (struct sockaddr *)&a6, 23));
+	close(s);
+	{
+		char big[sizeof(struct sockaddr_storage) + 64];
+		memset(big, 0, sizeof(big));
+		memcpy(big, &a, sizeof(a));
+		s = tcp4();
+		CALL("connect_inet_len_storage+8", s,
+		     connect(s, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
+		close(s);
+		memcpy(big, &a6, sizeof(a6));
+		s = socket(AF_INET6, SOCK_STREAM, 0);
+		CALL("connect_inet6_len_storage+8", s,
+		     connect(s, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
+		close(s);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		memcpy(big, &a, sizeof(a));
+		CALL("sendto_udp_len_storage+8", s,
+		     (int)sendto(s, "x", 1, 0, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
+		close(s);
+	}
+
+	/* NULL addresses. */
+	s = tcp4();
+	CALL("connect_null_len0", s, connect(s, NULL, 0));
+	CALL("connect_null_len16", s, connect(s, NULL, 16));
+	CALL("bind_null_len16", s, bind(s, NULL, 16));
+	close(s);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	CALL("connect_udp_null_len16", s, connect(s, NULL, 16));
+	close(s);
+
+	/* AF_UNSPEC: disconnect a connected UDP socket; on an unconnected TCP one. */
+	{
+		struct sockaddr un = {.sa_family = AF_UNSPEC};
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		CALL("connect_udp", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		CALL("connect_udp_unspec", s, connect(s, &un, sizeof(un)));
+		{
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof(peer);
+			CALL("getpeername_after_unspec", -1,
+			     getpeername(s, (struct sockaddr *)&peer, &pl));
+		}
+		CALL("connect_udp_again", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+		s = tcp4();
+		CALL("connect_tcp_unconnected_unspec", s, connect(s, &un, sizeof(un)));
+		CALL("connect_tcp_after_unspec", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+	}
+
+	/* connect() on a listening socket. */
+	{
+		int p, l2 = listener(AF_INET, &p);
+		CALL("connect_on_listener", l2, connect(l2, (struct sockaddr *)&a, sizeof(a)));
+		close(l2);
+	}
+
+	/* Non-blocking connect, repeated. */
+	{
+		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		errno = EDOM;
+		int r = connect(s, (struct sockaddr *)&a, sizeof(a));
+		int e = errno;
+		/* Loopback may complete at once: 0 is a success like EINPROGRESS. */
+		printf("case=nonblock_connect_1 %s\n",
+		       (r == 0 && e == EDOM) || (r < 0 && e == EINPROGRESS) ? "started" : "unexpected");
+		if (!((r == 0 && e == EDOM) || (r < 0 && e == EINPROGRESS)))
+			report("nonblock_connect_1_detail", r, e, s);
+		/* At once: still pending (EALREADY), or done: 0 the first time
+		 * the completed connection is seen, EISCONN after. */
+		errno = EDOM;
+		r = connect(s, (struct sockaddr *)&a, sizeof(a));
+		e = errno;
+		printf("case=nonblock_connect_2 %s\n",
+		       (r == 0 && e == EDOM) || (r < 0 && (e == EALREADY || e == EISCONN)) ?
+		       "0|EALREADY|EISCONN" : ename(e));
+		struct pollfd pfd = {.fd = s, .events = POLLOUT};
+		int pr = poll(&pfd, 1, 5000);
+		printf("case=nonblock_poll ret=%d revents=%#x\n", pr, (unsigned)pfd.revents);
+		errno = EDOM;
+		r = connect(s, (struct sockaddr *)&a, sizeof(a));
+		e = errno;
+		printf("case=nonblock_connect_3 %s port%s so_error=%s\n",
+		       (r == 0 && e == EDOM) || (r < 0 && e == EISCONN) ? "0|EISCONN" : ename(e),
+		       port_state(s), ename(so_error(s)));
+		CALL("nonblock_connect_4", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+	}
+
+	/* Not a socket; a closed descriptor. */
+	{
+		int p[2];
+		if (pipe(p) < 0) return 2;
+		CALL("connect_pipe", -1, connect(p[0], (struct sockaddr *)&a, sizeof(a)));
+		CALL("bind_pipe", -1, bind(p[1], (struct sockaddr *)&a, sizeof(a)));
+		CALL("sendto_pipe", -1, (int)sendto(p[1], "x", 1, 0, (struct sockaddr *)&a, sizeof(a)));
+		CALL("close_pipe0", -1, close(p[0]));
+		CALL("close_pipe1", -1, close(p[1]));
+		s = tcp4();
+		close(s);
+		CALL("connect_closed_fd", -1, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		CALL("bind_closed_fd", -1, bind(s, (struct sockaddr *)&a, sizeof(a)));
+		CALL("close_closed_fd", -1, close(s));
+		CALL("connect_fd_-1", -1, connect(-1, (struct sockaddr *)&a, sizeof(a)));
+	}
+
+	/* A descriptor above 65,536 (or the highest allowed). */
+	{
+		int hfd = high_fd();
+		s = tcp4();
+		CALL("dup2_high", -1, dup2(s, hfd) == hfd ? 0 : -1);
+		close(s);
+		CALL("connect_high", hfd, connect(hfd, (struct sockaddr *)&a, sizeof(a)));
+		CALL("close_high", -1, close(hfd));
+		s = tcp4();
+		dup2(s, hfd);
+		close(s);
+		struct sockaddr_in any = v4(0);
+		CALL("bind0_high", hfd, bind(hfd, (struct sockaddr *)&any, sizeof(any)));
+		CALL("close_high_bound", -1, close(hfd));
+	}
+
+	/* Port in use. */
+	{
+		s = tcp4();
+		CALL("bind_in_use", s, bind(s, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+	}
+
+	/* Address family different from the socket's. */
+	{
+		char buf[sizeof(struct sockaddr_in6)];
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, &a, sizeof(a));
+		s = tcp4();
+		CALL("connect_inet_sock_inet6_addr", s, connect(s, (struct sockaddr *)&a6, sizeof(a6)));
+		CALL("bind_inet_sock_inet6_addr", s, bind(s, (struct sockaddr *)&a6, sizeof(a6)));
+		close(s);
+		s = socket(AF_INET6, SOCK_STREAM, 0);
+		CALL("connect_inet6_sock_inet_addr16", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		CALL("connect_inet6_sock_inet_addr28", s, connect(s, (struct sockaddr *)buf, sizeof(buf)));
+		CALL("bind_inet6_sock_inet_addr16", s, bind(s, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		CALL("sendto_inet_udp_inet6_addr", s,
+		     (int)sendto(s, "x", 1, 0, (struct sockaddr *)&a6, sizeof(a6)));
+		close(s);
+	}
+
+	/* sendto() with a too-short address. */
+	{
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		CALL("sendto_udp_len8", s, (int)sendto(s, "x", 1, 0, (struct sockaddr *)&a, 8));
+		CALL("sendto_udp_len15", s, (int)sendto(s, "x", 1, 0, (struct sockaddr *)&a, 15));
+		CALL("sendto_udp_ok", s, (int)sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+		s = socket(AF_INET6, SOCK_DGRAM, 0);
+		CALL("sendto_udp6_len23", s, (int)sendto(s, "x", 1, 0, (struct sockaddr *)&a6, 23));
+		close(s);
+	}
+
+	/* bind(0) twice; then connect of the bound socket. */
+	{
+		struct sockaddr_in any = v4(0);
+		s = tcp4();
+		CALL("bind0_first", s, bind(s, (struct sockaddr *)&any, sizeof(any)));
+		CALL("bind0_second", s, bind(s, (struct sockaddr *)&any, sizeof(any)));
+		CALL("connect_after_bind0", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		close(s);
+		s = socket(AF_INET6, SOCK_DGRAM, 0);
+		struct sockaddr_in6 any6 = v6(0);
+		CALL("bind0_udp6_first", s, bind(s, (struct sockaddr *)&any6, sizeof(any6)));
+		CALL("bind0_udp6_second", s, bind(s, (struct sockaddr *)&any6, sizeof(any6)));
+		close(s);
+	}
+
+	/* Successful calls keep errno. */
+	{
+		s = tcp4();
+		CALL("ok_connect_tcp", s, connect(s, (struct sockaddr *)&a, sizeof(a)));
+		CALL("ok_close_tcp", -1, close(s));
+		s = socket(AF_INET6, SOCK_STREAM, 0);
+		CALL("ok_connect_tcp6", s, connect(s, (struct sockaddr *)&a6, sizeof(a6)));
+		CALL("ok_close_tcp6", -1, close(s));
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		CALL("ok_sendto_udp", s, (int)sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)));
+		CALL("ok_close_udp", -1, close(s));
+		CALL("ok_socket", -1, (s = socket(AF_INET, SOCK_STREAM, 0)) >= 0 ? 0 : -1);
+		struct sockaddr_in any = v4(0);
+		CALL("ok_bind0", s, bind(s, (struct sockaddr *)&any, sizeof(any)));
+		int one = 1;
+		CALL("ok_setsockopt", -1, setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+		int d = -1;
+		CALL("ok_dup2", -1, dup2(s, 200) == 200 ? 0 : -1);
+		CALL("ok_dup3", -1, (d = dup3(s, 201, O_CLOEXEC)) == 201 ? 0 : -1);
+		CALL("ok_close_dup", -1, close(200));
+		CALL("ok_close_dup3", -1, close(d));
+		CALL("ok_close_bound", -1, close(s));
+	}
+	close(ls);
+	close(ls6);
+	return 0;
+}
+
+static int highfd_mode(int port, int n)
+{
+	int hfd = high_fd();
+	struct sockaddr_in a = v4(port), any = v4(0);
+	printf("highfd_above_65536=%s ports=", hfd > 65536 ? "yes" : "no");
+	for (int i = 0; i < n + 1; i++) {
+		int s = tcp4();
+		if (dup2(s, hfd) != hfd) { printf("dup2:%s\n", ename(errno)); return 1; }
+		close(s);
+		int r = i < n ? connect(hfd, (struct sockaddr *)&a, sizeof(a))
+			      : bind(hfd, (struct sockaddr *)&any, sizeof(any));
+		if (r < 0) { printf("%s:%s\n", i < n ? "connect" : "bind", ename(errno)); return 1; }
+		printf("%s%d", i ? "," : "", local_port(hfd));
+		if (close(hfd) < 0) { printf("close:%s\n", ename(errno)); return 1; }
+	}
+	printf("\n");
+	fprintf(stderr, "hostile: highfd=%d\n", hfd);
+	return 0;
+}
+
+static int sockopt_mode(int port, const char *what)
+{
+	int s = tcp4(), one = 1;
+	struct sockaddr_in a = v4(port);
+	if (!strcmp(what, "reuse"))
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!strcmp(what, "range")) {
+		unsigned v = 40000u | 40999u << 16;
+		if (setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &v, sizeof(v)) < 0) {
+			printf("setsockopt IP_LOCAL_PORT_RANGE: %s\n", ename(errno));
+			return 1;
+		}
+	}
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		printf("connect: %s\n", ename(errno));
+		return 1;
+	}
+	int ra = -1;
+	unsigned rg = 0xffffffffu;
+	socklen_t l1 = sizeof(ra), l2 = sizeof(rg);
+	errno = EDOM;
+	int r1 = getsockopt(s, SOL_SOCKET, SO_REUSEADDR, &ra, &l1);
+	int e1 = errno;
+	errno = EDOM;
+	int r2 = getsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &rg, &l2);
+	int e2 = errno;
+	printf("reuseaddr=%d range=%u-%u port=%d ret=%d,%d errno=%s,%s len=%u,%u\n", ra,
+	       rg & 0xffff, rg >> 16, local_port(s), r1, r2, ename(e1), ename(e2),
+	       (unsigned)l1, (unsigned)l2);
+	return 0;
+}
+
+static int closerange_mode(int port, int n)
+{
+	struct sockaddr_in a = v4(port);
+	for (int i = 0; i < 2; i++) {
+		int s = tcp4();
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			printf("held%d:%s\n", i, ename(errno));
+			return 1;
+		}
+		printf("held %d\n", local_port(s));
+		char b[16];
+		while (read(s, b, sizeof(b)) > 0)
+			;
+	}
+	errno = EDOM;
+	int r = close_range(3, ~0U, 0);
+	printf("close_range ret=%d errno=%s\n", r, ename(errno));
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		int s = tcp4();
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			printf("%s\n", ename(errno));
+			bad = 1;
+		} else {
+			printf("%d\n", local_port(s));
+			/* The server closes first: the port is free again at once. */
+			char b[16];
+			while (read(s, b, sizeof(b)) > 0)
+				;
+		}
+		close(s);
+	}
+	return bad;
+}
+
+static long fd_count(void)
+{
+	long n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	if (d)
+		closedir(d);
+	return n - 1; /* the directory's own descriptor */
+}
+
+static long rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int longhaul_mode(int port, long n)
+{
+	struct sockaddr_in a = v4(port);
+	long failed = 0, fd10 = -1, rss10 = -1;
+	int firsterr = 0;
+	char buf[64];
+	for (long i = 0; i < n; i++) {
+		if (i == n / 10) {
+			fd10 = fd_count();
+			rss10 = rss_kb();
+		}
+		int s = tcp4();
+		if (s < 0) {
+			failed++;
+			if (!firsterr) firsterr = errno;
+			continue;
+		}
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			failed++;
+			if (!firsterr) firsterr = errno;
+		} else {
+			ssize_t r;
+			while ((r = read(s, buf, sizeof(buf))) > 0)
+				;
+			if (r < 0) {
+				failed++;
+				if (!firsterr) firsterr = errno;
+			}
+		}
+		if (close(s) < 0) {
+			failed++;
+			if (!firsterr) firsterr = errno;
+		}
+	}
+	printf("cycles=%ld failed=%ld fd10=%ld fdend=%ld rss10=%ld rssend=%ld firsterr=%s\n", n,
+	       failed, fd10, fd_count(), rss10, rss_kb(), ename(firsterr));
+	return failed ? 1 : 0;
+}
+
+static int server_mode(int port)
+{
+	int s = tcp4(), one = 1;
+	struct sockaddr_in a = v4(port);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4096) < 0) {
+		perror("server");
+		return 1;
+	}
+	printf("READY\n");
+	fflush(stdout);
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		if (c >= 0)
+			close(c);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "cases"))
+		return cases();
+	if (argc >= 4 && !strcmp(argv[1], "highfd"))
+		return highfd_mode(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "sockopt"))
+		return sockopt_mode(atoi(argv[2]), argv[3]);
+	if (argc >= 4 && !strcmp(argv[1], "closerange"))
+		return closerange_mode(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "longhaul"))
+		return longhaul_mode(atoi(argv[2]), atol(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "server"))
+		return server_mode(atoi(argv[2]));
+	fprintf(stderr, "usage: hostile cases|highfd|sockopt|closerange|longhaul|server ...\n");
+	return 2;
+}
