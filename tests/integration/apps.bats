@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# Compatibility matrix: real, unmodified programs under the shim with
+# PORTSHIM_CONNECT=odd, each checked by the ports its SERVER saw (servers run
+# without the shim).  The namespace's range 40000-40999 makes the kernel give
+# connect() even ports, and every test first shows that without the shim, so
+# odd ones are the shim's doing.  (curl, socat and nc: programs.bats.)
+
+load helper
+
+setup() {
+	common_setup
+	ns_range 40000 40999
+}
+
+# server_saw PORT COUNT RULE: the server on PORT saw exactly COUNT
+# connections, every port satisfying RULE; then empties its log.
+server_saw() {
+	local got
+	got=$(server_ports "$1")
+	echo "server $1 saw: $(echo $got)"
+	[ "$(printf '%s\n' "$got" | grep -c .)" -eq "$2" ]
+	assert_ports "$3" $got
+	: >"$(server_log "$1")"
+}
+
+@test "wget: odd ports" {
+	require_cmd wget
+	start_server tcp 127.0.0.1 5000 httplog.py
+	local urls=()
+	for i in $(seq 10); do urls+=("http://127.0.0.1:5000/$i"); done
+	run noshim wget -q -O - --no-proxy --tries=1 --timeout=5 "${urls[@]:0:3}"
+	[ "$status" -eq 0 ]
+	server_saw 5000 3 even
+	run shim PORTSHIM_CONNECT=odd PORTSHIM_LOG=$BATS_TEST_TMPDIR/shim.log wget -nv -O - --no-proxy --tries=1 --timeout=5 "${urls[@]}"
+	cat "$BATS_TEST_TMPDIR/shim.log"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^hello$' <<<"$output")" -eq 10 ]
+	server_saw 5000 10 odd
+}
+
+@test "python3 http.client: odd ports" {
+	start_server tcp 127.0.0.1 5000 httplog.py
+	local prog='
+import http.client, sys
+for i in range(int(sys.argv[1])):
+    c = http.client.HTTPConnection("127.0.0.1", 5000, timeout=5)
+    c.connect()
+    port = c.sock.getsockname()[1]
+    c.request("GET", "/")
+    r = c.getresponse()
+    assert r.status == 200 and r.read() == b"hello\n"
+    c.close()
+    print(port)'
+	run noshim "$PYTHON" -c "$prog" 3
+	[ "$status" -eq 0 ]
+	server_saw 5000 3 even
+	run shim PORTSHIM_CONNECT=odd "$PYTHON" -c "$prog" 10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_same_lists "$output" "$(server_ports 5000)"
+	server_saw 5000 10 odd
+}
+
+@test "python3 asyncio open_connection (non-blocking connect): odd ports" {
+	start_server tcp 127.0.0.1 5000
+	local prog='
+import asyncio, sys
+async def main(n):
+    for i in range(n):
+        r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", 5000), 5)
+        print(w.get_extra_info("sockname")[1], flush=True)
+        await asyncio.wait_for(r.read(), 5)
+        w.close()
+        await w.wait_closed()
+asyncio.run(main(int(sys.argv[1])))'
+	run noshim "$PYTHON" -c "$prog" 3
+	[ "$status" -eq 0 ]
+	server_saw 5000 3 even
+	run shim PORTSHIM_CONNECT=odd "$PYTHON" -c "$prog" 10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_same_lists "$output" "$(server_ports 5000)"
+	server_saw 5000 10 odd
+}
+
+@test "node net.connect: odd ports" {
+	require_cmd node
+	start_server tcp 127.0.0.1 5000
+	local prog='
+const net = require("net");
+let left = +process.argv[1];
+function one() {
+  if (left-- <= 0) return;
+  const s = net.connect(5000, "127.0.0.1", () => console.log(s.localPort));
+  s.setTimeout(5000, () => { console.error("timeout"); process.exit(1); });
+  s.on("data", () => {});
+  s.on("error", (e) => { console.error(e.message); process.exit(1); });
+  s.on("close", one);
+}
+one();'
+	run noshim node -e "$prog" 3
+	[ "$status" -eq 0 ]
+	server_saw 5000 3 even
+	run shim PORTSHIM_CONNECT=odd node -e "$prog" 10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_same_lists "$output" "$(server_ports 5000)"
+	server_saw 5000 10 odd
+}
+
+@test "java java.net.Socket: odd ports" {
+	require_cmd java
+	start_server tcp 127.0.0.1 5000
+	# The single-file launcher compiles the source in memory each run.
+	run noshim java "$PROGRAMS/JavaSocket.java" 127.0.0.1 5000 3
+	echo "$output"
+	[ "$status" -eq 0 ]
+	server_saw 5000 3 even
+	run shim PORTSHIM_CONNECT=odd java "$PROGRAMS/JavaSocket.java" 127.0.0.1 5000 10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	assert_same_lists "$output" "$(server_ports 5000)"
+	server_saw 5000 10 odd
+}
+
+@test "openssl s_client against a local openssl s_server (throwaway self-signed cert): odd ports" {
+	require_cmd openssl
+	local t=$BATS_TEST_TMPDIR i
+	timeout 20 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$t/key.pem" -out "$t/cert.pem" -days 1 -subj /CN=localhost 2>/dev/null
+	in_ns_background "$t/s_server.out" openssl s_server -accept 127.0.0.1:5443 -www \
+		-cert "$t/cert.pem" -key "$t/key.pem"
+	for i in $(seq 250); do
+		grep -q ACCEPT "$t/s_server.out" && break
+		sleep 0.02
+	done
+	grep -q ACCEPT "$t/s_server.out"
+	# s_server logs no peer ports: clients reach it through a relay that does.
+	: >"$(server_log 5444)"
+	in_ns_background "$t/relay.out" "$PYTHON" "$PROGRAMS/tcplogproxy.py" 127.0.0.1 5444 5443 "$(server_log 5444)"
+	for i in $(seq 250); do
+		[ -e "$(server_log 5444).ready" ] && break
+		sleep 0.02
+	done
+	for i in 1 2 3 4 5 6; do
+		if [ "$i" -eq 1 ]; then
+			run noshim sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:5444 2>&1'
+		else
+			run shim PORTSHIM_CONNECT=odd sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:5444 2>&1'
+		fi
+		[ "$status" -eq 0 ]
+		grep -q '^HTTP/1.0 200 ok' <<<"$output" || { echo "$output"; false; }
+		[ "$i" -ne 1 ] || server_saw 5444 1 even
+	done
+	server_saw 5444 5 odd
+}
+
+# start_nginx PORT shim|noshim: nginx on 127.0.0.1:PORT proxying to the
+# upstream on 5000, one process, everything in the test's directory.
+start_nginx() {
+	local port=$1 mode=$2 d=$BATS_TEST_TMPDIR/nginx-$1 i env=()
+	mkdir -p "$d"
+	cat >"$d/nginx.conf" <<-CONF
+	daemon off;
+	master_process off;
+	pid $d/nginx.pid;
+	error_log $d/error.log;
+	events { worker_connections 64; }
+	http {
+		access_log off;
+		client_body_temp_path $d/body;
+		proxy_temp_path $d/proxy;
+		fastcgi_temp_path $d/fastcgi;
+		uwsgi_temp_path $d/uwsgi;
+		scgi_temp_path $d/scgi;
+		server {
+			listen 127.0.0.1:$port;
+			location / { proxy_pass http://127.0.0.1:5000; }
+		}
+	}
+	CONF
+	[ "$mode" = noshim ] || env=(env LD_PRELOAD="$(shim_preload)" PORTSHIM_CONNECT=odd)
+	in_ns_background "$d/out" "${env[@]}" nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf"
+	for i in $(seq 250); do
+		in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "nginx did not start:" >&2
+	cat "$d/out" "$d/error.log" >&2
+	return 1
+}
+
+@test "nginx reverse proxy under the shim: its upstream connections get odd ports" {
+	require_cmd nginx
+	start_server tcp 127.0.0.1 5000 httplog.py
+	local prog='
+import http.client, sys
+for i in range(int(sys.argv[2])):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+    c.request("GET", "/")
+    r = c.getresponse()
+    assert r.status == 200 and r.read() == b"hello\n", r.status
+    c.close()'
+	start_nginx 8081 noshim
+	run noshim "$PYTHON" -c "$prog" 8081 3
+	echo "$output"
+	[ "$status" -eq 0 ]
+	server_saw 5000 3 even
+	start_nginx 8080 shim
+	run noshim "$PYTHON" -c "$prog" 8080 10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	server_saw 5000 10 odd
+}
