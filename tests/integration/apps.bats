@@ -28,11 +28,14 @@ server_saw() {
 	start_server tcp 127.0.0.1 5000 httplog.py
 	local urls=()
 	for i in $(seq 10); do urls+=("http://127.0.0.1:5000/$i"); done
-	run noshim wget -q -O - --no-proxy --tries=1 --timeout=5 "${urls[@]:0:3}"
+	# No keep-alive: wget may otherwise reuse a connection the HTTP/1.0
+	# server is closing ("No data received").
+	local WGET_OPTS='--no-proxy --no-http-keep-alive --tries=1 --timeout=5'
+	run noshim wget -nv -O - $WGET_OPTS "${urls[@]:0:3}"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	server_saw 5000 3 even
-	run shim PORTSHIM_CONNECT=odd PORTSHIM_LOG=$BATS_TEST_TMPDIR/shim.log wget -nv -O - --no-proxy --tries=1 --timeout=5 "${urls[@]}"
-	cat "$BATS_TEST_TMPDIR/shim.log"
+	run shim PORTSHIM_CONNECT=odd wget -nv -O - $WGET_OPTS "${urls[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^hello$' <<<"$output")" -eq 10 ]
