@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -179,6 +180,18 @@ static int cases(void)
 		memcpy(big, &a, sizeof(a));
 		CALL("sendto_udp_len_storage+8", s,
 		     (int)sendto(s, "x", 1, 0, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
+		close(s);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		CALL("connect_udp_len_storage+8", s,
+		     connect(s, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
+		close(s);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		struct iovec iov = {.iov_base = "x", .iov_len = 1};
+		struct msghdr mh = {.msg_name = big, .msg_namelen = sizeof(struct sockaddr_storage) + 8,
+				    .msg_iov = &iov, .msg_iovlen = 1};
+		CALL("sendmsg_udp_namelen_storage+8", s, (int)sendmsg(s, &mh, 0));
+		mh.msg_namelen = 8;
+		CALL("sendmsg_udp_namelen8", s, (int)sendmsg(s, &mh, 0));
 		close(s);
 	}
 
