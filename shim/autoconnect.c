@@ -56,9 +56,10 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 			return UNSUPPORTED;
 		}
 		*result = real_connect(s->fd, addr, len);
-		if (*result != 0 && errno == EADDRNOTAVAIL) {
-			/* That 4-tuple is taken, or the port is bound by someone
-			 * who does not share; the socket is still unbound. */
+		/* TCP: that 4-tuple is taken, or the port is bound by someone
+		 * who does not share.  UDP: the port is taken (the autobind
+		 * fails with EAGAIN).  Either way the socket is still unbound. */
+		if (*result != 0 && errno == (s->type == SOCK_DGRAM ? EAGAIN : EADDRNOTAVAIL)) {
 			candidates_refused(&c, (unsigned)port);
 			continue;
 		}
@@ -198,7 +199,14 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 		const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
 	int saved = errno, result = -1;
-	enum strategy strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : tcp_strategy(rt);
+	enum strategy strategy = tcp_strategy(rt);
+
+	/* UDP never shares a bound port (two SO_REUSEADDR sockets could end up
+	 * on one 4-tuple): an exclusive bind, unless the kernel can autobind
+	 * to the chosen port itself - then the port stays the kernel's kind,
+	 * released again by an AF_UNSPEC disconnect as without the shim. */
+	if (s->type == SOCK_DGRAM && strategy != STRATEGY_RANGE)
+		strategy = STRATEGY_EXCLUSIVE;
 	struct pick pick = { 0 };
 	enum outcome outcome;
 

@@ -16,7 +16,9 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sock s;
 
 	/* AF_UNSPEC (disconnect), AF_UNIX and friends go straight through. */
-	if (!addr || len < sizeof(sa_family_t) ||
+	/* An address longer than any the kernel takes is refused by it before
+	 * anything else happens: nothing must be bound first. */
+	if (!addr || len < sizeof(sa_family_t) || len > sizeof(struct sockaddr_storage) ||
 	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return real_connect(fd, addr, len);
 	if (!runtime_ensure())

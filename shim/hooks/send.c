@@ -26,7 +26,7 @@ static int prepare(struct send_state *st, enum shim_call call, int fd,
 	struct pick pick;
 
 	st->observe = false;
-	if (!dest || len < sizeof(sa_family_t) ||
+	if (!dest || len < sizeof(sa_family_t) || len > sizeof(struct sockaddr_storage) ||
 	    (dest->sa_family != AF_INET && dest->sa_family != AF_INET6))
 		return 0;
 	if (!runtime_ensure())
