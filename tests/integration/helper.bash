@@ -92,15 +92,16 @@ in_ns() {
 # PORTSHIM_* settings but the ones given.  noshim: the same without it.
 # Under `make asan` every program runs with ASan's runtime preloaded ahead
 # of the sanitized library, except those that cannot run with it at all:
-# curl hangs in setlocale() at start-up with clang 14's runtime preloaded
-# (no shim needed to see it).  Those get the plain library, so their tests
-# still run and still check what the shim did.
+# curl and wget hang with clang 14's runtime preloaded (curl in setlocale()
+# at start-up; no shim needed to see either).  Those get the plain library,
+# so their tests still run and still check what the shim did.
 shim() {
 	local arg preload
 	preload=$(shim_preload)
 	for arg in "$@"; do
 		[[ $arg == *=* ]] && continue
-		if [ "${PORTSHIM_SANITIZER:-}" = asan ] && [ "$(basename "$arg")" = curl ]; then
+		if [ "${PORTSHIM_SANITIZER:-}" = asan ] &&
+			[[ " curl wget " == *" $(basename "$arg") "* ]]; then
 			preload=${PORTSHIM_PLAIN_LIB:?make asan passes the plain library}
 		fi
 		break
