@@ -47,3 +47,13 @@ for line in open(sys.argv[1]):
     if port is not None:
         print(port)' "$1"
 }
+
+# Every file that loads this one tests the command: each test starts in its
+# own namespace (helper.bash) and with the command built.
+setup() {
+	common_setup
+	[ -x "$PORTSHIM_CLI" ] || {
+		echo "no $PORTSHIM_CLI: run make" >&2
+		return 1
+	}
+}

@@ -7,14 +7,6 @@
 load helper
 load ../helpers/cli
 
-setup() {
-	common_setup
-	[ -x "$PORTSHIM_CLI" ] || {
-		echo "no $PORTSHIM_CLI: run make" >&2
-		return 1
-	}
-}
-
 # The ports a probe got, checked against what the server on 5000 saw.
 probe_wrapped() {
 	: >"$(server_log 5000)"

@@ -6,14 +6,6 @@
 load helper
 load ../helpers/cli
 
-setup() {
-	common_setup
-	[ -x "$PORTSHIM_CLI" ] || {
-		echo "no $PORTSHIM_CLI: run make" >&2
-		return 1
-	}
-}
-
 # demo_row HASH RUN: the backend counts of one row of the demo's table
 # ($output), then "REACHED OF".  RUN is native, even, odd or any.
 demo_row() {

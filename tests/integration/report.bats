@@ -5,14 +5,6 @@
 load helper
 load ../helpers/cli
 
-setup() {
-	common_setup
-	[ -x "$PORTSHIM_CLI" ] || {
-		echo "no $PORTSHIM_CLI: run make" >&2
-		return 1
-	}
-}
-
 # count_lines FILE PYTHON_CONDITION: how many JSON lines of FILE satisfy it
 # (a condition over `d`).
 count_lines() {
