@@ -68,7 +68,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(FLAGS_STAMP)
+$(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)

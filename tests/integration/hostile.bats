@@ -8,6 +8,7 @@
 load helper
 
 HOSTILE=$PORTSHIM_HELPERS/hostile
+FDLIFE=$PORTSHIM_HELPERS/fdlife
 
 @test "hostile calls: identical results, errno and socket state with and without the shim" {
 	run --separate-stderr noshim "$HOSTILE" cases
@@ -26,14 +27,14 @@ HOSTILE=$PORTSHIM_HELPERS/hostile
 @test "a socket dup2'ed to a descriptor above 65,536 (or the highest allowed): connect, bind, close, odd under the shim" {
 	ns_range 40000 40999
 	start_server tcp 127.0.0.1 5000
-	run --separate-stderr noshim "$HOSTILE" highfd 5000 10
+	run --separate-stderr noshim "$FDLIFE" highfd 5000 10
 	echo "native: $output $stderr"
 	[ "$status" -eq 0 ]
 	IFS=, read -ra native <<<"${output#*ports=}"
 	# Without the shim: connect() gets even ports here (so odd ones below
 	# are the shim's doing), bind(0) odd.
 	assert_ports even "${native[@]:0:10}"
-	run --separate-stderr shim PORTSHIM_CONNECT=odd PORTSHIM_BIND=odd "$HOSTILE" highfd 5000 10
+	run --separate-stderr shim PORTSHIM_CONNECT=odd PORTSHIM_BIND=odd "$FDLIFE" highfd 5000 10
 	echo "shim: $output $stderr"
 	[ "$status" -eq 0 ]
 	IFS=, read -ra ports <<<"${output#*ports=}"
@@ -47,7 +48,7 @@ HOSTILE=$PORTSHIM_HELPERS/hostile
 	start_server tcp 127.0.0.1 5000
 	local strategy mode want
 	for mode in none reuse range; do
-		run noshim "$HOSTILE" sockopt 5000 "$mode"
+		run noshim "$FDLIFE" sockopt 5000 "$mode"
 		echo "native $mode: $output"
 		[ "$status" -eq 0 ]
 		case $mode in
@@ -58,7 +59,7 @@ HOSTILE=$PORTSHIM_HELPERS/hostile
 		[[ $output == "$want port="* ]]
 		native=${output#* port=*[0-9] }
 		for strategy in range reuse; do
-			run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$HOSTILE" sockopt 5000 "$mode"
+			run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$FDLIFE" sockopt 5000 "$mode"
 			echo "shim $strategy $mode: $output"
 			[ "$status" -eq 0 ]
 			[[ $output == "$want port="* ]]
@@ -75,7 +76,7 @@ HOSTILE=$PORTSHIM_HELPERS/hostile
 @test "close_range(3, ~0U, 0) gives the shim's ports back: 2-port range, connects go on" {
 	ns_range 40000 40999
 	start_server tcp 127.0.0.1 5000
-	run shim PORTSHIM_RANGE=40000-40001 PORTSHIM_CONNECT=any "$HOSTILE" closerange 5000 10
+	run shim PORTSHIM_RANGE=40000-40001 PORTSHIM_CONNECT=any "$FDLIFE" closerange 5000 10
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | grep -c '^held 4000[01]$')" -eq 2 ]
@@ -88,7 +89,7 @@ HOSTILE=$PORTSHIM_HELPERS/hostile
 @test "long haul: 1,000,000 connect/close cycles over a 64-port range, server closing first; no failure, fd count and RSS flat" {
 	ns_range 40000 40999
 	local out=$BATS_TEST_TMPDIR/server.out i
-	in_ns_background "$out" "$HOSTILE" server 5001
+	in_ns_background "$out" "$FDLIFE" server 5001
 	for i in $(seq 250); do
 		grep -q READY "$out" 2>/dev/null && break
 		sleep 0.02
@@ -98,7 +99,7 @@ HOSTILE=$PORTSHIM_HELPERS/hostile
 	local cycles=1000000
 	[ -z "${PORTSHIM_SANITIZER:-}" ] || cycles=20000
 	SECONDS=0
-	NS_TIMEOUT=300 run shim PORTSHIM_RANGE=40000-40063 PORTSHIM_CONNECT=any "$HOSTILE" longhaul 5001 $cycles
+	NS_TIMEOUT=300 run shim PORTSHIM_RANGE=40000-40063 PORTSHIM_CONNECT=any "$FDLIFE" longhaul 5001 $cycles
 	echo "$output (${SECONDS} s)"
 	[ "$status" -eq 0 ]
 	[[ $output =~ cycles=$cycles\ failed=0\ fd10=([0-9]+)\ fdend=([0-9]+)\ rss10=([0-9]+)\ rssend=([0-9]+) ]]

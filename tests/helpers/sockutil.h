@@ -1,0 +1,70 @@
+/* What the hostile-call and descriptor-life test programs share: errno
+ * names, a socket's local port, loopback addresses. */
+#ifndef TESTS_HELPERS_SOCKUTIL_H
+#define TESTS_HELPERS_SOCKUTIL_H
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+static inline const char *ename(int e)
+{
+	const char *n = e ? strerrorname_np(e) : "0";
+	return n ? n : "?";
+}
+
+static inline int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+static inline struct sockaddr_in v4(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static inline int tcp4(void) { return socket(AF_INET, SOCK_STREAM, 0); }
+
+/* The highest descriptor we may use, above 65,536 if the limits allow. */
+static inline int high_fd(void)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	struct rlimit want = {70000, 70000};
+	if (rl.rlim_max < 70000 && setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return 65600;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur > 65600)
+		return 65600;
+	fprintf(stderr, "RLIMIT_NOFILE hard limit %lu: using fd %lu, not one above 65,536\n",
+		(unsigned long)rl.rlim_max, (unsigned long)rl.rlim_cur - 1);
+	return (int)rl.rlim_cur - 1;
+}
+
+#endif
