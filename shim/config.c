@@ -276,7 +276,7 @@ int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t
 					      "reads no file named by the environment", path);
 			return -1;
 		}
-		if (config_from_file(cfg, path, err, errlen) != 0)
+		if (config_from_file(cfg, path, "PORTSHIM_CONFIG", err, errlen) != 0)
 			return -1;
 		memcpy(cfg->file, path, strlen(path) + 1);
 	}

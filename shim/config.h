@@ -67,8 +67,11 @@ int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t
  * expected ...". */
 int config_from_text(struct config *cfg, const char *text, const char *file,
 		     char *err, size_t errlen);
-/* Reads and applies a config file (at most 64 KiB). */
-int config_from_file(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Reads and applies a config file (at most 64 KiB): a regular file, and
+ * in a privileged process one that passes StrictModes (filecheck.h).
+ * `label` names the setting in errors (PORTSHIM_CONFIG, --config). */
+int config_from_file(struct config *cfg, const char *path, const char *label, char *err,
+		     size_t errlen);
 
 /* Settle what depends on several settings (parity vs connect/bind). */
 void config_finish(struct config *cfg);

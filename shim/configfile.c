@@ -3,6 +3,7 @@
  * accepted for "-").  `rule = DEST=POLICY` appends one per-destination rule.
  * The file is read with raw system calls: this runs while the shim sets
  * itself up, where its own hooks must not be re-entered. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filecheck.h"
 
 #define CONFIG_FILE_MAX (64 * 1024)
 
@@ -86,24 +88,33 @@ int config_from_text(struct config *cfg, const char *text, const char *file,
 	return 0;
 }
 
-int config_from_file(struct config *cfg, const char *path, char *err, size_t errlen)
+int config_from_file(struct config *cfg, const char *path, const char *label, char *err,
+		     size_t errlen)
 {
 	static char text[CONFIG_FILE_MAX + 1];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	size_t len = 0;
+	int fd = settings_open(path, label, filecheck_privileged(cfg->secure), err, errlen);
 
-	if (fd < 0) {
-		snprintf(err, errlen, "PORTSHIM_CONFIG='%s': cannot open: %m", path);
+	if (fd < 0)
 		return -1;
-	}
 	for (;;) {
 		ssize_t n = syscall(SYS_read, fd, text + len, CONFIG_FILE_MAX + 1 - len);
-		if (n <= 0 || (len += (size_t)n) > CONFIG_FILE_MAX)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* Not the end of the file: a half-read file must not run
+			 * as if it were the whole configuration. */
+			snprintf(err, errlen, "%s='%s': cannot read: %s", label, path,
+				 strerror(errno));
+			syscall(SYS_close, fd);
+			return -1;
+		}
+		if (n == 0 || (len += (size_t)n) > CONFIG_FILE_MAX)
 			break;
 	}
 	syscall(SYS_close, fd);
 	if (len > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "PORTSHIM_CONFIG='%s': larger than %d bytes", path,
+		snprintf(err, errlen, "%s='%s': larger than %d bytes", label, path,
 			 CONFIG_FILE_MAX);
 		return -1;
 	}

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "filecheck.h"
 #include "jsonline.h"
 #include "runtime.h"
 
@@ -82,21 +84,64 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pi
 	return l.len;
 }
 
-/* One write(2) of the whole line; "stderr" is the process's fd 2. */
-static void write_line(const char *target, const char *line, size_t len)
+void eventlog_init(struct eventlog_state *out)
 {
-	bool to_stderr = strcmp(target, "stderr") == 0;
-	int fd = to_stderr ? STDERR_FILENO
-			   : (int)syscall(SYS_openat, AT_FDCWD, target,
-					  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	struct stat st;
 
-	if (fd < 0)
+	out->stderr_known = fstat(STDERR_FILENO, &st) == 0;
+	out->stderr_dev = st.st_dev;
+	out->stderr_ino = st.st_ino;
+}
+
+/* fd 2 as it was when the library started, and nothing else: a daemon that
+ * closed it may since have got a socket or a file of its own as number 2.
+ * Checked on every line rather than tracked through the close()/dup2()
+ * hooks: fclose(stderr) and freopen() reach the kernel through glibc's
+ * internal calls, which no hook sees.  The cost, one fstat(), is only paid
+ * when a line goes to stderr at all. */
+static void write_stderr(const struct eventlog_state *out, const char *buf, size_t len)
+{
+	struct stat st;
+
+	if (!out->stderr_known || fstat(STDERR_FILENO, &st) != 0 ||
+	    st.st_dev != out->stderr_dev || st.st_ino != out->stderr_ino)
 		return;
+	if (write(STDERR_FILENO, buf, len) < 0) {
+		/* Nothing to do: the application must not see our failure. */
+	}
+}
+
+/* One write(2) of the whole line, to stderr or to a file opened for this
+ * line alone (see eventlog.h).  A file refused by sink_open() is given up
+ * for the rest of the process, with one warning. */
+static void write_line(struct eventlog_state *out, struct sink_state *sink, const char *label,
+		       const char *target, const char *line, size_t len)
+{
+	struct sink_check why;
+	int fd;
+
+	if (strcmp(target, "stderr") == 0) {
+		write_stderr(out, line, len);
+		return;
+	}
+	if (atomic_load_explicit(&sink->refused, memory_order_relaxed))
+		return;
+	fd = sink_open(target, &why);
+	if (fd < 0) {
+		if (why.verdict != SINK_OPEN_FAILED)
+			atomic_store_explicit(&sink->refused, true, memory_order_relaxed);
+		if (!atomic_exchange_explicit(&sink->warned, true, memory_order_relaxed)) {
+			char buf[CONFIG_PATH_MAX + 200];
+			struct line l = { buf, sizeof(buf), 0 };
+			sink_warning(&l, label, target, &why);
+			write_stderr(out, buf, l.len);
+		}
+		return;
+	}
 	if (write(fd, line, len) < 0) {
 		/* Nothing to do: the application must not see our failure. */
 	}
-	if (!to_stderr)
-		syscall(SYS_close, fd);
+	syscall(SYS_close, fd);
 }
 
 static unsigned attempt_bucket(unsigned attempts)
@@ -128,7 +173,7 @@ void eventlog_record(struct runtime *rt, const struct decision *d)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		size_t len = eventlog_format(buf, sizeof(buf), d, (long)getpid(), (long)gettid(),
 					     ts.tv_sec, ts.tv_nsec / 1000);
-		write_line(rt->cfg.log, buf, len);
+		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, buf, len);
 	}
 	errno = saved;
 }
@@ -180,5 +225,5 @@ void stats_write(struct runtime *rt)
 	if (!rt->cfg.stats[0] || total == 0)
 		return;
 	size_t len = stats_format(buf, sizeof(buf), &rt->stats, (long)getpid());
-	write_line(rt->cfg.stats, buf, len);
+	write_line(&rt->out, &rt->out.stats, "PORTSHIM_STATS", rt->cfg.stats, buf, len);
 }

@@ -4,12 +4,17 @@
  * from many threads and processes never interleave.  A log file is opened
  * for each line: a descriptor kept open could be closed by the application
  * (daemons close everything) and its number reused for the application's
- * own socket, which must never receive a log line. */
+ * own socket, which must never receive a log line.  For the same reason
+ * "stderr" means fd 2 only while it is the file it was at start.  Files are
+ * opened as filecheck.h's sink_open() says (no symbolic link, a regular
+ * file of this user or root, created 0600). */
 #ifndef PORTSHIM_EVENTLOG_H
 #define PORTSHIM_EVENTLOG_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "decision.h"
 
@@ -21,7 +26,23 @@ struct stats {
 	_Atomic uint64_t attempts[STATS_ATTEMPT_BUCKETS];
 };
 
+/* A log or summary file given up on (refused), and whether that was said. */
+struct sink_state {
+	atomic_bool refused, warned;
+};
+
+/* Where the lines go: fd 2's identity at start, and the two files. */
+struct eventlog_state {
+	bool stderr_known; /* fd 2 was open at start */
+	dev_t stderr_dev;
+	ino_t stderr_ino;
+	struct sink_state log, stats;
+};
+
 struct runtime;
+
+/* Notes what fd 2 is (once, when the library starts). */
+void eventlog_init(struct eventlog_state *out);
 
 /* Records a decision in the log and the summary, as configured.  Keeps
  * errno. */

@@ -30,6 +30,7 @@ static void set_up_once(void)
 
 	setting_up = 1;
 	real_bind_symbols();
+	eventlog_init(&portshim_runtime.out);
 
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err,
 			      sizeof(err)) != 0) {

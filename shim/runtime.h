@@ -56,6 +56,7 @@ struct runtime {
 	struct fdtable fds;
 	struct rng rng;
 	struct stats stats;
+	struct eventlog_state out;
 	struct emulator emu;
 };
 

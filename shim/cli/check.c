@@ -8,17 +8,23 @@
 #include <string.h>
 
 #include "../config.h"
+#include "../filecheck.h"
 #include "../runtime.h"
 #include "cli.h"
 
 #define MAX_KEYS 40
 
 /* Which keys the config file sets, read the way configfile.c reads it
- * (the library has already checked the file; only the names matter). */
+ * (the library has already checked the file; only the names matter).
+ * Opened with the same checks again: it may have been swapped since. */
 static void file_keys(const char *path, const char *const *keys, bool *has)
 {
-	char line[2048];
-	FILE *f = path ? fopen(path, "r") : NULL;
+	char line[2048], err[2048];
+	int fd = path ? settings_open(path, "PORTSHIM_CONFIG",
+				      filecheck_privileged(portshim_runtime.cfg.secure), err,
+				      sizeof(err))
+		      : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 
 	while (f && fgets(line, sizeof(line), f)) {
 		char *hash = strchr(line, '#'), *eq = strchr(line, '='), *key = line;
@@ -164,6 +170,23 @@ static void plan_line(const char *what, const char *name, const struct plan *pla
 		       plan->npasses > 1 ? " (in two passes)" : "");
 }
 
+/* The warning the library would give for a log or summary file it would
+ * refuse (nothing is created here). */
+static void warn_sink(const char *label, const char *path)
+{
+	struct sink_check why;
+	char buf[CONFIG_PATH_MAX + 200];
+	struct line l = { buf, sizeof(buf), 0 };
+
+	if (!path[0] || strcmp(path, "stderr") == 0)
+		return;
+	sink_probe(path, &why);
+	if (why.verdict == SINK_OK)
+		return;
+	sink_warning(&l, label, path, &why);
+	fputs(buf, stderr);
+}
+
 int check_print(const struct check_input *in)
 {
 	const struct runtime *rt = &portshim_runtime;
@@ -172,6 +195,8 @@ int check_print(const struct check_input *in)
 	char val[1200], from[1200];
 
 	file_keys(getenv("PORTSHIM_CONFIG"), keys, in_file);
+	warn_sink("PORTSHIM_LOG", rt->cfg.log);
+	warn_sink("PORTSHIM_STATS", rt->cfg.stats);
 	printf("portshim: the configuration is valid\n\n");
 	printf("%-12s %-32s %s\n", "setting", "value", "from");
 	for (int k = 0; keys[k] && k < MAX_KEYS; k++) {

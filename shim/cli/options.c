@@ -124,11 +124,7 @@ static void validate(struct options *opt)
 		config_init(&cfg, false);
 		snprintf(label, sizeof(label), "--%s", cli_flags[i].flag);
 		if (strcmp(cli_flags[i].key, "config") == 0) {
-			FILE *f = fopen(value, "r");
-			if (!f)
-				cli_die("%s='%s': cannot open: %s", label, value, strerror(errno));
-			fclose(f);
-			if (config_from_file(&cfg, value, err, sizeof(err)) != 0)
+			if (config_from_file(&cfg, value, label, err, sizeof(err)) != 0)
 				cli_die("%s", err);
 		} else if (config_set(&cfg, cli_flags[i].key, value, label, err, sizeof(err)) != 0) {
 			cli_die("%s", err);
