@@ -17,10 +17,19 @@
  *                             closes first), close; prints
  *                             "cycles=N failed=N fd10=N fdend=N rss10=KB
  *                             rssend=KB firsterr=NAME"; exit 1 on a failure
+ *   fdlife daemon PORT        a child closes fds 0-2 as a daemon does, gets
+ *                             /dev/null as 0 and 1 and one end of a
+ *                             socketpair as 2, connects to 127.0.0.1:PORT
+ *                             and exits; the parent prints "child=ERRNO
+ *                             bytes=N", N the bytes its end of the pair
+ *                             received (what PORTSHIM_LOG=stderr and
+ *                             PORTSHIM_STATS=stderr would have sent)
  *   fdlife server PORT        accepts on 127.0.0.1:PORT and closes each
  *                             connection at once; prints READY; runs until
  *                             killed
  */
+#include <sys/wait.h>
+
 #include "sockutil.h"
 
 static int highfd_mode(int port, int n)
@@ -193,6 +202,41 @@ static int server_mode(int port)
 	}
 }
 
+static int daemon_mode(int port)
+{
+	int pair[2], status;
+	char buf[4096];
+	long total = 0;
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		printf("socketpair: %s\n", ename(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sockaddr_in a = v4(port);
+		close(0);
+		close(1);
+		close(2);
+		if (open("/dev/null", O_RDONLY) != 0 || open("/dev/null", O_WRONLY) != 1 ||
+		    dup2(pair[1], 2) != 2)
+			_exit(100);
+		int s = tcp4();
+		int r = connect(s, (struct sockaddr *)&a, sizeof(a));
+		/* The exit status says how the connect went: 0 or its errno. */
+		exit(r == 0 ? 0 : errno); /* exit(): the summary is written too */
+	}
+	close(pair[1]);
+	while ((n = read(pair[0], buf, sizeof(buf))) > 0)
+		total += n;
+	waitpid(pid, &status, 0);
+	printf("child=%s bytes=%ld\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok"
+					: WIFEXITED(status) ? ename(WEXITSTATUS(status)) : "signal",
+	       total);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -204,8 +248,10 @@ int main(int argc, char **argv)
 		return closerange_mode(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "longhaul"))
 		return longhaul_mode(atoi(argv[2]), atol(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "daemon"))
+		return daemon_mode(atoi(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "server"))
 		return server_mode(atoi(argv[2]));
-	fprintf(stderr, "usage: fdlife highfd|sockopt|closerange|longhaul|server ...\n");
+	fprintf(stderr, "usage: fdlife highfd|sockopt|closerange|longhaul|daemon|server ...\n");
 	return 2;
 }
