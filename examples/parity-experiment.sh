@@ -5,7 +5,8 @@
 #
 #   examples/parity-experiment.sh [-o DIR] [-s SETTING] [-p POLICIES] [--] COMMAND [ARG...]
 #
-#   -o DIR       where the logs and outputs go (default: a new /tmp/parity-experiment.*)
+#   -o DIR       where the logs and outputs go (default: a new
+#                ~/.local/state/portshim/parity-experiment.*, never /tmp)
 #   -s SETTING   connect (default), bind or parity: which calls the policy applies to
 #   -p POLICIES  the policies, in order (default: "off even odd any"; off = the
 #                kernel's own choice, logged)
@@ -43,7 +44,13 @@ if [ -z "$portshim" ]; then
 		portshim=$here/../build/portshim
 	fi
 fi
-[ -n "$dir" ] || dir=$(mktemp -d /tmp/parity-experiment.XXXXXX)
+if [ -z "$dir" ]; then
+	# The user's own directory: in /tmp another user could create the log
+	# files first, and the shim would refuse them.
+	state=${XDG_STATE_HOME:-$HOME/.local/state}/portshim
+	mkdir -p "$state"
+	dir=$(mktemp -d "$state/parity-experiment.XXXXXX")
+fi
 mkdir -p "$dir"
 
 logs=()
