@@ -39,6 +39,7 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 	uint32_t app_range;
 	int port;
 
+	flow.shares = s->type == SOCK_STREAM;
 	if (!sock_port_range(s, &app_range))
 		return UNSUPPORTED;
 	/* A per-socket range only narrows the namespace's: the kernel ignores
@@ -60,7 +61,10 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 		 * who does not share.  UDP: the port is taken (the autobind
 		 * fails with EAGAIN).  Either way the socket is still unbound. */
 		if (*result != 0 && errno == (s->type == SOCK_DGRAM ? EAGAIN : EADDRNOTAVAIL)) {
-			candidates_refused(&c, (unsigned)port);
+			if (flow.shares)
+				candidates_clashed(&c, (unsigned)port);
+			else
+				candidates_refused(&c, (unsigned)port);
 			continue;
 		}
 		int error = errno;
@@ -125,6 +129,7 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 	int app_reuse = sock_reuseaddr(s), port;
 	struct sock_template template = { .ready = false };
 
+	flow.shares = true; /* TCP only: UDP binds exclusively */
 	sock_port_range(s, &app_range);
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
@@ -147,7 +152,7 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 		if (*result != 0 && errno == EADDRNOTAVAIL) {
 			/* The 4-tuple is taken and the socket stays bound: swap in
 			 * a fresh one and try the next port on that. */
-			candidates_refused(&c, (unsigned)port);
+			candidates_clashed(&c, (unsigned)port);
 			if (sock_replace(s, &template) != 0) {
 				errno = EADDRNOTAVAIL;
 				return CONNECTED;

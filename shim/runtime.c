@@ -26,6 +26,7 @@ static const struct portset *class_set(struct runtime *rt, struct class_key key)
 	portset_copy(&rt->class_set[i], &rt->base);
 	portset_cut_above(&rt->class_set[i], key.last);
 	portset_keep_residue(&rt->class_set[i], key.modulus, key.residue);
+	portset_index(&rt->class_set[i]);
 	return &rt->class_set[i];
 }
 
@@ -137,6 +138,7 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 		if (kernel_reserved_ports(&cfg->reserved) == 0)
 			portset_remove_set(&rt->base, &cfg->reserved);
 	}
+	portset_index(&rt->base);
 
 	rt->nclasses = 0;
 	enum plan_error error;

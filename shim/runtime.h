@@ -41,6 +41,10 @@ struct class_key {
 
 #define RUNTIME_MAX_CLASSES 24
 
+/* Per-destination walk counters (candidates.c): destinations hash into
+ * this many slots. */
+#define RUNTIME_WALK_SLOTS 4096u
+
 struct runtime {
 	struct config cfg;
 	unsigned range_lo, range_hi;   /* the shim's range */
@@ -57,6 +61,7 @@ struct runtime {
 	struct rng rng;
 	struct stats stats;
 	struct emulator emu;
+	_Atomic uint32_t walk[RUNTIME_WALK_SLOTS];
 };
 
 extern struct runtime portshim_runtime;
