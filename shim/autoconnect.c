@@ -67,14 +67,13 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 				candidates_refused(&c, (unsigned)port);
 			continue;
 		}
+		/* Nothing of ours may outlive the call: a socket disconnected
+		 * later, duplicated or inherited across exec must see the
+		 * application's own range (one system call). */
 		int error = errno;
-		uint32_t entry = (uint32_t)port;
-		if (sock_app_set(s, FDTABLE_APP_SET_RANGE))
-			set_port_range(s->fd, app_range);
-		else
-			entry |= FDTABLE_RANGE; /* left in place: see sockopt.c */
+		set_port_range(s->fd, app_range);
 		candidates_taken(&c, (unsigned)port);
-		fdtable_record(&rt->fds, s->fd, entry);
+		fdtable_record(&rt->fds, s->fd, (uint32_t)port);
 		pick->port = (unsigned)port;
 		errno = error;
 		return CONNECTED;
@@ -189,45 +188,50 @@ static enum outcome connect_exclusive(struct runtime *rt, struct plan *plan,
 	}
 }
 
-static enum strategy tcp_strategy(const struct runtime *rt)
+/* `range` can only reach ports of the namespace's own range. */
+static bool range_reaches(const struct runtime *rt)
 {
+	return rt->range_lo >= rt->kernel_lo && rt->range_hi <= rt->kernel_hi &&
+	       atomic_load_explicit(&range_honoured, memory_order_relaxed) >= 0;
+}
+
+/* UDP never shares a bound port (two SO_REUSEADDR sockets could end up on
+ * one 4-tuple), and a port it binds explicitly would outlive an AF_UNSPEC
+ * disconnect: the kernel autobinds it to the chosen port through `range`,
+ * whatever the TCP strategy, and only where it cannot, an exclusive bind. */
+static enum strategy strategy_for(const struct runtime *rt, const struct sock *s)
+{
+	if (s->type == SOCK_DGRAM)
+		return range_reaches(rt) ? STRATEGY_RANGE : STRATEGY_EXCLUSIVE;
 	if (rt->strategy != STRATEGY_AUTO)
 		return rt->strategy;
-	/* `range` can only reach ports of the namespace's own range. */
-	if (rt->range_lo < rt->kernel_lo || rt->range_hi > rt->kernel_hi)
-		return STRATEGY_REUSE;
-	return atomic_load_explicit(&range_honoured, memory_order_relaxed) < 0 ? STRATEGY_REUSE
-									       : STRATEGY_RANGE;
+	return range_reaches(rt) ? STRATEGY_RANGE : STRATEGY_REUSE;
 }
 
 int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 		const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
 	int saved = errno, result = -1;
-	enum strategy strategy = tcp_strategy(rt);
-
-	/* UDP never shares a bound port (two SO_REUSEADDR sockets could end up
-	 * on one 4-tuple): an exclusive bind, unless the kernel can autobind
-	 * to the chosen port itself - then the port stays the kernel's kind,
-	 * released again by an AF_UNSPEC disconnect as without the shim. */
-	if (s->type == SOCK_DGRAM && strategy != STRATEGY_RANGE)
-		strategy = STRATEGY_EXCLUSIVE;
+	enum strategy strategy = strategy_for(rt, s);
 	struct pick pick = { 0 };
 	enum outcome outcome;
 
 	switch (strategy) {
-	case STRATEGY_RANGE:
+	case STRATEGY_RANGE: {
+		/* Learnt on the first connect() where nobody asked for range. */
+		bool learn = rt->strategy == STRATEGY_AUTO || s->type == SOCK_DGRAM;
 		outcome = connect_range(rt, plan, s, addr, len, &result, &pick);
-		if (rt->strategy == STRATEGY_AUTO) {
-			if (outcome == UNSUPPORTED) {
-				atomic_store(&range_honoured, -1);
-				strategy = STRATEGY_REUSE;
-				outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
-			} else if (outcome == CONNECTED && !range_was_honoured(s, result)) {
-				outcome = IGNORED;
-			}
+		if (learn && outcome == UNSUPPORTED) {
+			atomic_store(&range_honoured, -1);
+			strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : STRATEGY_REUSE;
+			outcome = strategy == STRATEGY_REUSE
+					  ? connect_reuse(rt, plan, s, addr, len, &result, &pick)
+					  : connect_exclusive(rt, plan, s, addr, len, &result, &pick);
+		} else if (learn && outcome == CONNECTED && !range_was_honoured(s, result)) {
+			outcome = IGNORED;
 		}
 		break;
+	}
 	case STRATEGY_REUSE:
 		outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
 		break;
