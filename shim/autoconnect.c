@@ -138,7 +138,10 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 			return GAVE_UP;
 		}
 		sockaddr_set_port(&local, (unsigned)port);
-		if (real_bind(s->fd, (struct sockaddr *)&local, s->local_len) != 0) {
+		bool paused = sock_reuseport_pause(s);
+		int bound = real_bind(s->fd, (struct sockaddr *)&local, s->local_len);
+		sock_reuseport_resume(s, paused);
+		if (bound != 0) {
 			if (errno != EADDRINUSE && errno != EACCES) {
 				candidates_unused(&c, (unsigned)port);
 				set_reuseaddr(s->fd, app_reuse);

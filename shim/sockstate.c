@@ -44,6 +44,8 @@ void sock_note_setsockopt(struct runtime *rt, int fd, int level, int name)
 {
 	if (level == SOL_SOCKET && name == SO_REUSEADDR)
 		fdtable_or(&rt->fds, fd, FDTABLE_APP_SET_REUSEADDR);
+	else if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		fdtable_or(&rt->fds, fd, FDTABLE_APP_SET_REUSEPORT);
 	else if (level == IPPROTO_IP && name == IP_LOCAL_PORT_RANGE)
 		/* The value is the application's from now on, not ours. */
 		fdtable_change(&rt->fds, fd, FDTABLE_APP_SET_RANGE, FDTABLE_RANGE);
@@ -57,7 +59,8 @@ bool sock_inspect(int fd, struct sock *s)
 
 	s->fd = fd;
 	s->known = entry & FDTABLE_FRESH;
-	s->app = entry & (FDTABLE_APP_SET_REUSEADDR | FDTABLE_APP_SET_RANGE);
+	s->app = entry & (FDTABLE_APP_SET_REUSEADDR | FDTABLE_APP_SET_RANGE |
+			  FDTABLE_APP_SET_REUSEPORT);
 	if (s->known) {
 		/* Unbound, so its address is the family's wildcard. */
 		memset(&s->local, 0, sizeof(s->local));
@@ -118,4 +121,24 @@ int sock_reuseaddr(const struct sock *s)
 	if (sock_app_set(s, FDTABLE_APP_SET_REUSEADDR))
 		real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &on, &len);
 	return on;
+}
+
+bool sock_reuseport_pause(const struct sock *s)
+{
+	int on = 0, off = 0;
+	socklen_t len = sizeof(on);
+
+	if (!sock_app_set(s, FDTABLE_APP_SET_REUSEPORT) ||
+	    real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) != 0 || !on)
+		return false;
+	return real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &off, sizeof(off)) == 0;
+}
+
+void sock_reuseport_resume(const struct sock *s, bool paused)
+{
+	int on = 1, saved = errno;
+
+	if (paused)
+		real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	errno = saved;
 }

@@ -41,3 +41,37 @@ compare() {
 	compare exec 5000 auto range exclusive
 	[[ $output == *"exec: reuseaddr=0 range=0-0"* ]]
 }
+
+@test "a client with its own SO_REUSEPORT never gets the port of a live SO_REUSEPORT listener, every strategy" {
+	ns_range 40000 40099
+	start_server tcp 127.0.0.1 5000
+	# Listeners with SO_REUSEPORT on every odd port but 40099; then a
+	# client socket with SO_REUSEPORT connects: the kernel's own choice
+	# never joins a listener, so under `odd` only 40099 is left.
+	local prog='
+import socket, sys
+held = []
+for port in range(40001, 40099, 2):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    l.bind(("127.0.0.1", port))
+    l.listen(1)
+    held.append(l)
+c = socket.socket()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+c.connect(("127.0.0.1", 5000))
+print(c.getsockname()[1], c.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))'
+	run noshim "$PYTHON" -c "$prog"
+	echo "native: $output"
+	[ "$status" -eq 0 ]
+	# Natively connect() takes an even port here, and keeps SO_REUSEPORT.
+	local port=${output% *}
+	[ $((port % 2)) -eq 0 ] && [ "${output#* }" = 1 ]
+	local strategy
+	for strategy in auto range reuse exclusive; do
+		run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$status" -eq 0 ]
+		[ "$output" = "40099 1" ]
+	done
+}
