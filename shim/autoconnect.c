@@ -219,6 +219,13 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 	struct pick pick = { 0 };
 	enum outcome outcome;
 
+	/* Only `range` leaves the socket unbound when the connect fails. */
+	if (strategy != STRATEGY_RANGE && sock_connect_fails_early(s, addr, len)) {
+		d->strategy = strategy;
+		result = real_connect(s->fd, addr, len);
+		decision_kernel(d, RESULT_PASSTHROUGH, result);
+		return result;
+	}
 	switch (strategy) {
 	case STRATEGY_RANGE: {
 		/* Learnt on the first connect() where nobody asked for range. */

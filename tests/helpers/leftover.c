@@ -5,12 +5,17 @@
  *                         disconnected (AF_UNSPEC); another socket binds its
  *                         old port; then sendto() on the first, and on a
  *                         second socket treated the same, bind(0)
+ *   leftover early PORT   TCP and UDP IPv6 sockets connect where the kernel
+ *                         refuses before it needs a port (a v4-mapped
+ *                         address with IPV6_V6ONLY, a link-local address
+ *                         without a scope id), then bind port 0
  *   leftover exec PORT    a TCP socket connects to 127.0.0.1:PORT, is read
  *                         through a dup(), then inherited across exec by
  *                         `leftover show FD`, which reads it
  *
  * One line each, compared by the test with the same run without the shim:
  *   udp: sendto=RESULT bind0=RESULT
+ *   early: TYPE CASE connect=RESULT bind0=RESULT
  *   dup: range=LO-HI
  *   exec: reuseaddr=N range=LO-HI
  * (RESULT: ok or an errno name). */
@@ -63,6 +68,32 @@ static int udp(int port)
 	return 0;
 }
 
+static void early(int type, const char *what, const struct sockaddr_in6 *to, int v6only)
+{
+	int fd = socket(AF_INET6, type, 0);
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	const char *connected = result(connect(fd, (const struct sockaddr *)to, sizeof(*to)));
+	printf("early: %s %s connect=%s bind0=%s\n", type == SOCK_STREAM ? "tcp" : "udp", what,
+	       connected, result(bind(fd, (struct sockaddr *)&any, sizeof(any))));
+	close(fd);
+}
+
+static int early_cases(int port)
+{
+	struct sockaddr_in6 mapped = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	struct sockaddr_in6 link = mapped;
+
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &mapped.sin6_addr);
+	inet_pton(AF_INET6, "fe80::1", &link.sin6_addr);
+	for (int type = SOCK_STREAM; type <= SOCK_DGRAM; type++) {
+		early(type, "v4-mapped-v6only", &mapped, 1);
+		early(type, "link-local-no-scope", &link, 0);
+	}
+	return 0;
+}
+
 static void print_range(const char *what, int fd)
 {
 	uint32_t range = 0;
@@ -109,10 +140,12 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "udp") == 0)
 		return udp(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "early") == 0)
+		return early_cases(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return exec_case("/proc/self/exe", atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "show") == 0)
 		return show(atoi(argv[2]));
-	fprintf(stderr, "usage: leftover udp|exec PORT\n");
+	fprintf(stderr, "usage: leftover udp|early|exec PORT\n");
 	return 2;
 }

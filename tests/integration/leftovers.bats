@@ -34,6 +34,13 @@ compare() {
 	[[ $output == "udp: sendto=ok bind0=ok" ]]
 }
 
+@test "a connect the kernel refuses before it needs a port leaves the socket unbound, every strategy" {
+	compare early 5000 auto range reuse exclusive
+	# The TCP sockets stay unbound natively (a UDP socket is autobound
+	# by the failed connect itself, with or without the shim).
+	[ "$(grep -c '^early: tcp .* bind0=ok$' <<<"$output")" -eq 2 ]
+}
+
 @test "TCP connect: IP_LOCAL_PORT_RANGE through a dup() and across exec as without the shim (range, auto, exclusive)" {
 	start_server tcp 127.0.0.1 5000
 	# Strategy reuse leaves the kernel's SO_REUSEADDR at 1 for the port to
