@@ -7,7 +7,6 @@
 
 #include "candidates.h"
 #include "real.h"
-#include "sockclone.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
@@ -15,6 +14,7 @@
 
 enum outcome {
 	CONNECTED,   /* the real connect() ran on a chosen port: its result stands */
+	CLASHED,     /* reuse: bound to a port whose 4-tuple is taken */
 	IGNORED,     /* it ran, but the kernel ignored the chosen port */
 	EXHAUSTED,   /* no candidate left */
 	UNSUPPORTED, /* the strategy cannot work here: let another one try */
@@ -126,7 +126,6 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 	struct candidates c;
 	uint32_t app_range;
 	int app_reuse = sock_reuseaddr(s), port;
-	struct sock_template template = { .ready = false };
 
 	flow.shares = true; /* TCP only: UDP binds exclusively */
 	sock_port_range(s, &app_range);
@@ -151,23 +150,20 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 			continue;
 		}
 		*result = real_connect(s->fd, addr, len);
-		if (*result != 0 && errno == EADDRNOTAVAIL) {
-			/* The 4-tuple is taken and the socket stays bound: swap in
-			 * a fresh one and try the next port on that. */
-			candidates_clashed(&c, (unsigned)port);
-			if (sock_replace(s, &template) != 0) {
-				errno = EADDRNOTAVAIL;
-				return CONNECTED;
-			}
-			continue;
-		}
+		int error = errno;
 		candidates_taken(&c, (unsigned)port);
 		pick->port = (unsigned)port;
 		/* The kernel's SO_REUSEADDR stays 1: later binds share this
 		 * port, and its TIME_WAIT stays re-bindable. */
 		fdtable_record(&rt->fds, s->fd,
 			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
-		return CONNECTED;
+		errno = error;
+		/* The 4-tuple is taken, and the kernel cannot unbind the socket.
+		 * Another socket in its place would lose what the program knows
+		 * of this one (epoll registrations, duplicates, its owner), so
+		 * the connect fails as one with no port left does.  The
+		 * per-destination walk keeps this rare. */
+		return *result != 0 && error == EADDRNOTAVAIL ? CLASHED : CONNECTED;
 	}
 	set_reuseaddr(s->fd, app_reuse);
 	return EXHAUSTED;
@@ -267,6 +263,11 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 			return -1;
 		}
 		break;
+	case CLASHED:
+		d->result = RESULT_CLASH;
+		d->port = pick.port;
+		d->error = errno = EADDRNOTAVAIL;
+		return -1;
 	case IGNORED:
 		decision_kernel(d, RESULT_FALLBACK, result);
 		if (result == 0)

@@ -3,19 +3,17 @@
 
 #include <sys/socket.h>
 
-/* The phases of a scan by port classes; portmap_forgive() runs before the
- * second.  A port that serves several destinations is not skipped for being
- * held. */
-static const unsigned exclusive_phases[] = {
+/* The phases of a scan by port classes: ports neither held nor refused;
+ * the same after portmap_forgive(); then the ports this process holds,
+ * which may serve another destination (or be stale).  A port this process
+ * holds towards the same destination would clash, so it comes last even
+ * where ports are shared. */
+static const unsigned phase_flags[] = {
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
 	PORTMAP_SKIP_REFUSED,
 };
-static const unsigned shared_phases[] = {
-	PORTMAP_SKIP_REFUSED,
-	PORTMAP_SKIP_REFUSED,
-};
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define N_PHASES (sizeof(phase_flags) / sizeof(phase_flags[0]))
 
 static enum scan_order scan_order(const struct plan *plan, const struct flow *flow)
 {
@@ -134,17 +132,14 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 	switch (c->order) {
 	case SCAN_CLASSES: {
 		bool shares = flow && flow->shares;
-		c->phases = shares ? shared_phases : exclusive_phases;
-		c->nphases = shares ? COUNT(shared_phases) : COUNT(exclusive_phases);
 		if (!flow || !flow->dst || rt->cfg.order != ORDER_RANDOM)
 			break;
 		/* A port that serves several destinations is walked per
 		 * destination; an exclusive one by the whole process, since no
-		 * destination can have it while another does.  Keyed by the
-		 * process's own stream, so that forked siblings do not walk in
-		 * step. */
-		uint64_t h = rng_mix((shares ? emulate_port_offset(&rt->emu, flow, 0) : 0) ^
-				     rt->rng.seed);
+		 * destination can have it while another does.  Forked siblings
+		 * share the key and the counters (runtime.h): one walk. */
+		uint64_t h = rng_mix(shares ? emulate_port_offset(&rt->emu, flow, 0)
+					    : rt->emu.secret);
 		c->walk = true;
 		c->walk_slot = (uint32_t)(h % RUNTIME_WALK_SLOTS);
 		/* Taking a step now keeps two concurrent calls towards one
@@ -194,7 +189,7 @@ static int next_classes(struct candidates *c)
 
 	while (c->pass < c->npasses) {
 		const struct portset *set = c->sets[c->pass];
-		unsigned flags = c->phases[c->phase];
+		unsigned flags = phase_flags[c->phase];
 		int port;
 
 		c->claimed = flags & PORTMAP_SKIP_HELD;
@@ -212,7 +207,7 @@ static int next_classes(struct candidates *c)
 		} else if (port >= 0) {
 			return port;
 		}
-		if (++c->phase == c->nphases) {
+		if (++c->phase == N_PHASES) {
 			if (++c->pass < c->npasses)
 				begin_pass(c);
 		} else {

@@ -12,7 +12,7 @@
 #include "runtime.h"
 
 static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg" };
-static const char *const result_names[] = { "ok", "fallback", "exhausted", "passthrough" };
+static const char *const result_names[] = { "ok", "fallback", "exhausted", "passthrough", "clash" };
 
 static void field(struct line *l, const char *name)
 {

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,6 +167,10 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	emulator_init(&rt->emu, rng_mix(seed ^ UINT64_C(0x6b65726e656c)),
 		      cfg->seed_set ? now.tv_sec : 0);
 	rt->strategy = cfg->strategy;
+	rt->walk = mmap(NULL, sizeof(rt->walk_private), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rt->walk == MAP_FAILED)
+		rt->walk = rt->walk_private;
 	return 0;
 }
 

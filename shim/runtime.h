@@ -42,7 +42,9 @@ struct class_key {
 #define RUNTIME_MAX_CLASSES 24
 
 /* Per-destination walk counters (candidates.c): destinations hash into
- * this many slots. */
+ * this many slots.  The table is shared with the processes fork()ed from
+ * this one, so that the workers of a pre-forking server walk one sequence
+ * per destination, as the kernel's own table is shared by every process. */
 #define RUNTIME_WALK_SLOTS 4096u
 
 struct runtime {
@@ -61,7 +63,8 @@ struct runtime {
 	struct rng rng;
 	struct stats stats;
 	struct emulator emu;
-	_Atomic uint32_t walk[RUNTIME_WALK_SLOTS];
+	_Atomic uint32_t *walk; /* a shared mapping, or walk_private */
+	_Atomic uint32_t walk_private[RUNTIME_WALK_SLOTS];
 };
 
 extern struct runtime portshim_runtime;

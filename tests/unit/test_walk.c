@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "candidates.h"
 #include "check.h"
@@ -102,7 +104,7 @@ static void test_one_destination_walks_the_whole_set(void)
 }
 
 /* A clash moves the walk on without remembering the port: the destination
- * that clashed goes on after it, and another one can still start there. */
+ * that clashed goes on after it, and another one still gets that port. */
 static void test_clash_is_per_destination(void)
 {
 	struct sockaddr_in a = dest(0x7f000001, 5000), b = dest(0x7f000002, 5000);
@@ -117,12 +119,12 @@ static void test_clash_is_per_destination(void)
 		if (!CHECK(!(atomic_load(&rt.map.refused[p / 64]) & (UINT64_C(1) << (p % 64))),
 			   "port %u remembered as refused", p))
 			break;
-	/* Held by a's connection, still offered to b's walk (TCP shares it). */
-	CHECK(portmap_is_held(&rt.map, (unsigned)port));
+	/* Once a's connection is closed, b's walk reaches that port. */
+	portmap_release(&rt.map, (unsigned)port);
 	bool reached = false;
 	for (int i = 0; i < 500 && !reached; i++)
 		reached = connect_once(&b, false, NULL) == port;
-	CHECK(reached, "destination b never got port %d, which a holds", port);
+	CHECK(reached, "destination b never got port %d, which clashed towards a", port);
 }
 
 /* First ports of 45,000 destinations over the 450 allowed ports (a reserved
@@ -156,6 +158,41 @@ static void test_starts_uniform_across_destinations(void)
 	CHECK(chi2 < 560, "chi-square %.1f", chi2);
 }
 
+/* Pre-forked workers connecting to one destination: children forked one
+ * after another share the walk, so their ports are the walk's next ones,
+ * never one another's. */
+static void test_forked_siblings_share_the_walk(void)
+{
+	struct sockaddr_in to = dest(0x7f000001, 8080);
+	int fds[2];
+
+	if (!setup(ENV("PORTSHIM_RANGE=40000-40999", "PORTSHIM_RESERVED=",
+		       "PORTSHIM_CONNECT=odd")) || !CHECK(pipe(fds) == 0))
+		return;
+	int first = connect_once(&to, false, NULL);
+	for (int child = 0; child < 8; child++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int port = connect_once(&to, false, NULL);
+			_exit(write(fds[1], &port, sizeof(port)) == sizeof(port) ? 0 : 1);
+		}
+		int status = -1;
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && status == 0);
+	}
+	bool seen[8] = { false };
+	for (int i = 0; i < 8; i++) {
+		int port = -1;
+		CHECK(read(fds[0], &port, sizeof(port)) == sizeof(port));
+		/* The walk's next 8 odd ports after the parent's (wrapping). */
+		int step = ((port - first + 1000) % 1000) / 2;
+		if (CHECK(step >= 1 && step <= 8 && !seen[step - 1], "child got %d after %d", port,
+			  first))
+			seen[step - 1] = true;
+	}
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void run_calls(char *seed, int *ports, int n)
 {
 	if (!setup(ENV("PORTSHIM_RANGE=32768-60999", "PORTSHIM_CONNECT=any", seed)))
@@ -186,5 +223,6 @@ int main(void)
 	RUN(test_clash_is_per_destination);
 	RUN(test_starts_uniform_across_destinations);
 	RUN(test_seed_repeats_a_run);
+	RUN(test_forked_siblings_share_the_walk);
 	return check_done();
 }
