@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errnames.h"
 #include "jsonline.h"
 #include "runtime.h"
 
@@ -71,7 +72,7 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pi
 	line_uint(&l, (uint64_t)d->error);
 	field(&l, "error");
 	if (d->error) {
-		const char *name = strerrorname_np(d->error);
+		const char *name = errno_name(d->error);
 		line_string(&l, name ? name : "unknown");
 	} else {
 		line_raw(&l, "null");

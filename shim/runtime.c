@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,17 +90,6 @@ static int plan_failed(const struct runtime *rt, enum plan_error error, const ch
 	return -1;
 }
 
-static uint64_t fresh_seed(void)
-{
-	uint64_t seed;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
-		return seed;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return rng_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid());
-}
-
 /* "PORTSHIM_CONNECT='odd'": the setting that chose a plan's policy. */
 static const char *policy_setting(const struct config *cfg, const struct plan *plan,
 				  char *buf, size_t size)
@@ -160,7 +148,7 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 		}
 	}
 
-	uint64_t seed = cfg->seed_set ? cfg->seed : fresh_seed();
+	uint64_t seed = cfg->seed_set ? cfg->seed : rng_fresh_seed();
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rng_seed(&rt->rng, seed);
