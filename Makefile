@@ -17,8 +17,8 @@ LDLIBS   := -ldl -pthread
 CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
             shim/kernel_ports.c shim/runtime.c shim/candidates.c \
             shim/jsonline.c shim/eventlog.c shim/rules.c shim/configfile.c \
-            shim/emulate.c shim/filecheck.c
-SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c shim/sockclone.c \
+            shim/emulate.c shim/errnames.c shim/filecheck.c
+SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c \
             shim/real.c shim/init.c \
             $(wildcard shim/hooks/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -29,7 +29,8 @@ Q        := $(if $(filter 0,$(V)),@,)
 say       = $(if $(filter 0,$(V)),@printf '  %-7s %s\n' $(1) $(2),@:)
 
 OBJ      = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-LIB      := $(BUILD)/libportshim.so
+LIBNAME  ?= libportshim.so
+LIB      := $(BUILD)/$(LIBNAME)
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 HELPERS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
@@ -40,8 +41,25 @@ CLI      := $(BUILD)/portshim
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 
-.PHONY: all test unit asan tsan install uninstall clean check-exports demo bench fuzz
-all: $(LIB) $(CLI) $(UNITS) $(HELPERS)
+# The musl build (for programs whose dynamic linker is musl's, as in Alpine
+# images): the same sources compiled with musl-gcc in a tree of their own,
+# the library named for its libc, with the test programs the musl tests
+# run.  Skipped when musl-gcc is missing (make test then fails under
+# PORTSHIM_TEST_STRICT=1) and in the sanitizer trees.
+MUSL_CC      ?= musl-gcc
+MUSL_BUILD   := $(BUILD)/musl
+MUSL_LIBNAME := libportshim-musl.so
+MUSL_LIB     := $(MUSL_BUILD)/$(MUSL_LIBNAME)
+MUSL_HELPERS := portprobe nbconnect prefork hostile
+HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo yes))
+
+.PHONY: all test unit asan tsan install uninstall clean check-exports demo bench fuzz musl musl-tree
+all: $(LIB) $(CLI) $(UNITS) $(HELPERS) $(if $(HAVE_MUSL),musl)
+
+musl:
+	@$(MAKE) --no-print-directory BUILD=$(MUSL_BUILD) CC=$(MUSL_CC) LIBNAME=$(MUSL_LIBNAME) \
+		musl-tree check-exports
+musl-tree: $(LIB) $(addprefix $(BUILD)/helpers/,$(MUSL_HELPERS))
 
 # Everything is rebuilt when the flags change (a sanitizer tree, CC=clang).
 FLAGS_STAMP := $(BUILD)/.flags
@@ -53,9 +71,19 @@ $(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h) $(FLAGS_STAMP)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIB): $(call OBJ,$(SHIM_SRC))
+# The interposed calls: the only symbols the library exports.  The version
+# script also hides what the C library's start files define (musl's crti.o
+# makes _init and _fini global).
+EXPORTS := bind close close_range connect dup2 dup3 getsockopt sendmmsg sendmsg \
+           sendto setsockopt socket
+$(BUILD)/exports.map: Makefile
+	@mkdir -p $(dir $@)
+	$(Q){ echo '{ global:'; printf '  %s;\n' $(EXPORTS); echo '  local: *;'; echo '};'; } >$@
+
+$(LIB): $(call OBJ,$(SHIM_SRC)) $(BUILD)/exports.map
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(BUILD)/exports.map -o $@ \
+		$(call OBJ,$(SHIM_SRC)) $(LDLIBS)
 
 $(call OBJ,$(CLI_SRC)): $(wildcard shim/cli/*.h)
 
@@ -68,14 +96,15 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h) $(FLAGS_STAMP)
+# The test programs name errno values with the library's own table.
+$(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h) $(call OBJ,shim/errnames.c) \
+		$(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,shim/errnames.c) $(LDFLAGS) $(LDLIBS)
 
-# Only the interposed calls may be exported.
-EXPORTS := bind close close_range connect dup2 dup3 getsockopt sendmmsg sendmsg \
-           sendto setsockopt socket
+# Only the interposed calls may be exported (EXPORTS, with the version
+# script made from it).
 check-exports: $(LIB)
 	@got=$$(nm -D --defined-only $(LIB) | awk '$$2 ~ /^[TtWw]$$/ {print $$3}' | sort | tr '\n' ' '); \
 	want=$$(echo $(EXPORTS) | tr ' ' '\n' | sort | tr '\n' ' '); \
@@ -97,11 +126,12 @@ unit: $(UNITS)
 # into the rest: a program with ASan linked in statically refuses to start
 # next to a preloaded one.
 ASAN_RT  = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
-asan: $(LIB)
+asan: $(LIB) $(if $(HAVE_MUSL),musl)
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -shared-libasan" \
 		EXTRA_LDFLAGS="-Wl,-rpath,$(dir $(ASAN_RT))" all
-	BUILD=build/asan PORTSHIM_SANITIZER=asan PORTSHIM_LIB=$(abspath build/asan/libportshim.so) \
+	BUILD=build/asan PORTSHIM_SANITIZER=asan PORTSHIM_MUSL_LIB=$(abspath $(MUSL_LIB)) \
+		PORTSHIM_MUSL_HELPERS=$(abspath $(MUSL_BUILD)/helpers) PORTSHIM_LIB=$(abspath build/asan/libportshim.so) \
 		PORTSHIM_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" \
 		PORTSHIM_PLAIN_LIB=$(abspath $(LIB)) tests/run
 tsan:
@@ -135,15 +165,16 @@ fuzz:
 bench: $(LIB)
 	$(MAKE) -C tests/bench run BUILD=$(abspath $(BUILD))
 
-install: $(LIB) $(CLI)
+install: $(LIB) $(CLI) $(if $(HAVE_MUSL),musl)
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libportshim.so
+	$(if $(HAVE_MUSL),install -m 0755 $(MUSL_LIB) $(DESTDIR)$(LIBDIR)/$(MUSL_LIBNAME))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/portshim
 	install -m 0644 shim/cli/portshim.1 $(DESTDIR)$(MANDIR)/man1/portshim.1
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libportshim.so
+	rm -f $(DESTDIR)$(LIBDIR)/libportshim.so $(DESTDIR)$(LIBDIR)/$(MUSL_LIBNAME)
 	rm -f $(DESTDIR)$(BINDIR)/portshim $(DESTDIR)$(MANDIR)/man1/portshim.1
 
 clean:

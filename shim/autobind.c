@@ -61,7 +61,10 @@ enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const
 	while ((port = candidates_next(&c)) >= 0) {
 		pick->attempts = c.attempts;
 		sockaddr_set_port(&local, (unsigned)port);
-		if (real_bind(s->fd, (struct sockaddr *)&local, len) == 0) {
+		bool paused = sock_reuseport_pause(s);
+		int bound = real_bind(s->fd, (struct sockaddr *)&local, len);
+		sock_reuseport_resume(s, paused);
+		if (bound == 0) {
 			candidates_taken(&c, (unsigned)port);
 			fdtable_record(&rt->fds, s->fd, (uint32_t)port);
 			pick->port = (unsigned)port;

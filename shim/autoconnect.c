@@ -7,7 +7,6 @@
 
 #include "candidates.h"
 #include "real.h"
-#include "sockclone.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
@@ -15,6 +14,7 @@
 
 enum outcome {
 	CONNECTED,   /* the real connect() ran on a chosen port: its result stands */
+	CLASHED,     /* reuse: bound to a port whose 4-tuple is taken */
 	IGNORED,     /* it ran, but the kernel ignored the chosen port */
 	EXHAUSTED,   /* no candidate left */
 	UNSUPPORTED, /* the strategy cannot work here: let another one try */
@@ -39,6 +39,7 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 	uint32_t app_range;
 	int port;
 
+	flow.shares = s->type == SOCK_STREAM;
 	if (!sock_port_range(s, &app_range))
 		return UNSUPPORTED;
 	/* A per-socket range only narrows the namespace's: the kernel ignores
@@ -60,17 +61,19 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 		 * who does not share.  UDP: the port is taken (the autobind
 		 * fails with EAGAIN).  Either way the socket is still unbound. */
 		if (*result != 0 && errno == (s->type == SOCK_DGRAM ? EAGAIN : EADDRNOTAVAIL)) {
-			candidates_refused(&c, (unsigned)port);
+			if (flow.shares)
+				candidates_clashed(&c, (unsigned)port);
+			else
+				candidates_refused(&c, (unsigned)port);
 			continue;
 		}
+		/* Nothing of ours may outlive the call: a socket disconnected
+		 * later, duplicated or inherited across exec must see the
+		 * application's own range (one system call). */
 		int error = errno;
-		uint32_t entry = (uint32_t)port;
-		if (sock_app_set(s, FDTABLE_APP_SET_RANGE))
-			set_port_range(s->fd, app_range);
-		else
-			entry |= FDTABLE_RANGE; /* left in place: see sockopt.c */
+		set_port_range(s->fd, app_range);
 		candidates_taken(&c, (unsigned)port);
-		fdtable_record(&rt->fds, s->fd, entry);
+		fdtable_record(&rt->fds, s->fd, (uint32_t)port);
 		pick->port = (unsigned)port;
 		errno = error;
 		return CONNECTED;
@@ -123,8 +126,8 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 	struct candidates c;
 	uint32_t app_range;
 	int app_reuse = sock_reuseaddr(s), port;
-	struct sock_template template = { .ready = false };
 
+	flow.shares = true; /* TCP only: UDP binds exclusively */
 	sock_port_range(s, &app_range);
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
@@ -134,7 +137,10 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 			return GAVE_UP;
 		}
 		sockaddr_set_port(&local, (unsigned)port);
-		if (real_bind(s->fd, (struct sockaddr *)&local, s->local_len) != 0) {
+		bool paused = sock_reuseport_pause(s);
+		int bound = real_bind(s->fd, (struct sockaddr *)&local, s->local_len);
+		sock_reuseport_resume(s, paused);
+		if (bound != 0) {
 			if (errno != EADDRINUSE && errno != EACCES) {
 				candidates_unused(&c, (unsigned)port);
 				set_reuseaddr(s->fd, app_reuse);
@@ -144,23 +150,20 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 			continue;
 		}
 		*result = real_connect(s->fd, addr, len);
-		if (*result != 0 && errno == EADDRNOTAVAIL) {
-			/* The 4-tuple is taken and the socket stays bound: swap in
-			 * a fresh one and try the next port on that. */
-			candidates_refused(&c, (unsigned)port);
-			if (sock_replace(s, &template) != 0) {
-				errno = EADDRNOTAVAIL;
-				return CONNECTED;
-			}
-			continue;
-		}
+		int error = errno;
 		candidates_taken(&c, (unsigned)port);
 		pick->port = (unsigned)port;
 		/* The kernel's SO_REUSEADDR stays 1: later binds share this
 		 * port, and its TIME_WAIT stays re-bindable. */
 		fdtable_record(&rt->fds, s->fd,
 			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
-		return CONNECTED;
+		errno = error;
+		/* The 4-tuple is taken, and the kernel cannot unbind the socket.
+		 * Another socket in its place would lose what the program knows
+		 * of this one (epoll registrations, duplicates, its owner), so
+		 * the connect fails as one with no port left does.  The
+		 * per-destination walk keeps this rare. */
+		return *result != 0 && error == EADDRNOTAVAIL ? CLASHED : CONNECTED;
 	}
 	set_reuseaddr(s->fd, app_reuse);
 	return EXHAUSTED;
@@ -184,45 +187,57 @@ static enum outcome connect_exclusive(struct runtime *rt, struct plan *plan,
 	}
 }
 
-static enum strategy tcp_strategy(const struct runtime *rt)
+/* `range` can only reach ports of the namespace's own range. */
+static bool range_reaches(const struct runtime *rt)
 {
+	return rt->range_lo >= rt->kernel_lo && rt->range_hi <= rt->kernel_hi &&
+	       atomic_load_explicit(&range_honoured, memory_order_relaxed) >= 0;
+}
+
+/* UDP never shares a bound port (two SO_REUSEADDR sockets could end up on
+ * one 4-tuple), and a port it binds explicitly would outlive an AF_UNSPEC
+ * disconnect: the kernel autobinds it to the chosen port through `range`,
+ * whatever the TCP strategy, and only where it cannot, an exclusive bind. */
+static enum strategy strategy_for(const struct runtime *rt, const struct sock *s)
+{
+	if (s->type == SOCK_DGRAM)
+		return range_reaches(rt) ? STRATEGY_RANGE : STRATEGY_EXCLUSIVE;
 	if (rt->strategy != STRATEGY_AUTO)
 		return rt->strategy;
-	/* `range` can only reach ports of the namespace's own range. */
-	if (rt->range_lo < rt->kernel_lo || rt->range_hi > rt->kernel_hi)
-		return STRATEGY_REUSE;
-	return atomic_load_explicit(&range_honoured, memory_order_relaxed) < 0 ? STRATEGY_REUSE
-									       : STRATEGY_RANGE;
+	return range_reaches(rt) ? STRATEGY_RANGE : STRATEGY_REUSE;
 }
 
 int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 		const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
 	int saved = errno, result = -1;
-	enum strategy strategy = tcp_strategy(rt);
-
-	/* UDP never shares a bound port (two SO_REUSEADDR sockets could end up
-	 * on one 4-tuple): an exclusive bind, unless the kernel can autobind
-	 * to the chosen port itself - then the port stays the kernel's kind,
-	 * released again by an AF_UNSPEC disconnect as without the shim. */
-	if (s->type == SOCK_DGRAM && strategy != STRATEGY_RANGE)
-		strategy = STRATEGY_EXCLUSIVE;
+	enum strategy strategy = strategy_for(rt, s);
 	struct pick pick = { 0 };
 	enum outcome outcome;
 
+	/* Only `range` leaves the socket unbound when the connect fails. */
+	if (strategy != STRATEGY_RANGE && sock_connect_fails_early(s, addr, len)) {
+		d->strategy = strategy;
+		result = real_connect(s->fd, addr, len);
+		decision_kernel(d, RESULT_PASSTHROUGH, result);
+		return result;
+	}
 	switch (strategy) {
-	case STRATEGY_RANGE:
+	case STRATEGY_RANGE: {
+		/* Learnt on the first connect() where nobody asked for range. */
+		bool learn = rt->strategy == STRATEGY_AUTO || s->type == SOCK_DGRAM;
 		outcome = connect_range(rt, plan, s, addr, len, &result, &pick);
-		if (rt->strategy == STRATEGY_AUTO) {
-			if (outcome == UNSUPPORTED) {
-				atomic_store(&range_honoured, -1);
-				strategy = STRATEGY_REUSE;
-				outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
-			} else if (outcome == CONNECTED && !range_was_honoured(s, result)) {
-				outcome = IGNORED;
-			}
+		if (learn && outcome == UNSUPPORTED) {
+			atomic_store(&range_honoured, -1);
+			strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : STRATEGY_REUSE;
+			outcome = strategy == STRATEGY_REUSE
+					  ? connect_reuse(rt, plan, s, addr, len, &result, &pick)
+					  : connect_exclusive(rt, plan, s, addr, len, &result, &pick);
+		} else if (learn && outcome == CONNECTED && !range_was_honoured(s, result)) {
+			outcome = IGNORED;
 		}
 		break;
+	}
 	case STRATEGY_REUSE:
 		outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
 		break;
@@ -248,6 +263,11 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 			return -1;
 		}
 		break;
+	case CLASHED:
+		d->result = RESULT_CLASH;
+		d->port = pick.port;
+		d->error = errno = EADDRNOTAVAIL;
+		return -1;
 	case IGNORED:
 		decision_kernel(d, RESULT_FALLBACK, result);
 		if (result == 0)

@@ -3,9 +3,14 @@
 
 #include <sys/socket.h>
 
+/* The phases of a scan by port classes: ports neither held nor refused;
+ * the same after portmap_forgive(); then the ports this process holds,
+ * which may serve another destination (or be stale).  A port this process
+ * holds towards the same destination would clash, so it comes last even
+ * where ports are shared. */
 static const unsigned phase_flags[] = {
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
-	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED, /* after portmap_forgive() */
+	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
 	PORTMAP_SKIP_REFUSED,
 };
 #define N_PHASES (sizeof(phase_flags) / sizeof(phase_flags[0]))
@@ -40,6 +45,33 @@ static unsigned range_lo(const struct candidates *c)
 	return c->rt->range_lo;
 }
 
+/* The members of the current pass inside the window: rank of the first,
+ * and how many. */
+static uint32_t window_members(const struct candidates *c, uint32_t *first)
+{
+	const struct portset *set = c->sets[c->pass];
+
+	*first = portset_rank(set, c->win.lo);
+	return portset_rank(set, c->win.hi + 1u) - *first;
+}
+
+static unsigned walk_start(const struct candidates *c)
+{
+	uint32_t first, n = window_members(c, &first);
+
+	return n ? portset_select(c->sets[c->pass], first + c->walk_offset % n) : c->win.lo;
+}
+
+/* How far the walk has gone from the pass's start to `port`. */
+static uint32_t walk_distance(const struct candidates *c, unsigned port)
+{
+	const struct portset *set = c->sets[c->pass];
+	uint32_t first, n = window_members(c, &first);
+	uint32_t from = portset_rank(set, c->pass_start), to = portset_rank(set, port);
+
+	return n ? (to + n - from) % n : 0;
+}
+
 static void begin_pass(struct candidates *c)
 {
 	struct runtime *rt = c->rt;
@@ -48,7 +80,9 @@ static void begin_pass(struct candidates *c)
 	c->phase = 0;
 	switch (c->order) {
 	case SCAN_CLASSES:
-		c->start = plan_start(rt, c->plan, c->pass, c->win);
+		c->start = c->walk ? walk_start(c) : plan_start(rt, c->plan, c->pass, c->win);
+		c->pass_start = c->start;
+		c->walked = 0;
 		return;
 	case SCAN_KERNEL_CONNECT:
 		/* First pass from the even offset, second from the odd one. */
@@ -96,8 +130,25 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 	c->sets[1] = plan->pass[1];
 
 	switch (c->order) {
-	case SCAN_CLASSES:
+	case SCAN_CLASSES: {
+		bool shares = flow && flow->shares;
+		if (!flow || !flow->dst || rt->cfg.order != ORDER_RANDOM)
+			break;
+		/* A port that serves several destinations is walked per
+		 * destination; an exclusive one by the whole process, since no
+		 * destination can have it while another does.  Forked siblings
+		 * share the key and the counters (runtime.h): one walk. */
+		uint64_t h = rng_mix(shares ? emulate_port_offset(&rt->emu, flow, 0)
+					    : rt->emu.secret);
+		c->walk = true;
+		c->walk_slot = (uint32_t)(h % RUNTIME_WALK_SLOTS);
+		/* Taking a step now keeps two concurrent calls towards one
+		 * destination off each other's port. */
+		c->walk_offset = (uint32_t)(h >> 32) +
+				 atomic_fetch_add_explicit(&rt->walk[c->walk_slot], 1,
+							   memory_order_relaxed);
 		break;
+	}
 	case SCAN_KERNEL_CONNECT: {
 		uint64_t po = flow ? emulate_port_offset(&rt->emu, flow, emulate_epoch(&rt->emu)) : 0;
 		c->slot = (uint32_t)(po & (EMULATE_TABLE_SIZE - 1));
@@ -144,13 +195,28 @@ static int next_classes(struct candidates *c)
 		c->claimed = flags & PORTMAP_SKIP_HELD;
 		port = c->claimed ? portmap_claim(map, set, c->win, c->start)
 				  : portmap_find(map, set, c->win, c->start, flags);
-		if (port >= 0)
+		if (port >= 0 && c->walk) {
+			/* A walk ends a phase where it began: nothing remembers
+			 * the 4-tuples that clashed along the way. */
+			uint32_t d = walk_distance(c, (unsigned)port);
+			if (d >= c->walked) {
+				c->walked = d + 1u;
+				return port;
+			}
+			candidates_unused(c, (unsigned)port);
+		} else if (port >= 0) {
 			return port;
+		}
 		if (++c->phase == N_PHASES) {
 			if (++c->pass < c->npasses)
 				begin_pass(c);
-		} else if (c->phase == 1) {
-			portmap_forgive(map, set);
+		} else {
+			if (c->phase == 1)
+				portmap_forgive(map, set);
+			if (c->walk) {
+				c->start = c->pass_start;
+				c->walked = 0;
+			}
 		}
 	}
 	return -1;
@@ -197,12 +263,17 @@ void candidates_unused(struct candidates *c, unsigned port)
 		portmap_release(&c->rt->map, port);
 }
 
-void candidates_refused(struct candidates *c, unsigned port)
+void candidates_clashed(struct candidates *c, unsigned port)
 {
 	candidates_unused(c, port);
+	c->start = port + 1u;
+}
+
+void candidates_refused(struct candidates *c, unsigned port)
+{
 	if (c->order == SCAN_CLASSES)
 		portmap_refuse(&c->rt->map, port);
-	c->start = port + 1u;
+	candidates_clashed(c, port);
 }
 
 void candidates_taken(struct candidates *c, unsigned port)
@@ -215,6 +286,11 @@ void candidates_taken(struct candidates *c, unsigned port)
 	switch (c->order) {
 	case SCAN_CLASSES:
 		plan_taken(rt, c->plan, c->pass, port);
+		/* Past the ports this call stepped over (one step was taken
+		 * when it began). */
+		if (c->walk && c->walked > 1u)
+			atomic_fetch_add_explicit(&rt->walk[c->walk_slot], c->walked - 1u,
+						  memory_order_relaxed);
 		break;
 	case SCAN_KERNEL_CONNECT: {
 		/* 5.18+: i = max(i, random(0..7) * 2); table_perturb[index] += i + 2 */

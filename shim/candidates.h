@@ -1,11 +1,23 @@
 /* The ports a plan offers one call, in order, as the bitmap sees them.
  *
- * Policies built from port classes scan each pass of the plan (prefer-even:
- * even, then odd) in three phases: ports neither held nor refused; the same
- * after forgiving old refusals; then the ports this process already holds,
- * which either share (TCP towards another destination) or turn out to be
- * free because the bitmap is stale (a descriptor closed where the hooks
- * could not see it).
+ * Policies built from port classes (even, odd, any, N:K, prefer-*) scan each
+ * pass of the plan (prefer-even: even, then odd).  With a destination and
+ * the random order, each destination walks the allowed set from its own
+ * secret offset, and a counter per destination slot moves past the ports it
+ * used, so a 4-tuple comes back only after that destination has walked the
+ * whole set (the per-destination "double-hash" selection of RFC 6056,
+ * algorithm 4).  Across destinations the start is uniform over the allowed
+ * set; without the seed it cannot be predicted; with it a run repeats.
+ * Without a destination (bind), or in sequential order, the start is a
+ * fresh random port, or the plan's cursor.
+ *
+ * Each pass is scanned in three phases: ports neither held nor refused; the
+ * same after forgiving old refusals; then the ports this process holds
+ * (which TCP shares with other destinations, or which the bitmap wrongly
+ * thinks held: a descriptor closed where the hooks could not see it).  A
+ * port that can serve several destinations (TCP connect through the range
+ * and reuse strategies) whose 4-tuple is taken says nothing about other
+ * destinations: that refusal is not remembered.
  *
  * The kernel emulations walk the range exactly as the kernel of their era
  * does (emulate.h): every port once per pass from the kernel's own offset,
@@ -41,10 +53,15 @@ struct candidates {
 	unsigned phase;
 	unsigned start;
 	bool claimed;       /* the current port was claimed in the bitmap */
+	/* The per-destination walk (SCAN_CLASSES, random order, a destination). */
+	bool walk;
+	uint32_t walk_slot;
+	uint32_t walk_offset; /* the destination's offset plus its counter */
+	uint32_t walked;      /* members of the window stepped over this phase */
 	unsigned attempts;  /* candidates handed out so far */
 	/* The emulations. */
 	const struct portset *sets[2];
-	unsigned pass_start;  /* where this pass began: the kernel counts from it */
+	unsigned pass_start;  /* where this pass began: the kernel and the walk count from it */
 	uint32_t remaining;   /* ports of this pass not yet tried */
 	uint32_t slot;        /* perturbation table index */
 	uint64_t offset;      /* the kernel's offset into the range */
@@ -59,6 +76,9 @@ int candidates_next(struct candidates *c);
 /* The kernel refused the port just handed out: skip it from now on (until
  * a scan runs dry and forgives). */
 void candidates_refused(struct candidates *c, unsigned port);
+/* The port's 4-tuple towards this destination is taken: go on with the
+ * next port, remembering nothing about this one. */
+void candidates_clashed(struct candidates *c, unsigned port);
 /* The port just handed out was not used, for a reason unrelated to it. */
 void candidates_unused(struct candidates *c, unsigned port);
 /* The port just handed out is now the socket's. */

@@ -14,8 +14,9 @@ enum decision_result {
 	RESULT_FALLBACK,    /* the kernel chose: on-exhaust=kernel, or a strategy could not apply */
 	RESULT_EXHAUSTED,   /* no port of the policy was free: the call failed */
 	RESULT_PASSTHROUGH, /* policy off: observed only */
+	RESULT_CLASH,       /* reuse: the bound port's 4-tuple was taken; the call failed */
 };
-#define RESULT_COUNT 4
+#define RESULT_COUNT 5
 
 struct decision {
 	enum shim_call call;

@@ -9,6 +9,7 @@
 #define PORTSHIM_EMULATE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -31,6 +32,8 @@ struct flow {
 	const struct sockaddr_storage *local; /* the socket's address, often a wildcard */
 	int type;                             /* SOCK_STREAM or SOCK_DGRAM */
 	int reuseaddr;                        /* bind(): the socket has SO_REUSEADDR */
+	bool shares;                          /* TCP connect by range/reuse: the port
+					       * may serve other destinations too */
 };
 
 /* `em` must start zeroed (static storage). */

@@ -9,12 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errnames.h"
 #include "filecheck.h"
 #include "jsonline.h"
 #include "runtime.h"
 
 static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg" };
-static const char *const result_names[] = { "ok", "fallback", "exhausted", "passthrough" };
+static const char *const result_names[] = { "ok", "fallback", "exhausted", "passthrough", "clash" };
 
 static void field(struct line *l, const char *name)
 {
@@ -73,7 +74,7 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pi
 	line_uint(&l, (uint64_t)d->error);
 	field(&l, "error");
 	if (d->error) {
-		const char *name = strerrorname_np(d->error);
+		const char *name = errno_name(d->error);
 		line_string(&l, name ? name : "unknown");
 	} else {
 		line_raw(&l, "null");

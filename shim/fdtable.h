@@ -29,6 +29,7 @@
 /* The application set these options itself (setsockopt() hook). */
 #define FDTABLE_APP_SET_REUSEADDR (1u << 22)
 #define FDTABLE_APP_SET_RANGE     (1u << 23)
+#define FDTABLE_APP_SET_REUSEPORT (1u << 24)
 
 struct fdtable {
 	_Atomic uint32_t entry[FDTABLE_SIZE];

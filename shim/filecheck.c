@@ -1,6 +1,7 @@
 /* See filecheck.h.  Opens and closes go through raw system calls: this runs
  * while the shim sets itself up and on the connect() path, where its own
  * close() hook must not be re-entered. */
+#include "errnames.h"
 #include "filecheck.h"
 
 #include <errno.h>
@@ -110,7 +111,7 @@ void sink_warning(struct line *l, const char *label, const char *path,
 		line_raw(l, " nor root");
 		break;
 	case SINK_OPEN_FAILED: {
-		const char *name = strerrorname_np(why->error);
+		const char *name = errno_name(why->error);
 		line_raw(l, "cannot open: ");
 		line_raw(l, name ? name : "unknown error");
 		break;

@@ -13,9 +13,20 @@
 #include "real.h"
 #include "runtime.h"
 
+/* The number the parent gave the child it is forking, per thread: two
+ * threads forking at once must not hand both children the same one. */
+static __thread uint64_t fork_number __attribute__((tls_model("initial-exec")));
+
+/* Both run inside fork(), possibly called from a signal handler: atomics
+ * and system calls only (rng.h). */
+static void before_fork(void)
+{
+	fork_number = rng_count_fork(&portshim_runtime.rng);
+}
+
 static void after_fork_in_child(void)
 {
-	rng_fork_child(&portshim_runtime.rng);
+	rng_child(&portshim_runtime.rng, fork_number);
 }
 
 static pthread_once_t set_up = PTHREAD_ONCE_INIT;
@@ -40,7 +51,8 @@ static void set_up_once(void)
 			_exit(PORTSHIM_EXIT_CONFIG);
 		_exit(PORTSHIM_EXIT_CONFIG);
 	}
-	pthread_atfork(NULL, NULL, after_fork_in_child);
+	rng_track_forks(&portshim_runtime.rng, portshim_runtime.cfg.seed_set);
+	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	setting_up = 0;
 	errno = saved;
 }

@@ -116,6 +116,46 @@ bool portset_has(const struct portset *set, unsigned port)
 	return port < PORTMAP_PORTS && (set->bits[WORD(port)] & BIT(port));
 }
 
+void portset_index(struct portset *set)
+{
+	uint32_t below = 0;
+
+	if (set->count == 0)
+		return;
+	for (unsigned w = WORD(set->first); w <= WORD(set->last); w++) {
+		set->rank[w] = (uint16_t)below;
+		below += (uint32_t)__builtin_popcountll(set->bits[w]);
+	}
+}
+
+uint32_t portset_rank(const struct portset *set, unsigned port)
+{
+	if (set->count == 0 || port <= set->first)
+		return 0;
+	if (port > set->last)
+		return set->count;
+	unsigned w = WORD(port);
+	return set->rank[w] + (uint32_t)__builtin_popcountll(set->bits[w] & (BIT(port) - 1u));
+}
+
+unsigned portset_select(const struct portset *set, uint32_t k)
+{
+	unsigned lo = WORD(set->first), hi = WORD(set->last);
+
+	/* The last word with no more than k members below it holds member k. */
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo + 1u) / 2u;
+		if (set->rank[mid] <= k)
+			lo = mid;
+		else
+			hi = mid - 1u;
+	}
+	uint64_t word = set->bits[lo];
+	for (uint32_t skip = k - set->rank[lo]; skip; skip--)
+		word &= word - 1u;
+	return lo * 64u + (unsigned)__builtin_ctzll(word);
+}
+
 static inline uint64_t candidates(const struct portmap *map, const struct portset *allowed,
 				  unsigned w, unsigned flags)
 {

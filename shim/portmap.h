@@ -22,6 +22,9 @@ struct portset {
 	uint32_t count;     /* number of ports in the set */
 	uint16_t first;     /* lowest member (valid when count > 0) */
 	uint16_t last;      /* highest member (valid when count > 0) */
+	/* Members below word w, for the words between first and last; set
+	 * by portset_index() once the set is complete. */
+	uint16_t rank[PORTMAP_WORDS];
 };
 
 /* A set must start zeroed (static storage is) or from portset_clear();
@@ -35,6 +38,14 @@ void portset_cut_above(struct portset *set, unsigned last);
 /* Keep only the ports with port % modulus == residue. */
 void portset_keep_residue(struct portset *set, unsigned modulus, unsigned residue);
 bool portset_has(const struct portset *set, unsigned port);
+
+/* Makes portset_rank() and portset_select() work on a finished set (call
+ * again after changing it). */
+void portset_index(struct portset *set);
+/* How many members are below `port`. */
+uint32_t portset_rank(const struct portset *set, unsigned port);
+/* The member with `k` members below it (k < count). */
+unsigned portset_select(const struct portset *set, uint32_t k);
 
 struct portmap {
 	_Atomic uint64_t held[PORTMAP_WORDS];    /* ports this process holds */

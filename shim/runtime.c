@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +26,7 @@ static const struct portset *class_set(struct runtime *rt, struct class_key key)
 	portset_copy(&rt->class_set[i], &rt->base);
 	portset_cut_above(&rt->class_set[i], key.last);
 	portset_keep_residue(&rt->class_set[i], key.modulus, key.residue);
+	portset_index(&rt->class_set[i]);
 	return &rt->class_set[i];
 }
 
@@ -89,17 +90,6 @@ static int plan_failed(const struct runtime *rt, enum plan_error error, const ch
 	return -1;
 }
 
-static uint64_t fresh_seed(void)
-{
-	uint64_t seed;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
-		return seed;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return rng_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid());
-}
-
 /* "PORTSHIM_CONNECT='odd'": the setting that chose a plan's policy. */
 static const char *policy_setting(const struct config *cfg, const struct plan *plan,
 				  char *buf, size_t size)
@@ -137,6 +127,7 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 		if (kernel_reserved_ports(&cfg->reserved) == 0)
 			portset_remove_set(&rt->base, &cfg->reserved);
 	}
+	portset_index(&rt->base);
 
 	rt->nclasses = 0;
 	enum plan_error error;
@@ -157,13 +148,17 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 		}
 	}
 
-	uint64_t seed = cfg->seed_set ? cfg->seed : fresh_seed();
+	uint64_t seed = cfg->seed_set ? cfg->seed : rng_fresh_seed();
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rng_seed(&rt->rng, seed);
 	emulator_init(&rt->emu, rng_mix(seed ^ UINT64_C(0x6b65726e656c)),
 		      cfg->seed_set ? now.tv_sec : 0);
 	rt->strategy = cfg->strategy;
+	rt->walk = mmap(NULL, sizeof(rt->walk_private), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rt->walk == MAP_FAILED)
+		rt->walk = rt->walk_private;
 	return 0;
 }
 

@@ -41,6 +41,12 @@ struct class_key {
 
 #define RUNTIME_MAX_CLASSES 24
 
+/* Per-destination walk counters (candidates.c): destinations hash into
+ * this many slots.  The table is shared with the processes fork()ed from
+ * this one, so that the workers of a pre-forking server walk one sequence
+ * per destination, as the kernel's own table is shared by every process. */
+#define RUNTIME_WALK_SLOTS 4096u
+
 struct runtime {
 	struct config cfg;
 	unsigned range_lo, range_hi;   /* the shim's range */
@@ -58,6 +64,8 @@ struct runtime {
 	struct stats stats;
 	struct eventlog_state out;
 	struct emulator emu;
+	_Atomic uint32_t *walk; /* a shared mapping, or walk_private */
+	_Atomic uint32_t walk_private[RUNTIME_WALK_SLOTS];
 };
 
 extern struct runtime portshim_runtime;

@@ -11,6 +11,8 @@
  * number's reuse by a socket not made by socket() - then the kernel still
  * refuses what does not fit, and the call's result stays the kernel's. */
 #include <errno.h>
+#include <stddef.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -44,6 +46,8 @@ void sock_note_setsockopt(struct runtime *rt, int fd, int level, int name)
 {
 	if (level == SOL_SOCKET && name == SO_REUSEADDR)
 		fdtable_or(&rt->fds, fd, FDTABLE_APP_SET_REUSEADDR);
+	else if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		fdtable_or(&rt->fds, fd, FDTABLE_APP_SET_REUSEPORT);
 	else if (level == IPPROTO_IP && name == IP_LOCAL_PORT_RANGE)
 		/* The value is the application's from now on, not ours. */
 		fdtable_change(&rt->fds, fd, FDTABLE_APP_SET_RANGE, FDTABLE_RANGE);
@@ -57,7 +61,8 @@ bool sock_inspect(int fd, struct sock *s)
 
 	s->fd = fd;
 	s->known = entry & FDTABLE_FRESH;
-	s->app = entry & (FDTABLE_APP_SET_REUSEADDR | FDTABLE_APP_SET_RANGE);
+	s->app = entry & (FDTABLE_APP_SET_REUSEADDR | FDTABLE_APP_SET_RANGE |
+			  FDTABLE_APP_SET_REUSEPORT);
 	if (s->known) {
 		/* Unbound, so its address is the family's wildcard. */
 		memset(&s->local, 0, sizeof(s->local));
@@ -118,4 +123,48 @@ int sock_reuseaddr(const struct sock *s)
 	if (sock_app_set(s, FDTABLE_APP_SET_REUSEADDR))
 		real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &on, &len);
 	return on;
+}
+
+bool sock_reuseport_pause(const struct sock *s)
+{
+	int on = 0, off = 0;
+	socklen_t len = sizeof(on);
+
+	if (!sock_app_set(s, FDTABLE_APP_SET_REUSEPORT) ||
+	    real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) != 0 || !on)
+		return false;
+	return real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &off, sizeof(off)) == 0;
+}
+
+void sock_reuseport_resume(const struct sock *s, bool paused)
+{
+	int on = 1, saved = errno;
+
+	if (paused)
+		real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	errno = saved;
+}
+
+bool sock_connect_fails_early(const struct sock *s, const struct sockaddr *addr, socklen_t len)
+{
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)addr;
+	int on = 0;
+	socklen_t optlen = sizeof(on);
+
+	/* An address of 24 bytes (RFC 2133) has no scope id. */
+	if (addr->sa_family != AF_INET6 || len < offsetof(struct sockaddr_in6, sin6_scope_id))
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+		return real_getsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &optlen) == 0 && on;
+	bool needs_scope = IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) ||
+			   IN6_IS_ADDR_MC_LINKLOCAL(&a6->sin6_addr) ||
+			   IN6_IS_ADDR_MC_NODELOCAL(&a6->sin6_addr);
+	if (!needs_scope || (len >= sizeof(*a6) && a6->sin6_scope_id))
+		return false;
+	if (real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTOIFINDEX, &on, &optlen) == 0)
+		return !on;
+	char device[IFNAMSIZ]; /* before 5.0: the device's name, empty when none */
+	optlen = sizeof(device);
+	return real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, device, &optlen) == 0 &&
+	       optlen == 0;
 }

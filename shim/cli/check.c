@@ -221,22 +221,28 @@ int check_print(const struct check_input *in)
 
 	if (!in->opt->command)
 		return 0;
-	struct target t;
-	char warning[4200];
-	target_inspect(in->opt->command[0], &t);
+	const struct target *t = in->target;
+	char warning[4200], how[600] = "a script or other file";
 	printf("\n%-12s ", "command");
-	switch (t.kind) {
+	switch (t->kind) {
 	case TARGET_MISSING:
-		printf("%s: %s\n", t.path, t.error == ENOENT ? "command not found" : strerror(t.error));
-		return t.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
+		printf("%s: %s\n", t->path, t->error == ENOENT ? "command not found" : strerror(t->error));
+		return t->error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
 	case TARGET_STATIC:
 	case TARGET_DYNAMIC:
 	case TARGET_OTHER:
-		if (target_warning(&t, warning, sizeof(warning)))
+		if (target_warning(t, warning, sizeof(warning))) {
 			printf("%s\n", warning);
-		else
-			printf("%s (%s): the shim reaches it\n", t.path,
-			       t.kind == TARGET_DYNAMIC ? "dynamically linked" : "a script or other file");
+			break;
+		}
+		/* Which library, and why: the loader that will run it. */
+		if (t->kind == TARGET_DYNAMIC)
+			snprintf(how, sizeof(how), "%s%s%sdynamically linked, %s loader %s",
+				 t->script_interp[0] ? "a script run by " : "", t->script_interp,
+				 t->script_interp[0] ? ", " : "",
+				 t->libc == LIBC_MUSL ? "musl's" : "glibc's", t->interp);
+		printf("%s (%s): the shim reaches it with %s%s\n", t->path, how, in->library,
+		       in->opt->library ? " (--library)" : "");
 	}
 	return 0;
 }

@@ -45,11 +45,16 @@ int cli_flag_of_key(const char *key);
 
 /* What the command to run is, as far as the shim is concerned. */
 enum target_kind { TARGET_MISSING, TARGET_DYNAMIC, TARGET_STATIC, TARGET_OTHER };
+/* TARGET_DYNAMIC: whose dynamic linker (LIBC_NONE otherwise). */
+enum target_libc { LIBC_NONE, LIBC_GLIBC, LIBC_MUSL, LIBC_UNKNOWN };
 struct target {
 	enum target_kind kind;
+	enum target_libc libc;
 	int error;             /* TARGET_MISSING: ENOENT or EACCES */
 	bool set_id;           /* setuid/setgid/file capabilities: LD_PRELOAD is dropped */
 	char path[4096];
+	char script_interp[256]; /* a "#!" script's interpreter, else empty */
+	char interp[256];        /* PT_INTERP (of the interpreter, for a script) */
 };
 void target_inspect(const char *name, struct target *t);
 /* One line on why the shim cannot reach it, or NULL. */
@@ -62,6 +67,7 @@ struct check_input {
 	const struct options *opt;
 	const char *library;
 	const char *const *env_before; /* per cli_setting_keys() entry, NULL if unset */
+	const struct target *target;   /* the command's, when there is one */
 };
 int check_print(const struct check_input *in);
 

@@ -89,7 +89,7 @@ static void count_table(FILE *out, const char *title, struct tally *t, const cha
 	}
 }
 
-static const char *const results[] = { "ok", "fallback", "exhausted", "passthrough", NULL };
+static const char *const results[] = { "ok", "fallback", "exhausted", "passthrough", "clash", NULL };
 
 void report_print_text(struct report *r, FILE *out)
 {

@@ -2,10 +2,13 @@
  * looked at for what makes LD_PRELOAD useless -- no dynamic linker
  * (a static executable: most Go programs) or a set-user/group-ID or
  * file-capability executable, for which the dynamic linker ignores
- * LD_PRELOAD.  Only a warning: the command still runs, as asked. */
+ * LD_PRELOAD (only a warning: the command still runs, as asked) -- and
+ * which C library its dynamic linker belongs to, which decides the
+ * library to preload. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,58 +61,114 @@ static int find(const char *name, char *out, size_t size)
 	return error;
 }
 
-/* Static, dynamic or not ELF at all (a script: its interpreter counts,
- * and it is almost always dynamic). */
-static enum target_kind elf_kind(const char *path)
+/* The dynamic linker named by PT_INTERP, by its file name: glibc's is
+ * ld-linux*.so.N, ld64.so.N (64-bit PowerPC, s390x) or ld.so.1; musl's is
+ * ld-musl-ARCH.so.1. */
+static enum target_libc libc_of_loader(const char *interp)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
+
+	if (strncmp(base, "ld-musl-", 8) == 0)
+		return LIBC_MUSL;
+	if (strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld64.so", 7) == 0 ||
+	    strncmp(base, "ld.so", 5) == 0)
+		return LIBC_GLIBC;
+	return LIBC_UNKNOWN;
+}
+
+/* ELF program headers, both classes: what PT_INTERP needs. */
+struct phdr {
+	uint32_t type;
+	uint64_t offset, filesz;
+};
+
+static bool read_phdr(int fd, bool is64, off_t at, struct phdr *ph)
+{
+	if (is64) {
+		Elf64_Phdr p;
+		if (pread(fd, &p, sizeof(p), at) != (ssize_t)sizeof(p))
+			return false;
+		*ph = (struct phdr){ p.p_type, p.p_offset, p.p_filesz };
+	} else {
+		Elf32_Phdr p;
+		if (pread(fd, &p, sizeof(p), at) != (ssize_t)sizeof(p))
+			return false;
+		*ph = (struct phdr){ p.p_type, p.p_offset, p.p_filesz };
+	}
+	return true;
+}
+
+/* Static, or dynamic with the loader in t->interp; TARGET_OTHER when the
+ * file is not an executable ELF file (or unreadable). */
+static enum target_kind elf_kind(int fd, struct target *t)
+{
 	unsigned char ident[EI_NIDENT];
-	enum target_kind kind = TARGET_OTHER;
 	uint64_t phoff;
 	unsigned phnum, phentsize;
 
-	if (fd < 0)
-		return TARGET_OTHER;
 	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
 	    memcmp(ident, ELFMAG, SELFMAG) != 0)
-		goto out;
-	if (ident[EI_CLASS] == ELFCLASS64) {
+		return TARGET_OTHER;
+	bool is64 = ident[EI_CLASS] == ELFCLASS64;
+	if (is64) {
 		Elf64_Ehdr eh;
-		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			goto out;
-		if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-			goto out;
+		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+		    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+			return TARGET_OTHER;
 		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
 	} else if (ident[EI_CLASS] == ELFCLASS32) {
 		Elf32_Ehdr eh;
-		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			goto out;
-		if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-			goto out;
+		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+		    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+			return TARGET_OTHER;
 		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
 	} else {
-		goto out;
+		return TARGET_OTHER;
 	}
-	/* p_type is the first word of both program header layouts. */
-	kind = TARGET_STATIC;
-	for (unsigned i = 0; i < phnum && kind == TARGET_STATIC; i++) {
-		uint32_t type;
-		if (pread(fd, &type, sizeof(type), (off_t)(phoff + (uint64_t)i * phentsize)) !=
-		    (ssize_t)sizeof(type)) {
-			kind = TARGET_OTHER;
-			break;
-		}
-		if (type == PT_INTERP)
-			kind = TARGET_DYNAMIC;
+	for (unsigned i = 0; i < phnum; i++) {
+		struct phdr ph;
+		if (!read_phdr(fd, is64, (off_t)(phoff + (uint64_t)i * phentsize), &ph))
+			return TARGET_OTHER;
+		if (ph.type != PT_INTERP)
+			continue;
+		size_t len = ph.filesz < sizeof(t->interp) ? (size_t)ph.filesz : sizeof(t->interp) - 1;
+		ssize_t got = pread(fd, t->interp, len, (off_t)ph.offset);
+		if (got <= 0)
+			return TARGET_OTHER;
+		t->interp[got] = '\0'; /* PT_INTERP holds its own NUL too */
+		t->libc = libc_of_loader(t->interp);
+		return TARGET_DYNAMIC;
+	}
+	return TARGET_STATIC;
+}
+
+/* An executable file: ELF, or a "#!" script, whose interpreter decides
+ * (one level: the interpreter of an interpreter is not followed; the
+ * kernel allows a few more, which nobody uses). */
+static enum target_kind file_kind(const char *path, struct target *t, bool follow)
+{
+	char line[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return TARGET_OTHER;
+	enum target_kind kind = elf_kind(fd, t);
+	ssize_t n = kind == TARGET_OTHER ? pread(fd, line, sizeof(line) - 1, 0) : 0;
+	close(fd);
+	if (follow && n > 2 && line[0] == '#' && line[1] == '!') {
+		line[n] = '\0';
+		char *interp = line + 2 + strspn(line + 2, " \t");
+		interp[strcspn(interp, " \t\n")] = '\0';
+		snprintf(t->script_interp, sizeof(t->script_interp), "%s", interp);
+		kind = *interp ? file_kind(interp, t, false) : TARGET_OTHER;
 	}
 	/* The dynamic linker itself has no PT_INTERP, yet honours LD_PRELOAD
 	 * for the program it is asked to run. */
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	if (kind == TARGET_STATIC && (strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld.so", 5) == 0 ||
-				      strncmp(base, "ld64.so", 7) == 0))
+	if (kind == TARGET_STATIC && libc_of_loader(path) != LIBC_UNKNOWN) {
+		t->libc = libc_of_loader(path);
+		snprintf(t->interp, sizeof(t->interp), "%s", path);
 		kind = TARGET_DYNAMIC;
-out:
-	close(fd);
+	}
 	return kind;
 }
 
@@ -137,7 +196,7 @@ void target_inspect(const char *name, struct target *t)
 		t->kind = TARGET_MISSING;
 		return;
 	}
-	t->kind = elf_kind(t->path);
+	t->kind = file_kind(t->path, t, true);
 	t->set_id = secure_exec(t->path);
 }
 

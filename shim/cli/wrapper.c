@@ -26,10 +26,26 @@ static bool usable_library(const char *path, char *out)
 	       access(out, R_OK) == 0;
 }
 
+/* The library for the command's C library: libportshim.so for glibc (and
+ * for anything not dynamically linked: a script's interpreter, a static
+ * program that gets a warning), libportshim-musl.so for musl.  A loader of
+ * another libc cannot take either: one line and exit 125, nothing runs. */
+static const char *library_for(const struct target *t)
+{
+	if (t->kind != TARGET_DYNAMIC || t->libc == LIBC_GLIBC)
+		return "libportshim.so";
+	if (t->libc == LIBC_MUSL)
+		return "libportshim-musl.so";
+	cli_die("%s: its dynamic linker %s%s%s is neither glibc's nor musl's: the shim has no "
+		"library for it; nothing was run", t->path, t->interp,
+		t->script_interp[0] ? ", through " : "", t->script_interp);
+}
+
 /* The library beside the executable (the build tree: build/portshim and
- * build/libportshim.so), or in ../lib (after make install: PREFIX/bin and
- * PREFIX/lib), unless --library names one. */
-static void find_library(const char *given, char out[PATH_MAX])
+ * build/libportshim.so, build/musl/libportshim-musl.so), or in ../lib
+ * (after make install: PREFIX/bin and PREFIX/lib), unless --library names
+ * one. */
+static void find_library(const char *given, const char *name, char out[PATH_MAX])
 {
 	char exe[PATH_MAX], try[PATH_MAX + 32];
 	ssize_t n;
@@ -44,13 +60,16 @@ static void find_library(const char *given, char out[PATH_MAX])
 				strerror(errno));
 		exe[n] = '\0';
 		*strrchr(exe, '/') = '\0';
-		snprintf(try, sizeof(try), "%s/libportshim.so", exe);
-		if (!usable_library(try, out)) {
-			snprintf(try, sizeof(try), "%s/../lib/libportshim.so", exe);
-			if (!usable_library(try, out))
-				cli_die("cannot find libportshim.so in %s or %s/../lib; use --library PATH",
-					exe, exe);
+		const char *const dirs[] = { "", "/musl", "/../lib" };
+		bool found = false;
+		for (unsigned i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !found; i++) {
+			snprintf(try, sizeof(try), "%s%s/%s", exe, dirs[i], name);
+			found = usable_library(try, out);
 		}
+		if (!found)
+			cli_die("cannot find %s in %s or %s/../lib%s; use --library PATH", name, exe,
+				exe, strcmp(name, "libportshim.so") ? " (made by make when musl-gcc is "
+				"installed)" : "");
 	}
 	/* The dynamic linker splits LD_PRELOAD at spaces and colons. */
 	if (strpbrk(out, " :\t"))
@@ -144,7 +163,10 @@ int wrapper_main(int argc, char **argv)
 	}
 	if (!opt.command && !opt.check)
 		cli_die("no command given (see portshim --help)");
-	find_library(opt.library, library);
+	memset(&target, 0, sizeof(target));
+	if (opt.command)
+		target_inspect(opt.command[0], &target);
+	find_library(opt.library, opt.library ? NULL : library_for(&target), library);
 
 	for (int k = 0; keys[k] && k < 39; k++) {
 		char name[64];
@@ -172,11 +194,10 @@ int wrapper_main(int argc, char **argv)
 		die_config(&opt, err);
 
 	if (opt.check) {
-		struct check_input in = { &opt, library, env_before };
+		struct check_input in = { &opt, library, env_before, &target };
 		return check_print(&in);
 	}
 
-	target_inspect(opt.command[0], &target);
 	if (target.kind == TARGET_MISSING) {
 		fprintf(stderr, "portshim: %s: %s\n", opt.command[0],
 			target.error == ENOENT ? "command not found" : strerror(target.error));

@@ -4,12 +4,16 @@
  * thread could lose its own record. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "../autobind.h"
 #include "../real.h"
 #include "export.h"
+
+/* <linux/close_range.h>'s flag; musl's headers do not include the kernel's. */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 PORTSHIM_EXPORT int close(int fd)
 {

@@ -107,7 +107,7 @@ PORTSHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return sent;
 }
 
-PORTSHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+PORTSHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SENDMMSG_FLAGS flags)
 {
 	struct send_state st = { .observe = false };
 

@@ -8,17 +8,20 @@
  * runs.  Then one line:
  *
  *   churn: cycles=N connected=N failed=N odd=N even=N  us=N cpu_us=N rate=N
- *          max_us=N slow=N tuples=HEX errors=NAME:N,...|none
+ *          max_us=N slow=N fds_before=N fds_after=N tuples=HEX errors=NAME:N,...|none
  *
  * odd/even: parity of each connection's local port; us: microseconds for
  * all the cycles; cpu_us: the process's CPU time (user + system) for them
  * (less sensitive to other load than us); rate: cycles per second; max_us: the longest connect();
  * slow: connect()s that took 100 ms or more (a SYN retransmission, say);
+ * fds_before/fds_after: the process's open descriptors before the first
+ * cycle and after the last;
  * tuples: the sum of
  * mix(local port << 16 | peer port), as the sink prints it.  Exit status 0
  * when every cycle connected.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -30,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 #define MAX_PORTS 16
 #define MAX_ERRNO 256
 
@@ -39,6 +44,19 @@ static uint64_t mix(uint64_t x)
 	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return x ^ (x >> 31);
+}
+
+static long open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	long n = -1; /* the directory's own descriptor */
+
+	if (!dir)
+		return -1;
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n - 2; /* . and .. */
 }
 
 int main(int argc, char **argv)
@@ -65,6 +83,7 @@ int main(int argc, char **argv)
 
 	struct timespec t0, t1;
 	struct rusage r0, r1;
+	long fds_before = open_fds();
 	getrusage(RUSAGE_SELF, &r0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < cycles; i++) {
@@ -109,17 +128,17 @@ int main(int argc, char **argv)
 	for (int e = 0; e < MAX_ERRNO; e++) {
 		if (!errors[e])
 			continue;
-		const char *name = e ? strerrorname_np(e) : "OTHER";
+		const char *name = e ? errno_name(e) : "OTHER";
 		int n = snprintf(errtext + off, sizeof(errtext) - off, "%s%s:%u", off ? "," : "",
 				 name ? name : "?", errors[e]);
 		if (n > 0 && (size_t)n < sizeof(errtext) - off)
 			off += (size_t)n;
 	}
 	printf("churn: cycles=%ld connected=%ld failed=%ld odd=%ld even=%ld us=%ld cpu_us=%ld rate=%ld "
-	       "max_us=%ld slow=%ld tuples=%016llx errors=%s\n",
+	       "max_us=%ld slow=%ld fds_before=%ld fds_after=%ld tuples=%016llx errors=%s\n",
 	       cycles, connected, cycles - connected, odd, even, us, cpu_us,
-	       us > 0 ? (long)(cycles * 1000000.0 / (double)us) : 0L, max_us, slow, (unsigned long long)tuples,
-	       errtext);
+	       us > 0 ? (long)(cycles * 1000000.0 / (double)us) : 0L, max_us, slow, fds_before,
+	       open_fds(), (unsigned long long)tuples, errtext);
 	return connected == cycles ? 0 : 1;
 
 usage:

@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 #define MAX_PORTS 16
 #define MAX_ERRNO 256
 
@@ -196,7 +198,7 @@ int main(int argc, char **argv)
 	for (int e = 0; e < MAX_ERRNO; e++) {
 		if (!errors[e])
 			continue;
-		const char *name = e ? strerrorname_np(e) : "OTHER";
+		const char *name = e ? errno_name(e) : "OTHER";
 		int n = snprintf(errtext + off, sizeof(errtext) - off, "%s%s:%u", off ? "," : "",
 				 name ? name : "?", errors[e]);
 		if (n > 0 && (size_t)n < sizeof(errtext) - off)

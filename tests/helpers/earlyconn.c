@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 extern char **environ;
 
 static int port_arg;
@@ -52,7 +54,7 @@ static void print_result(int r)
 	if (r > 0)
 		printf("%d\n", r);
 	else
-		printf("%s\n", strerrorname_np(-r) ? strerrorname_np(-r) : "?");
+		printf("%s\n", errno_name(-r) ? errno_name(-r) : "?");
 }
 
 /* Runs before main(): the port comes from the environment, as argv is not
@@ -66,7 +68,7 @@ __attribute__((constructor)) static void early(void)
 		if (r > 0)
 			snprintf(early_result, sizeof(early_result), "%d", r);
 		else
-			snprintf(early_result, sizeof(early_result), "%s", strerrorname_np(-r));
+			snprintf(early_result, sizeof(early_result), "%s", errno_name(-r));
 	}
 }
 

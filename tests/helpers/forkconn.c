@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 #define MAX_PORTS 16
 #define MAX_ERRNO 256
 
@@ -93,7 +95,7 @@ static void errors_text(char *buf, size_t size)
 	for (int e = 0; e < MAX_ERRNO; e++) {
 		if (!errors[e])
 			continue;
-		const char *name = e ? strerrorname_np(e) : "OTHER";
+		const char *name = e ? errno_name(e) : "OTHER";
 		int n = snprintf(buf + off, size - off, "%s%s:%u", off ? "," : "", name ? name : "?",
 				 errors[e]);
 		if (n > 0 && (size_t)n < size - off)

@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 static struct sockaddr_storage addr;
 static socklen_t addr_len;
 
@@ -45,7 +47,7 @@ static int port_of(const struct sockaddr_storage *ss)
 
 static const char *result(int rc)
 {
-	return rc == 0 ? "0" : strerrorname_np(errno);
+	return rc == 0 ? "0" : errno_name(errno);
 }
 
 int main(int argc, char **argv)
@@ -115,6 +117,6 @@ int main(int argc, char **argv)
 	if (getsockname(c, (struct sockaddr *)&local, &len) != 0)
 		die("getsockname");
 	printf("%d %d\n", port_of(&local), port_of(&peer));
-	printf("%s %s %s %s %s\n", r1, r2, so_error == 0 ? "0" : strerrorname_np(so_error), r3, r4);
+	printf("%s %s %s %s %s\n", r1, r2, so_error == 0 ? "0" : errno_name(so_error), r3, r4);
 	return 0;
 }

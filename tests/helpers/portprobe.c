@@ -48,6 +48,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
+#ifndef __GLIBC__
+/* musl has no close_range() (and a musl program never reaches the hook). */
+#include <sys/syscall.h>
+#define close_range(first, last, flags) syscall(SYS_close_range, first, last, flags)
+#endif
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -212,7 +220,7 @@ static int attempt(enum mode mode, const struct sockaddr_storage *dest, socklen_
 	if (rc < 0)
 		goto fail;
 	if (errno != EDOM) {
-		printf("ERRNO_CHANGED(%s) ", strerrorname_np(errno));
+		printf("ERRNO_CHANGED(%s) ", errno_name(errno));
 		errno = EDOM;
 		goto fail;
 	}
@@ -282,7 +290,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < count; i++) {
 		int fd = attempt(mode, &dest, dlen);
 		if (fd < 0) {
-			printf("%s\n", strerrorname_np(errno));
+			printf("%s\n", errno_name(errno));
 			failed = 1;
 			continue;
 		}

@@ -38,6 +38,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 #define MAX_PORTS 16
 #define MAX_ERRNO 256
 
@@ -200,7 +202,7 @@ int main(int argc, char **argv)
 	for (int e = 0; e < MAX_ERRNO; e++) {
 		if (!errors[e])
 			continue;
-		const char *name = e ? strerrorname_np(e) : "OTHER";
+		const char *name = e ? errno_name(e) : "OTHER";
 		int k = snprintf(errtext + pos, sizeof(errtext) - pos, "%s%s:%u", pos ? "," : "",
 				 name ? name : "?", errors[e]);
 		if (k > 0 && (size_t)k < sizeof(errtext) - pos)

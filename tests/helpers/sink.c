@@ -12,12 +12,14 @@
  * pipe or FIFO): accepts whatever is still queued, prints one line and
  * exits 0:
  *
- *   sink: accepted=N open=N max_open=N odd=N even=N dup=N errors=N tuples=HEX
+ *   sink: accepted=N open=N max_open=N odd=N even=N dup=N errors=N resets=N tuples=HEX
  *
  * odd/even: parity of the peer (client) ports of every accepted connection;
  * open: connections still open at the end; dup: accepted connections whose
  * (client port, server port) was already held open here, which only two
  * live connections sharing a 4-tuple could cause; errors: failed accepts;
+ * resets: connections that ended with a reset (ECONNRESET) instead of the
+ * peer's orderly close;
  * tuples: the sum of mix(client port << 16 | server port) over every
  * accepted connection, which the client programs print as well, so a test
  * can check that both ends saw the same connections.
@@ -53,7 +55,7 @@ static struct {
 	uint16_t port;
 } conn[MAX_FDS];
 
-static unsigned long accepted, open_now, max_open, odd, even, dups, errors;
+static unsigned long accepted, open_now, max_open, odd, even, dups, errors, resets;
 static uint64_t tuples;
 
 static uint64_t mix(uint64_t x)
@@ -138,6 +140,8 @@ static void readable(int fd)
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
+	if (n < 0 && errno == ECONNRESET)
+		resets++;
 	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 		drop(fd);
 }
@@ -228,8 +232,10 @@ int main(int argc, char **argv)
 	/* Whatever completed its handshake before the stop is counted. */
 	for (int i = 0; i < nlisteners; i++)
 		accept_all(epfd, (unsigned)i);
-	printf("sink: accepted=%lu open=%lu max_open=%lu odd=%lu even=%lu dup=%lu errors=%lu tuples=%016llx\n",
-	       accepted, open_now, max_open, odd, even, dups, errors, (unsigned long long)tuples);
+	printf("sink: accepted=%lu open=%lu max_open=%lu odd=%lu even=%lu dup=%lu errors=%lu resets=%lu "
+	       "tuples=%016llx\n",
+	       accepted, open_now, max_open, odd, even, dups, errors, resets,
+	       (unsigned long long)tuples);
 	fflush(stdout);
 	return 0;
 }

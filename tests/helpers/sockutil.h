@@ -1,5 +1,6 @@
 /* What the hostile-call and descriptor-life test programs share: errno
- * names, a socket's local port, loopback addresses. */
+ * names (the library's own table, shim/errnames.c: musl has no
+ * strerrorname_np), a socket's local port, loopback addresses. */
 #ifndef TESTS_HELPERS_SOCKUTIL_H
 #define TESTS_HELPERS_SOCKUTIL_H
 
@@ -17,13 +18,15 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "errnames.h"
+
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
 
 static inline const char *ename(int e)
 {
-	const char *n = e ? strerrorname_np(e) : "0";
+	const char *n = e ? errno_name(e) : "0";
 	return n ? n : "?";
 }
 

@@ -159,14 +159,18 @@ one();'
 	server_saw 5444 5 odd
 }
 
-# start_nginx PORT shim|noshim: nginx on 127.0.0.1:PORT proxying to the
-# upstream on 5000, one process, everything in the test's directory.
+# start_nginx PORT shim|noshim [WORKERS [SETTING=VALUE...]]: nginx on
+# 127.0.0.1:PORT proxying to the upstream on 5000, everything in the test's
+# directory; one process, or a master and WORKERS pre-forked workers.
 start_nginx() {
-	local port=$1 mode=$2 d=$BATS_TEST_TMPDIR/nginx-$1 i env=()
+	local port=$1 mode=$2 workers=${3:-0} d=$BATS_TEST_TMPDIR/nginx-$1 i env=()
+	shift 2
+	[ $# -eq 0 ] || shift
 	mkdir -p "$d"
 	cat >"$d/nginx.conf" <<-CONF
 	daemon off;
-	master_process off;
+	master_process $([ "$workers" -gt 0 ] && echo "on; worker_processes $workers" || echo off);
+	$([ "$(id -u)" != 0 ] || echo "user root;") # workers write the test's log
 	pid $d/nginx.pid;
 	error_log $d/error.log;
 	events { worker_connections 64; }
@@ -183,7 +187,7 @@ start_nginx() {
 		}
 	}
 	CONF
-	[ "$mode" = noshim ] || env=(env LD_PRELOAD="$(shim_preload)" PORTSHIM_CONNECT=odd)
+	[ "$mode" = noshim ] || env=(env LD_PRELOAD="$(shim_preload)" PORTSHIM_CONNECT=odd "$@")
 	in_ns_background "$d/out" "${env[@]}" nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf"
 	for i in $(seq 250); do
 		in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
@@ -215,4 +219,60 @@ for i in range(int(sys.argv[2])):
 	echo "$output"
 	[ "$status" -eq 0 ]
 	server_saw 5000 10 odd
+}
+
+# nginx_workers SETTING=VALUE...: nginx with 4 pre-forked workers under the
+# shim (odd) in the namespace's default range; 400 proxied requests from 8
+# clients at once must all be answered 200, the upstream must see 400 odd
+# ports, and the event log must show every decision ok.
+nginx_workers() {
+	require_cmd nginx
+	ns_range 32768 60999
+	start_server tcp 127.0.0.1 5000 httplog.py
+	local log=$BATS_TEST_TMPDIR/nginx.jsonl i workers=0 prog='
+import concurrent.futures, http.client, sys
+def get(i):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+    c.request("GET", "/")
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status if body == b"hello\n" else -r.status
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    statuses = list(pool.map(get, range(400)))
+print(" ".join(f"{s}:{statuses.count(s)}" for s in sorted(set(statuses))))'
+	start_nginx 8090 shim 4 PORTSHIM_LOG="$log" "$@"
+	# The master forked the 4 workers that connect upstream.
+	for i in $(seq 500); do
+		workers=$(pgrep -c -P "$(cat "$BATS_TEST_TMPDIR/nginx-8090/nginx.pid")") || true
+		[ "$workers" -lt 4 ] || break
+		sleep 0.02
+	done
+	[ "$workers" -eq 4 ]
+	run noshim "$PYTHON" -c "$prog" 8090
+	echo "$*: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "200:400" ]
+	server_saw 5000 400 odd
+	run jq -r 'select(.call == "connect") | "\(.result) \(.attempts)"' "$log"
+	[ "$(grep -c . <<<"$output")" -eq 400 ]
+	[ "$(grep -cv '^ok 1$' <<<"$output")" -eq 0 ] || { sort <<<"$output" | uniq -c; false; }
+	# All 4 workers connected upstream.
+	[ "$(jq -r 'select(.call == "connect") | .pid' "$log" | sort -u | wc -l)" -eq 4 ]
+}
+
+@test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy auto)" {
+	nginx_workers
+}
+
+@test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy range)" {
+	nginx_workers PORTSHIM_STRATEGY=range
+}
+
+@test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy reuse)" {
+	nginx_workers PORTSHIM_STRATEGY=reuse
+}
+
+@test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy exclusive)" {
+	nginx_workers PORTSHIM_STRATEGY=exclusive
 }

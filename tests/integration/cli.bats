@@ -192,7 +192,7 @@ probe_wrapped() {
 	grep -E '^  bind +odd +500$' <<<"$output"
 	grep -E '^  rule 1 +10\.0\.0\.0/8:443=odd +500$' <<<"$output"
 	grep -E "^LD_PRELOAD +.*$(basename "$PORTSHIM_LIB")" <<<"$output"
-	grep -E "^command +$PROBE \(dynamically linked\): the shim reaches it\$" <<<"$output"
+	grep -E "^command +$PROBE \(dynamically linked, glibc's loader /.*ld-linux.*\): the shim reaches it with .*$(basename "$PORTSHIM_LIB")\$" <<<"$output"
 	# Every setting of the library has a line.
 	[ "$(sed -n '/^setting/,/^library/p' <<<"$output" | wc -l)" -ge 15 ]
 }

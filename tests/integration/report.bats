@@ -45,7 +45,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	EOF
 	# Each thread said it made 25 good connects, and each process's summary agrees.
 	[ "$(cat "$BATS_TEST_TMPDIR"/out.* | awk '$2 == 25 && $3 == 0' | wc -l)" -eq 16 ]
-	[ "$(grep -c ': 100 decisions: ok 100, fallback 0, exhausted 0, passthrough 0; ports: even 0, odd 100;' "$stats")" -eq 4 ]
+	[ "$(grep -c ': 100 decisions: ok 100, fallback 0, exhausted 0, passthrough 0, clash 0; ports: even 0, odd 100;' "$stats")" -eq 4 ]
 	# The server saw the 400 connections.
 	[ "$(wc -l <"$(server_log 5000)")" -eq 400 ]
 

@@ -71,39 +71,44 @@ churn_run() {
 		expect "$SINK" tuples = "$(kv "$CHURN" tuples)" || return 1
 }
 
-@test "churn: 20,000 connect/close cycles through TIME_WAIT, odd, at >= 0.8x the native rate" {
-	# Under a sanitizer only the correctness counts: one round.
-	local rounds=3 round native=() range=() reuse=() cpu_native=() cpu_range=() cpu_reuse=()
-	[ -z "${PORTSHIM_SANITIZER:-}" ] || rounds=1
-	for round in $(seq "$rounds"); do
-		churn_run native
-		native+=("$(kv "$CHURN" rate)")
-		cpu_native+=("$(kv "$CHURN" cpu_us)")
-		churn_run PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=range
-		expect "$CHURN" odd -eq 20000
-		expect "$SINK" even -eq 0
-		range+=("$(kv "$CHURN" rate)")
-		cpu_range+=("$(kv "$CHURN" cpu_us)")
-		churn_run PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=reuse
-		expect "$CHURN" odd -eq 20000
-		expect "$SINK" even -eq 0
-		reuse+=("$(kv "$CHURN" rate)")
-		cpu_reuse+=("$(kv "$CHURN" cpu_us)")
-	done
-	local n rg ru
-	n=$(median "${native[@]}")
-	rg=$(median "${range[@]}")
-	ru=$(median "${reuse[@]}")
-	diag "churn rates (cycles/s): native ${native[*]}; range ${range[*]}; reuse ${reuse[*]}"
-	diag "churn CPU (us per 20,000 cycles): native ${cpu_native[*]}; range ${cpu_range[*]};" \
-		"reuse ${cpu_reuse[*]}"
-	diag "churn medians: native $n/s, range $rg/s ($((rg * 100 / n))%), reuse $ru/s ($((ru * 100 / n))%)"
-	if [ -n "${PORTSHIM_SANITIZER:-}" ]; then
-		diag "churn: rate ratio not checked under $PORTSHIM_SANITIZER"
-		return 0
+# churn_check SETTING=VALUE...: churn_run under the shim with an event log,
+# then what the client and the server saw: every cycle connected on a port
+# of the policy, both ends agree on the 4-tuples, no connection was reset,
+# descriptors flat, and the attempts the log records: none over 8, and a
+# mean of at most 1.05 - except for the kernel's own algorithm, which the
+# emulation reproduces clashes and all (up to 1.2 allowed).
+churn_check() {
+	local log=$BATS_TEST_TMPDIR/churn-$((++SINK_RUNS)).jsonl parity=$1 stats most=21000
+	shift
+	[ "$parity" != kernel ] || most=24000
+	churn_run PORTSHIM_CONNECT="$parity" PORTSHIM_LOG="$log" "$@" || return 1
+	expect "$SINK" resets -eq 0 && expect "$CHURN" fds_after -eq "$(kv "$CHURN" fds_before)" ||
+		return 1
+	if [ "$parity" = odd ]; then
+		expect "$CHURN" odd -eq 20000 && expect "$SINK" even -eq 0 || return 1
 	fi
-	[ $((rg * 100)) -ge $((n * 80)) ] || { echo "range: $rg/s < 0.8 x native $n/s" >&2; return 1; }
-	[ $((ru * 100)) -ge $((n * 80)) ] || { echo "reuse: $ru/s < 0.8 x native $n/s" >&2; return 1; }
+	stats=$(jq -rs '"lines=\(length) sum=\(map(.attempts) | add) max=\(map(.attempts) | max)" +
+		" ok=\(map(select(.result == "ok")) | length)"' "$log")
+	diag "$parity $*: $stats; histogram $(jq -r .attempts "$log" | sort -n | uniq -c |
+		awk '{printf "%s:%s ", $2, $1}')"
+	expect "$stats" lines -eq 20000 && expect "$stats" ok -eq 20000 &&
+		expect "$stats" sum -le "$most" && expect "$stats" max -le 8
+}
+
+@test "churn: 20,000 connect/close cycles through TIME_WAIT to 4 listeners, every strategy: first try, no reset, fds flat" {
+	churn_run native
+	expect "$SINK" resets -eq 0
+	expect "$CHURN" fds_after -eq "$(kv "$CHURN" fds_before)"
+	local strategy
+	for strategy in auto range reuse; do
+		churn_check odd PORTSHIM_STRATEGY=$strategy
+	done
+	churn_check any PORTSHIM_STRATEGY=reuse
+	# An exclusive bind cannot share a port in TIME_WAIT: both parities
+	# (28,232 ports) hold the 20,000 cycles.
+	churn_check any PORTSHIM_STRATEGY=exclusive
+	churn_check kernel PORTSHIM_STRATEGY=range
+	churn_check kernel PORTSHIM_STRATEGY=reuse
 }
 
 @test "8 threads x 2,000 connects kept open (16,000 > 14,116 odd ports): all odd, distinct" {

@@ -1,0 +1,98 @@
+/* Shared by portbench's files (portbench.c: options and the final table;
+ * common.c: processes, namespaces, output; one file per section, a to f):
+ * what a section needs to run programs native or under the shim, each time
+ * in a network namespace of its own, and to report. */
+#ifndef PORTSHIM_PORTBENCH_H
+#define PORTSHIM_PORTBENCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "bench.h"
+
+/* Set from the command line (portbench.c). */
+extern const char *lib;	 /* -L: the libportshim.so to preload */
+extern const char *only; /* -v: the (a) variants to run, "range/any,reuse/odd" */
+extern int rounds, quick;
+extern char bench_net[4096], bench_alloc[4096], churn_prog[4096], sink_prog[4096];
+extern FILE *json;
+
+/* A setting to run a program under: without the shim, or preloaded with
+ * up to three PORTSHIM_* variables. */
+struct variant {
+	const char *name;
+	bool shim;
+	const char *env[3];
+	int pin; /* bench_net loop -R (1) / -B (2): native, the program pins the port */
+};
+
+extern const struct variant native;
+
+/* The strategies and policies that (a) and (f) run under. */
+#define NSTRAT 3
+#define NPOL 3
+extern const char *const strategies[NSTRAT], *const policies[NPOL];
+
+/* ---- processes (common.c) ---- */
+
+/* Starts argv under v (its environment: ours without LD_PRELOAD and
+ * PORTSHIM_*, then v's), stdout to out_fd, stdin /dev/null. */
+pid_t spawn(const char *const argv[], const struct variant *v, int out_fd);
+/* Its exit status, or 128 + the signal. */
+int wait_for(pid_t pid);
+void stop(pid_t pid);
+/* One line from fd (blocking), without the newline; false at EOF. */
+bool read_line(int fd, char *buf, size_t size);
+/* Runs scenario(arg) in a child in a network namespace of its own, and
+ * returns what it printed (malloc'd); *status its exit status. */
+char *in_netns(int (*scenario)(const void *), const void *arg, int *status);
+/* The value of key= on the first line that starts with `tag` ("" for any);
+ * -1 when absent. */
+double kv(const char *text, const char *tag, const char *key);
+/* `bench_net serve` on 127.0.0.1:port, once it said "ready". */
+pid_t start_server(const char *port, const char *acceptors);
+/* One run of `bench_net loop` in a namespace of its own; the values of
+ * keys[] it printed. */
+void loop_once(const struct variant *v, int threads, int n, int warm, int nkeys,
+	       const char *const keys[], double out[]);
+__attribute__((noreturn)) void fail_run(const char *what, int status, const char *out);
+
+/* ---- native and shim alternating (common.c) ---- */
+
+#define MAXR 32 /* rounds */
+#define MAXV 16 /* variants */
+
+/* Per round: native, v[0], native, v[1], ..., native (every other round
+ * the variants in the opposite order), so that each shim run lies between
+ * two native runs; measure() yields two costs per run (wall, CPU: smaller
+ * is faster).  ratio: the shim's cost over the mean of the native runs
+ * just before and after it. */
+struct alternation {
+	int nv, nnat;
+	double nat[2][MAXR * (MAXV + 1)]; /* [wall/CPU][every native run] */
+	double shim[2][MAXV][MAXR], ratio[2][MAXV][MAXR];
+};
+void alternate(struct alternation *alt, int nv, const struct variant v[], const bool run[],
+	       void (*measure)(const struct variant *v, const void *ctx, double cost[2]),
+	       const void *ctx);
+
+/* ---- output (common.c) ---- */
+
+void jopen(const char *key, char bracket);
+void jarray(const double *v, int n, const char *fmt);
+/* A line of the final table: met 1, missed 0, -1 no target or not run. */
+__attribute__((format(printf, 5, 6))) void target(const char *id, const char *what,
+						  const char *goal, int met, const char *fmt, ...);
+/* The targets so far, on stdout and as the JSON array "targets". */
+void targets_report(void);
+
+/* ---- the sections, one file each ---- */
+
+void section_a(void); /* a_connect.c: connect + accept + close, one thread */
+void section_b(void); /* b_alloc.c: the allocator vs bind(0) */
+void section_c(void); /* c_threads.c: connections per second by threads */
+void section_d(void); /* d_memory.c: memory */
+void section_e(void); /* e_pressure.c: port pressure */
+void section_f(void); /* f_churn.c: churn through TIME_WAIT */
+
+#endif

@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Nothing the shim sets on a socket outlives the call that needed it
+# (tests/helpers/leftover.c): after a UDP connect and an AF_UNSPEC
+# disconnect, sendto() and bind(0) behave as without the shim once another
+# socket took the old port; a TCP socket read through a dup() and inherited
+# across exec shows the application's own IP_LOCAL_PORT_RANGE.  Each under
+# every strategy, compared with the same program without the shim.
+# sanitizers: tsan
+
+load helper
+
+LEFTOVER=$PORTSHIM_HELPERS/leftover
+
+# compare CASE PORT STRATEGY...: the case natively, then under each strategy.
+compare() {
+	local case=$1 port=$2 native strategy
+	shift 2
+	run --separate-stderr noshim "$LEFTOVER" "$case" "$port"
+	echo "native: $output $stderr"
+	[ "$status" -eq 0 ]
+	native=$output
+	for strategy in "$@"; do
+		run --separate-stderr shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY="$strategy" \
+			"$LEFTOVER" "$case" "$port"
+		echo "$strategy: $output $stderr"
+		[ "$status" -eq 0 ]
+		assert_same_lists "$native" "$output"
+	done
+}
+
+@test "UDP connect, AF_UNSPEC disconnect, old port taken by another socket: sendto() and bind(0) as without the shim, every strategy" {
+	start_server udp 127.0.0.1 5000
+	compare udp 5000 auto range reuse exclusive
+	[[ $output == "udp: sendto=ok bind0=ok" ]]
+}
+
+@test "a connect the kernel refuses before it needs a port leaves the socket unbound, every strategy" {
+	compare early 5000 auto range reuse exclusive
+	# The TCP sockets stay unbound natively (a UDP socket is autobound
+	# by the failed connect itself, with or without the shim).
+	[ "$(grep -c '^early: tcp .* bind0=ok$' <<<"$output")" -eq 2 ]
+}
+
+@test "TCP connect: IP_LOCAL_PORT_RANGE through a dup() and across exec as without the shim (range, auto, exclusive)" {
+	start_server tcp 127.0.0.1 5000
+	# Strategy reuse leaves the kernel's SO_REUSEADDR at 1 for the port to
+	# be shared; across exec that shows (README, "Strategies").
+	compare exec 5000 auto range exclusive
+	[[ $output == *"exec: reuseaddr=0 range=0-0"* ]]
+}
+
+@test "a client with its own SO_REUSEPORT never gets the port of a live SO_REUSEPORT listener, every strategy" {
+	ns_range 40000 40099
+	start_server tcp 127.0.0.1 5000
+	# Listeners with SO_REUSEPORT on every odd port but 40099; then a
+	# client socket with SO_REUSEPORT connects: the kernel's own choice
+	# never joins a listener, so under `odd` only 40099 is left.
+	local prog='
+import socket, sys
+held = []
+for port in range(40001, 40099, 2):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    l.bind(("127.0.0.1", port))
+    l.listen(1)
+    held.append(l)
+c = socket.socket()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+c.connect(("127.0.0.1", 5000))
+print(c.getsockname()[1], c.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))'
+	run noshim "$PYTHON" -c "$prog"
+	echo "native: $output"
+	[ "$status" -eq 0 ]
+	# Natively connect() takes an even port here, and keeps SO_REUSEPORT.
+	local port=${output% *}
+	[ $((port % 2)) -eq 0 ] && [ "${output#* }" = 1 ]
+	local strategy
+	for strategy in auto range reuse exclusive; do
+		run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$status" -eq 0 ]
+		[ "$output" = "40099 1" ]
+	done
+}
