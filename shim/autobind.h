@@ -45,7 +45,7 @@ bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t
 bool sock_app_set(const struct sock *s, uint32_t what);
 
 /* The socket's IP_LOCAL_PORT_RANGE (hi << 16 | lo, 0 when unset); false
- * when the kernel does not know the option (before 6.3 and 6.1.31). */
+ * when the kernel does not know the option (before 6.3). */
 bool sock_port_range(const struct sock *s, uint32_t *range);
 
 /* Will the kernel refuse a connect() to addr before it needs a port?  Only

@@ -1,14 +1,16 @@
 /* connect() under the connect policy, with the strategy that applies the
- * chosen port (DESIGN.md, "Strategies"):
+ * chosen port (README.md, "Strategies"):
  *   range     per attempt IP_LOCAL_PORT_RANGE = [p, p], then the real
  *             connect(); the kernel shares the port among 4-tuples and a
- *             clash leaves the socket unbound (kernels >= 6.3, 6.1.31);
- *   reuse     SO_REUSEADDR + bind(p) + connect(); a clash replaces the socket;
+ *             clash leaves the socket unbound (kernels >= 6.3); the
+ *             application's own range is put back afterwards;
+ *   reuse     SO_REUSEADDR + bind(p) + connect(); a clash fails the
+ *             connect (EADDRNOTAVAIL), the socket being bound;
  *   exclusive bind(p) + connect(): one connection per port;
  *   auto      range where the kernel honours it (found out on the first
  *             connect), else reuse.
- * UDP always gets an exclusive bind: two UDP sockets with SO_REUSEADDR can
- * silently share a 4-tuple. */
+ * UDP never shares a port (two UDP sockets with SO_REUSEADDR can share a
+ * 4-tuple): range where the kernel has it, else an exclusive bind. */
 #ifndef PORTSHIM_AUTOCONNECT_H
 #define PORTSHIM_AUTOCONNECT_H
 
