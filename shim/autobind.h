@@ -30,7 +30,10 @@ void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port);
  * socket() made fd; bind() was called on fd; setsockopt() of one of the
  * options the strategies touch. */
 void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int protocol);
-void sock_note_bind(struct runtime *rt, int fd);
+/* fd was bound, or got a second descriptor (dup, dup2, dup3, fcntl
+ * F_DUPFD): what socket() noted no longer holds, and the socket is
+ * inspected with system calls from now on, through any of its names. */
+void sock_note_not_fresh(struct runtime *rt, int fd);
 void sock_note_setsockopt(struct runtime *rt, int fd, int level, int name);
 
 /* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local

@@ -21,9 +21,12 @@ static struct {
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*close)(int);
+	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned int, unsigned int, int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
 } libc;
 
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
@@ -55,9 +58,15 @@ static void bind_all(void)
 	*(void **)&libc.getsockopt = lookup("getsockopt");
 	*(void **)&libc.setsockopt = lookup("setsockopt");
 	*(void **)&libc.close = lookup("close");
+	*(void **)&libc.dup = lookup("dup");
 	*(void **)&libc.dup2 = lookup("dup2");
 	*(void **)&libc.dup3 = lookup("dup3");
 	*(void **)&libc.close_range = lookup("close_range");
+	*(void **)&libc.fcntl = lookup("fcntl");
+	/* glibc 2.28+; elsewhere fcntl() is the same call. */
+	*(void **)&libc.fcntl64 = lookup("fcntl64");
+	if (!libc.fcntl64)
+		libc.fcntl64 = libc.fcntl;
 	binding = 0;
 }
 
@@ -151,4 +160,19 @@ int real_close_range(unsigned int first, unsigned int last, int flags)
 {
 	return CALL(close_range, (int)syscall(SYS_close_range, first, last, flags),
 		    first, last, flags);
+}
+
+int real_dup(int fd)
+{
+	return CALL(dup, (int)syscall(SYS_dup, fd), fd);
+}
+
+int real_fcntl(int fd, int cmd, void *arg)
+{
+	return CALL(fcntl, (int)syscall(SYS_fcntl, fd, cmd, arg), fd, cmd, arg);
+}
+
+int real_fcntl64(int fd, int cmd, void *arg)
+{
+	return CALL(fcntl64, (int)syscall(SYS_fcntl, fd, cmd, arg), fd, cmd, arg);
 }

@@ -25,8 +25,13 @@ int real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
 int real_getsockopt(int fd, int level, int name, void *value, socklen_t *len);
 int real_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
 int real_close(int fd);
+int real_dup(int fd);
 int real_dup2(int oldfd, int newfd);
 int real_dup3(int oldfd, int newfd, int flags);
 int real_close_range(unsigned int first, unsigned int last, int flags);
+/* The argument is passed on as it came: an int or a pointer, in the same
+ * register either way on the ABIs Linux has. */
+int real_fcntl(int fd, int cmd, void *arg);
+int real_fcntl64(int fd, int cmd, void *arg);
 
 #endif

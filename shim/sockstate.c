@@ -37,7 +37,7 @@ void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int prot
 	fdtable_record(&rt->fds, fd, entry);
 }
 
-void sock_note_bind(struct runtime *rt, int fd)
+void sock_note_not_fresh(struct runtime *rt, int fd)
 {
 	fdtable_take_fresh(&rt->fds, fd);
 }

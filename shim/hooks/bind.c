@@ -78,7 +78,7 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sock s;
 
 	/* Whatever happens next, the socket may be bound: not fresh any more. */
-	sock_note_bind(rt, fd);
+	sock_note_not_fresh(rt, fd);
 	if (!asks_for_any_port(addr, len))
 		return real_bind(fd, addr, len);
 	if (!runtime_ensure())

@@ -1,5 +1,5 @@
 /* close(), dup2(), dup3(), close_range(): a descriptor that goes away gives
- * its port back.  The port is released before the real call: released
+ * its port back (dup() and fcntl() are in dup.c).  The port is released before the real call: released
  * after, a new socket given the same fd number in between by another
  * thread could lose its own record. */
 #include <errno.h>
@@ -21,13 +21,16 @@ PORTSHIM_EXPORT int close(int fd)
 	return real_close(fd);
 }
 
-/* dup2/dup3 close newfd only when oldfd is valid and differs from it. */
+/* dup2/dup3 close newfd only when oldfd is valid and differs from it; and
+ * oldfd's socket now has two names (sockstate.c). */
 static void forget_replaced(int oldfd, int newfd)
 {
 	int saved = errno;
 
-	if (oldfd != newfd && fcntl(oldfd, F_GETFD) >= 0)
+	if (oldfd != newfd && real_fcntl(oldfd, F_GETFD, NULL) >= 0) {
 		autobind_forget(&portshim_runtime, newfd);
+		sock_note_not_fresh(&portshim_runtime, oldfd);
+	}
 	errno = saved;
 }
 

@@ -9,6 +9,11 @@
  *                         refuses before it needs a port (a v4-mapped
  *                         address with IPV6_V6ONLY, a link-local address
  *                         without a scope id), then bind port 0
+ *   leftover dup PORT     what a program does to a socket through a second
+ *                         descriptor (dup(), fcntl(F_DUPFD_CLOEXEC)) holds
+ *                         for a connect through the first: a bind to
+ *                         127.0.0.2 with IP_BIND_ADDRESS_NO_PORT, and an
+ *                         IP_LOCAL_PORT_RANGE of 40500-40899 (20 sockets)
  *   leftover exec PORT    a TCP socket connects to 127.0.0.1:PORT, is read
  *                         through a dup(), then inherited across exec by
  *                         `leftover show FD`, which reads it
@@ -17,6 +22,7 @@
  *   udp: sendto=RESULT bind0=RESULT
  *   early: TYPE CASE connect=RESULT bind0=RESULT
  *   dup: range=LO-HI
+ *   second: HOW addr=ADDR inside=N/20
  *   exec: reuseaddr=N range=LO-HI
  * (RESULT: ok or an errno name). */
 #include <stdint.h>
@@ -94,6 +100,50 @@ static int early_cases(int port)
 	return 0;
 }
 
+static int second_name(int fd, const char *how)
+{
+	return how[0] == 'd' ? dup(fd) : fcntl(fd, F_DUPFD_CLOEXEC, 100);
+}
+
+static int dup_cases(int port)
+{
+	static const char *const hows[] = { "dup", "fcntl" };
+	struct sockaddr_in to = v4(port);
+
+	for (int h = 0; h < 2; h++) {
+		struct sockaddr_in local = { .sin_family = AF_INET };
+		int fd = tcp4(), on = 1, inside = 0;
+		int other = second_name(fd, hows[h]);
+		inet_pton(AF_INET, "127.0.0.2", &local.sin_addr);
+		setsockopt(other, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof(on));
+		if (bind(other, (struct sockaddr *)&local, sizeof(local)) != 0 ||
+		    connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+			printf("second: %s failed: %s\n", hows[h], ename(errno));
+			return 1;
+		}
+		struct sockaddr_in got;
+		socklen_t len = sizeof(got);
+		getsockname(fd, (struct sockaddr *)&got, &len);
+		close(fd);
+		close(other);
+		for (int i = 0; i < 20; i++) {
+			uint32_t range = 40899u << 16 | 40500u;
+			fd = tcp4();
+			other = second_name(fd, hows[h]);
+			setsockopt(other, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
+			int port_got = connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0
+					       ? local_port(fd) : -1;
+			inside += port_got >= 40500 && port_got <= 40899;
+			close(fd);
+			close(other);
+		}
+		char addr[INET_ADDRSTRLEN] = "?";
+		inet_ntop(AF_INET, &got.sin_addr, addr, sizeof(addr));
+		printf("second: %s addr=%s inside=%d/20\n", hows[h], addr, inside);
+	}
+	return 0;
+}
+
 static void print_range(const char *what, int fd)
 {
 	uint32_t range = 0;
@@ -142,10 +192,12 @@ int main(int argc, char **argv)
 		return udp(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "early") == 0)
 		return early_cases(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "dup") == 0)
+		return dup_cases(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return exec_case("/proc/self/exe", atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "show") == 0)
 		return show(atoi(argv[2]));
-	fprintf(stderr, "usage: leftover udp|early|exec PORT\n");
+	fprintf(stderr, "usage: leftover udp|early|dup|exec PORT\n");
 	return 2;
 }

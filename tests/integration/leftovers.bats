@@ -41,6 +41,13 @@ compare() {
 	[ "$(grep -c '^early: tcp .* bind0=ok$' <<<"$output")" -eq 2 ]
 }
 
+@test "a bind and IP_LOCAL_PORT_RANGE through dup() or fcntl(F_DUPFD) hold for a connect through the original descriptor, every strategy" {
+	start_server tcp 127.0.0.1 5000
+	compare dup 5000 auto range reuse exclusive
+	[[ $output == *"second: dup addr=127.0.0.2 inside=20/20"* ]]
+	[[ $output == *"second: fcntl addr=127.0.0.2 inside=20/20"* ]]
+}
+
 @test "TCP connect: IP_LOCAL_PORT_RANGE through a dup() and across exec as without the shim (range, auto, exclusive)" {
 	start_server tcp 127.0.0.1 5000
 	# Strategy reuse leaves the kernel's SO_REUSEADDR at 1 for the port to
