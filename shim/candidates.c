@@ -3,17 +3,21 @@
 
 #include <sys/socket.h>
 
-/* The phases of a scan by port classes: ports neither held nor refused;
- * the same after portmap_forgive(); then the ports this process holds,
- * which may serve another destination (or be stale).  A port this process
- * holds towards the same destination would clash, so it comes last even
- * where ports are shared. */
-static const unsigned phase_flags[] = {
+/* The phases of a scan by port classes; portmap_forgive() runs before the
+ * second.  A port that serves several destinations is not skipped for being
+ * held: the walk already keeps a destination off its own 4-tuples for a
+ * whole lap, and skipping other destinations' ports would only speed the
+ * walk round to its own. */
+static const unsigned exclusive_phases[] = {
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
 	PORTMAP_SKIP_HELD | PORTMAP_SKIP_REFUSED,
 	PORTMAP_SKIP_REFUSED,
 };
-#define N_PHASES (sizeof(phase_flags) / sizeof(phase_flags[0]))
+static const unsigned shared_phases[] = {
+	PORTMAP_SKIP_REFUSED,
+	PORTMAP_SKIP_REFUSED,
+};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static enum scan_order scan_order(const struct plan *plan, const struct flow *flow)
 {
@@ -59,7 +63,10 @@ static unsigned walk_start(const struct candidates *c)
 {
 	uint32_t first, n = window_members(c, &first);
 
-	return n ? portset_select(c->sets[c->pass], first + c->walk_offset % n) : c->win.lo;
+	if (!n)
+		return c->win.lo;
+	uint32_t phase = (uint32_t)(((uint64_t)c->walk_phase * n) >> 32);
+	return portset_select(c->sets[c->pass], first + (c->walk_offset % n + phase) % n);
 }
 
 /* How far the walk has gone from the pass's start to `port`. */
@@ -132,15 +139,18 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 	switch (c->order) {
 	case SCAN_CLASSES: {
 		bool shares = flow && flow->shares;
+		c->phases = shares ? shared_phases : exclusive_phases;
+		c->nphases = shares ? COUNT(shared_phases) : COUNT(exclusive_phases);
 		if (!flow || !flow->dst || rt->cfg.order != ORDER_RANDOM)
 			break;
 		/* A port that serves several destinations is walked per
 		 * destination; an exclusive one by the whole process, since no
 		 * destination can have it while another does.  Forked siblings
-		 * share the key and the counters (runtime.h): one walk. */
-		uint64_t h = rng_mix(shares ? emulate_port_offset(&rt->emu, flow, 0)
-					    : rt->emu.secret);
+		 * share the key and, without a seed, the counters (runtime.h);
+		 * with one, each walks from its own phase. */
+		uint64_t h = rng_mix(shares ? emulate_port_offset(&rt->emu, flow, 0) : rt->emu.secret);
 		c->walk = true;
+		c->walk_phase = rt->cfg.seed_set ? runtime_walk_phase(rt) : 0;
 		c->walk_slot = (uint32_t)(h % RUNTIME_WALK_SLOTS);
 		/* Taking a step now keeps two concurrent calls towards one
 		 * destination off each other's port. */
@@ -189,7 +199,7 @@ static int next_classes(struct candidates *c)
 
 	while (c->pass < c->npasses) {
 		const struct portset *set = c->sets[c->pass];
-		unsigned flags = phase_flags[c->phase];
+		unsigned flags = c->phases[c->phase];
 		int port;
 
 		c->claimed = flags & PORTMAP_SKIP_HELD;
@@ -207,7 +217,7 @@ static int next_classes(struct candidates *c)
 		} else if (port >= 0) {
 			return port;
 		}
-		if (++c->phase == N_PHASES) {
+		if (++c->phase == c->nphases) {
 			if (++c->pass < c->npasses)
 				begin_pass(c);
 		} else {

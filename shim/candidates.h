@@ -11,13 +11,13 @@
  * Without a destination (bind), or in sequential order, the start is a
  * fresh random port, or the plan's cursor.
  *
- * Each pass is scanned in three phases: ports neither held nor refused; the
- * same after forgiving old refusals; then the ports this process holds
- * (which TCP shares with other destinations, or which the bitmap wrongly
- * thinks held: a descriptor closed where the hooks could not see it).  A
- * port that can serve several destinations (TCP connect through the range
- * and reuse strategies) whose 4-tuple is taken says nothing about other
- * destinations: that refusal is not remembered.
+ * A port that can serve several destinations (TCP connect through the range
+ * and reuse strategies) is tried even when this process holds it; a refusal
+ * of that port's 4-tuple says nothing about other destinations and is not
+ * remembered.  Exclusive binds scan in three phases: ports neither held nor
+ * refused; the same after forgiving old refusals; then the ports this
+ * process holds (the bitmap may be stale: a descriptor closed where the
+ * hooks could not see it).
  *
  * The kernel emulations walk the range exactly as the kernel of their era
  * does (emulate.h): every port once per pass from the kernel's own offset,
@@ -53,10 +53,13 @@ struct candidates {
 	unsigned phase;
 	unsigned start;
 	bool claimed;       /* the current port was claimed in the bitmap */
+	const unsigned *phases; /* SCAN_CLASSES: the bitmap flags of each phase */
+	unsigned nphases;
 	/* The per-destination walk (SCAN_CLASSES, random order, a destination). */
 	bool walk;
 	uint32_t walk_slot;
 	uint32_t walk_offset; /* the destination's offset plus its counter */
+	uint32_t walk_phase;  /* this process's place on the circle (runtime.h) */
 	uint32_t walked;      /* members of the window stepped over this phase */
 	unsigned attempts;  /* candidates handed out so far */
 	/* The emulations. */

@@ -27,6 +27,7 @@ static void before_fork(void)
 static void after_fork_in_child(void)
 {
 	rng_child(&portshim_runtime.rng, fork_number);
+	runtime_forked(&portshim_runtime, fork_number);
 }
 
 static pthread_once_t set_up = PTHREAD_ONCE_INIT;

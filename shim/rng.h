@@ -85,10 +85,18 @@ static __attribute__((noinline, cold)) void rng_unseen_child(struct rng *rng)
 		rng_restart(rng, rng_fresh_seed());
 }
 
+/* True once, in a child nobody told us about, after reseeding it. */
+static inline bool rng_unseen(struct rng *rng)
+{
+	if (!rng->armed || atomic_load_explicit(rng->armed, memory_order_relaxed))
+		return false;
+	rng_unseen_child(rng);
+	return true;
+}
+
 static inline uint64_t rng_next(struct rng *rng)
 {
-	if (rng->armed && !atomic_load_explicit(rng->armed, memory_order_relaxed))
-		rng_unseen_child(rng);
+	rng_unseen(rng);
 	uint64_t n = atomic_fetch_add_explicit(&rng->counter, 1, memory_order_relaxed);
 	return rng_mix(rng->seed ^ rng_mix(n));
 }

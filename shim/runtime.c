@@ -155,8 +155,9 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	emulator_init(&rt->emu, rng_mix(seed ^ UINT64_C(0x6b65726e656c)),
 		      cfg->seed_set ? now.tv_sec : 0);
 	rt->strategy = cfg->strategy;
-	rt->walk = mmap(NULL, sizeof(rt->walk_private), PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	rt->walk = cfg->seed_set ? MAP_FAILED
+				 : mmap(NULL, sizeof(rt->walk_private), PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (rt->walk == MAP_FAILED)
 		rt->walk = rt->walk_private;
 	return 0;
@@ -186,4 +187,30 @@ void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port)
 {
 	if (rt->cfg.order == ORDER_SEQUENTIAL)
 		atomic_store_explicit(&plan->cursor[pass], port + 1u, memory_order_relaxed);
+}
+
+/* Bits reversed: children 1, 2, 3, 4... land at 1/2, 1/4, 3/4, 1/8... of
+ * the circle, as far from each other as their number allows. */
+static uint32_t reversed(uint32_t x)
+{
+	x = (x >> 1 & 0x55555555u) | (x & 0x55555555u) << 1;
+	x = (x >> 2 & 0x33333333u) | (x & 0x33333333u) << 2;
+	x = (x >> 4 & 0x0f0f0f0fu) | (x & 0x0f0f0f0fu) << 4;
+	x = (x >> 8 & 0x00ff00ffu) | (x & 0x00ff00ffu) << 8;
+	return x >> 16 | x << 16;
+}
+
+void runtime_forked(struct runtime *rt, uint64_t child)
+{
+	if (rt->cfg.seed_set)
+		atomic_fetch_add_explicit(&rt->walk_phase, reversed((uint32_t)child),
+					  memory_order_relaxed);
+}
+
+uint32_t runtime_walk_phase(struct runtime *rt)
+{
+	if (rng_unseen(&rt->rng))
+		atomic_store_explicit(&rt->walk_phase, (uint32_t)rng_next(&rt->rng),
+				      memory_order_relaxed);
+	return atomic_load_explicit(&rt->walk_phase, memory_order_relaxed);
 }

@@ -42,9 +42,11 @@ struct class_key {
 #define RUNTIME_MAX_CLASSES 24
 
 /* Per-destination walk counters (candidates.c): destinations hash into
- * this many slots.  The table is shared with the processes fork()ed from
- * this one, so that the workers of a pre-forking server walk one sequence
- * per destination, as the kernel's own table is shared by every process. */
+ * this many slots.  Without a seed the table is shared with the processes
+ * fork()ed from this one, so that the workers of a pre-forking server walk
+ * one sequence per destination, as the kernel's own table serves every
+ * process; with a seed each process walks on its own, from its own stream,
+ * so that every process's ports repeat run after run. */
 #define RUNTIME_WALK_SLOTS 4096u
 
 struct runtime {
@@ -66,6 +68,10 @@ struct runtime {
 	struct emulator emu;
 	_Atomic uint32_t *walk; /* a shared mapping, or walk_private */
 	_Atomic uint32_t walk_private[RUNTIME_WALK_SLOTS];
+	/* With a seed: where this process's walks stand on the circle of the
+	 * allowed set (a fraction, 32-bit fixed point), apart from its
+	 * parent's and its siblings'. */
+	_Atomic uint32_t walk_phase;
 };
 
 extern struct runtime portshim_runtime;
@@ -91,6 +97,12 @@ static inline bool runtime_observing(const struct runtime *rt)
 {
 	return rt->cfg.log[0] || rt->cfg.stats[0];
 }
+
+/* In the child of fork() number `child` of its parent (init.c). */
+void runtime_forked(struct runtime *rt, uint64_t child);
+/* The walk's phase (see struct runtime); a child made without the fork
+ * handlers (a raw clone()) takes a random one at its first call. */
+uint32_t runtime_walk_phase(struct runtime *rt);
 
 /* Where a scan of pass `pass` of a classes plan starts, inside `win`. */
 unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win);
