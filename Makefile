@@ -19,6 +19,7 @@ CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
             shim/jsonline.c shim/eventlog.c shim/rules.c shim/configfile.c \
             shim/emulate.c
 SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c shim/sockclone.c \
+            shim/userptr.c \
             shim/real.c shim/init.c \
             $(wildcard shim/hooks/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
