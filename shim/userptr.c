@@ -37,6 +37,7 @@ bool userptr_copy(void *dst, const void *src, size_t len)
 {
 	int saved = errno;
 	const char *first = src, *last = first + len - 1;
+	/* Within one 4 KiB block, the smallest page there is, one probe. */
 	bool ok = (uintptr_t)last >= (uintptr_t)first && probe(first) == 0 &&
 		  (((uintptr_t)first ^ (uintptr_t)last) < 4096 || probe(last) == 0);
 
