@@ -74,6 +74,15 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h) $(FLAGS_STAM
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# hostile is one program in several files: tests/helpers/hostile.c and the
+# parts in tests/helpers/hostile/.
+HOSTILE_SRC := tests/helpers/hostile.c $(wildcard tests/helpers/hostile/*.c)
+$(BUILD)/helpers/hostile: $(HOSTILE_SRC) $(wildcard tests/helpers/*.h tests/helpers/hostile/*.h) \
+			  $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(HOSTILE_SRC) $(LDFLAGS) $(LDLIBS)
+
 # Only the interposed calls may be exported.
 EXPORTS := bind close close_range connect dup2 dup3 getsockopt sendmmsg sendmsg \
            sendto setsockopt socket
