@@ -4,6 +4,7 @@
  * through an exclusive bind. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "../autobind.h"
@@ -132,7 +133,9 @@ PORTSHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int
 	struct sockaddr_storage copy;
 	struct msghdr first;
 
-	if (vec && vlen > 0 && userptr_copy(&first, &vec[0].msg_hdr, sizeof(first))) {
+	/* Address arithmetic only: vec may point anywhere, misaligned too. */
+	if (vec && vlen > 0 &&
+	    userptr_copy(&first, (const char *)vec + offsetof(struct mmsghdr, msg_hdr), sizeof(first))) {
 		const struct sockaddr *dest = first.msg_name;
 		if (prepare(&st, CALL_SENDMMSG, fd, &dest, first.msg_namelen, flags, &copy) != 0)
 			return -1;
