@@ -36,10 +36,12 @@ static int probe(const void *p)
 bool userptr_copy(void *dst, const void *src, size_t len)
 {
 	int saved = errno;
-	const char *first = src, *last = first + len - 1;
-	/* Within one 4 KiB block, the smallest page there is, one probe. */
-	bool ok = (uintptr_t)last >= (uintptr_t)first && probe(first) == 0 &&
-		  (((uintptr_t)first ^ (uintptr_t)last) < 4096 || probe(last) == 0);
+	/* Integer arithmetic: src may point anywhere. */
+	uintptr_t first = (uintptr_t)src, last = first + len - 1;
+	/* At most 4 KiB, the smallest page there is: two pages at most, and
+	 * within one 4 KiB block, one probe. */
+	bool ok = len <= 4096 && last >= first && probe(src) == 0 &&
+		  ((first ^ last) < 4096 || probe((const void *)last) == 0);
 
 	if (ok)
 		memcpy(dst, src, len);
