@@ -102,6 +102,15 @@ hostile_compare() {
 		[ "$(grep -c '"call":"bind",.*"parity":"even",.*"result":"ok"' "$log")" -eq $((n + 1)) ]
 		[ "$(grep -c '"dst":"\[::1\]:' "$log")" -eq $((4 * n)) ]
 	done
+	# A per-destination rule matches a 24-byte destination as well.
+	run shim PORTSHIM_CONNECT=odd PORTSHIM_RULES='[::1]=4:3' "$HOSTILE" rfc2133 $n
+	echo "rule [::1]=4:3: $output"
+	[ "$status" -eq 0 ]
+	for call in connect connect_udp sendto sendmsg; do
+		mapfile -t ports < <(printf '%s\n' "$output" | awk -v c=$call '$1 == c { print $2 }')
+		[ "${#ports[@]}" -eq $n ]
+		assert_ports 4:3 "${ports[@]}"
+	done
 }
 
 @test "a socket dup2'ed to a descriptor above 65,536 (or the highest allowed): connect, bind, close, odd under every strategy" {
