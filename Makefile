@@ -19,6 +19,7 @@ CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
             shim/jsonline.c shim/eventlog.c shim/rules.c shim/configfile.c \
             shim/emulate.c shim/errnames.c shim/filecheck.c
 SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c \
+            shim/userptr.c \
             shim/real.c shim/init.c \
             $(wildcard shim/hooks/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -102,6 +103,16 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h) $(call OBJ,s
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,shim/errnames.c) $(LDFLAGS) $(LDLIBS)
+
+# hostile is one program in several files: tests/helpers/hostile.c and the
+# parts in tests/helpers/hostile/.
+HOSTILE_SRC := tests/helpers/hostile.c $(wildcard tests/helpers/hostile/*.c)
+$(BUILD)/helpers/hostile: $(HOSTILE_SRC) $(wildcard tests/helpers/*.h tests/helpers/hostile/*.h) \
+			  $(call OBJ,shim/errnames.c) \
+			  $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call say,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $(HOSTILE_SRC) $(call OBJ,shim/errnames.c) $(LDFLAGS) $(LDLIBS)
 
 # Only the interposed calls may be exported (EXPORTS, with the version
 # script made from it).

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "inetaddr.h"
 #include "rng.h"
 
 void emulator_init(struct emulator *em, uint64_t secret, int64_t epoch_origin)
@@ -33,19 +34,19 @@ static uint64_t absorb(uint64_t h, const void *data, size_t len)
 
 static const void *address(const struct sockaddr *sa, socklen_t len, size_t *size, uint16_t *port)
 {
-	if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+	if (!inetaddr_complete(sa, len)) {
+		*size = 0;
+		*port = 0;
+		return NULL;
+	}
+	if (sa->sa_family == AF_INET) {
 		*size = 4;
 		*port = ((const struct sockaddr_in *)sa)->sin_port;
 		return &((const struct sockaddr_in *)sa)->sin_addr;
 	}
-	if (sa && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		*size = 16;
-		*port = ((const struct sockaddr_in6 *)sa)->sin6_port;
-		return &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	}
-	*size = 0;
-	*port = 0;
-	return NULL;
+	*size = 16;
+	*port = ((const struct sockaddr_in6 *)sa)->sin6_port;
+	return &((const struct sockaddr_in6 *)sa)->sin6_addr;
 }
 
 uint64_t emulate_port_offset(const struct emulator *em, const struct flow *flow, uint64_t epoch)

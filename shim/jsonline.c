@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "inetaddr.h"
+
 void line_raw(struct line *l, const char *text)
 {
 	while (*text && l->len + 1 < l->size)
@@ -109,22 +111,22 @@ static void line_ipv6(struct line *l, const unsigned char *a)
 
 void line_sockaddr(struct line *l, const struct sockaddr *addr, socklen_t len)
 {
-	if (addr && addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+	if (!inetaddr_complete(addr, len)) {
+		line_raw(l, "null");
+	} else if (addr->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
 		line_char(l, '"');
 		line_ipv4(l, (const unsigned char *)&in->sin_addr);
 		line_char(l, ':');
 		line_uint(l, ntohs(in->sin_port));
 		line_char(l, '"');
-	} else if (addr && addr->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+	} else {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
 		line_raw(l, "\"[");
 		line_ipv6(l, (const unsigned char *)&in6->sin6_addr);
 		line_raw(l, "]:");
 		line_uint(l, ntohs(in6->sin6_port));
 		line_char(l, '"');
-	} else {
-		line_raw(l, "null");
 	}
 }
 

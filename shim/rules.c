@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inetaddr.h"
 #include "parse.h"
 
 static void mask(uint8_t *addr, unsigned bytes, unsigned prefix)
@@ -151,18 +152,18 @@ int rules_match(const struct rules *rules, const struct sockaddr *dst, socklen_t
 	const uint8_t *v4 = NULL, *v6 = NULL;
 	unsigned port;
 
-	if (dst->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+	if (!inetaddr_complete(dst, len))
+		return -1;
+	if (dst->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)dst;
 		v4 = (const uint8_t *)&in->sin_addr;
 		port = ntohs(in->sin_port);
-	} else if (dst->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+	} else {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)dst;
 		v6 = (const uint8_t *)&in6->sin6_addr;
 		if (memcmp(v6, v4mapped, sizeof(v4mapped)) == 0)
 			v4 = v6 + 12;
 		port = ntohs(in6->sin6_port);
-	} else {
-		return -1;
 	}
 
 	for (int i = 0; i < rules->count; i++) {

@@ -104,6 +104,13 @@ void runtime_forked(struct runtime *rt, uint64_t child);
  * handlers (a raw clone()) takes a random one at its first call. */
 uint32_t runtime_walk_phase(struct runtime *rt);
 
+/* No connect() plan can act (no rules; the default policy is off) and
+ * nothing is recorded: a send or connect needs no look at its address. */
+static inline bool runtime_connect_idle(const struct runtime *rt)
+{
+	return rt->cfg.rules.count == 0 && rt->connect.npasses == 0 && !runtime_observing(rt);
+}
+
 /* Where a scan of pass `pass` of a classes plan starts, inside `win`. */
 unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win);
 /* A port of that pass was taken: a sequential scan continues after it. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "autobind.h"
+#include "inetaddr.h"
 #include "real.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -90,14 +91,13 @@ bool sock_inspect(int fd, struct sock *s)
 
 bool sock_addr_fits(const struct sock *s, const struct sockaddr *addr, socklen_t len)
 {
-	if (!addr)
+	if (!inetaddr_complete(addr, len))
 		return false;
 	if (addr->sa_family == AF_INET6)
-		return s->local.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6);
+		return s->local.ss_family == AF_INET6;
 	/* An IPv6 UDP socket also sends to and connects to plain IPv4
 	 * addresses (unless IPV6_V6ONLY); an IPv6 TCP socket does not. */
-	return addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
-	       (s->local.ss_family == AF_INET || s->type == SOCK_DGRAM);
+	return s->local.ss_family == AF_INET || s->type == SOCK_DGRAM;
 }
 
 bool sock_app_set(const struct sock *s, uint32_t what)

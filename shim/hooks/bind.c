@@ -7,17 +7,15 @@
 
 #include "../autobind.h"
 #include "../real.h"
+#include "../userptr.h"
 #include "export.h"
 
-static bool asks_for_any_port(const struct sockaddr *addr, socklen_t len)
+/* addr: the shim's copy, an inet address (userptr_inet_addr()). */
+static bool asks_for_any_port(const struct sockaddr *addr)
 {
-	if (!addr)
-		return false;
-	if (addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+	if (addr->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)addr)->sin_port == 0;
-	if (addr->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		return ((const struct sockaddr_in6 *)addr)->sin6_port == 0;
-	return false;
+	return ((const struct sockaddr_in6 *)addr)->sin6_port == 0;
 }
 
 static bool defers_port(int fd)
@@ -74,27 +72,29 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	int saved = errno, result;
 	struct runtime *rt = &portshim_runtime;
+	struct sockaddr_storage copy;
+	const struct sockaddr *local;
 	struct decision d;
 	struct sock s;
 
 	/* Whatever happens next, the socket may be bound: not fresh any more. */
 	sock_note_not_fresh(rt, fd);
-	if (!asks_for_any_port(addr, len))
+	/* An address the kernel refuses before anything else (unreadable:
+	 * EFAULT; too long) is its alone; the shim reads only its copy. */
+	if (!runtime_ensure() || (rt->bind.npasses == 0 && !runtime_observing(rt)) ||
+	    !(local = userptr_inet_addr(&copy, addr, len)) || !asks_for_any_port(local))
 		return real_bind(fd, addr, len);
-	if (!runtime_ensure())
-		return real_bind(fd, addr, len);
-	if ((rt->bind.npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
-	    !sock_addr_fits(&s, addr, len) || defers_port(fd)) {
+	if (!sock_inspect(fd, &s) || !sock_addr_fits(&s, local, len) || defers_port(fd)) {
 		errno = saved;
-		return real_bind(fd, addr, len);
+		return real_bind(fd, local, len);
 	}
 	errno = saved;
-	decision_begin(&d, CALL_BIND, &s, addr, len, &rt->bind);
+	decision_begin(&d, CALL_BIND, &s, local, len, &rt->bind);
 	if (rt->bind.npasses == 0) {
-		result = real_bind(fd, addr, len);
+		result = real_bind(fd, local, len);
 		decision_kernel(&d, RESULT_PASSTHROUGH, result);
 	} else {
-		result = bind_by_policy(rt, &s, addr, len, &d);
+		result = bind_by_policy(rt, &s, local, len, &d);
 	}
 	eventlog_record(rt, &d);
 	return result;

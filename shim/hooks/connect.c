@@ -5,37 +5,40 @@
 
 #include "../autoconnect.h"
 #include "../real.h"
+#include "../userptr.h"
 #include "export.h"
 
 PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	int saved = errno, result;
 	struct runtime *rt = &portshim_runtime;
+	struct sockaddr_storage copy;
+	const struct sockaddr *dst;
 	struct decision d;
 	struct plan *plan;
 	struct sock s;
 
-	/* AF_UNSPEC (disconnect), AF_UNIX and friends go straight through. */
-	/* An address longer than any the kernel takes is refused by it before
-	 * anything else happens: nothing must be bound first. */
-	if (!addr || len < sizeof(sa_family_t) || len > sizeof(struct sockaddr_storage) ||
-	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+	/* AF_UNSPEC (disconnect), AF_UNIX and friends go straight through, and
+	 * so does an address the kernel refuses before anything else happens
+	 * (longer than any it takes; unreadable: EFAULT): nothing must be
+	 * bound first.  From here on the shim reads only its own copy, and
+	 * hands the kernel the same bytes it decided on. */
+	if (!runtime_ensure() || runtime_connect_idle(rt) ||
+	    !(dst = userptr_inet_addr(&copy, addr, len)))
 		return real_connect(fd, addr, len);
-	if (!runtime_ensure())
-		return real_connect(fd, addr, len);
-	plan = runtime_connect_plan(rt, addr, len);
+	plan = runtime_connect_plan(rt, dst, len);
 	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
-	    !sock_addr_fits(&s, addr, len)) {
+	    !sock_addr_fits(&s, dst, len)) {
 		errno = saved;
-		return real_connect(fd, addr, len);
+		return real_connect(fd, dst, len);
 	}
 	errno = saved;
-	decision_begin(&d, CALL_CONNECT, &s, addr, len, plan);
+	decision_begin(&d, CALL_CONNECT, &s, dst, len, plan);
 	if (plan->npasses == 0) {
-		result = real_connect(fd, addr, len);
+		result = real_connect(fd, dst, len);
 		decision_kernel(&d, RESULT_PASSTHROUGH, result);
 	} else {
-		result = autoconnect(rt, plan, &s, addr, len, &d);
+		result = autoconnect(rt, plan, &s, dst, len, &d);
 	}
 	eventlog_record(rt, &d);
 	return result;

@@ -4,10 +4,12 @@
  * through an exclusive bind. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "../autobind.h"
 #include "../real.h"
+#include "../userptr.h"
 #include "export.h"
 
 struct send_state {
@@ -16,28 +18,36 @@ struct send_state {
 };
 
 /* 0 to go on with the real call, -1 (errno set) to fail it as the kernel
- * would when it has no port. */
-static int prepare(struct send_state *st, enum shim_call call, int fd,
-		   const struct sockaddr *dest, socklen_t len, int flags)
+ * would when it has no port.  *dest is the address the real call is to be
+ * given: the shim's copy in *copy once it has read one (the same bytes it
+ * decided on), else the application's own. */
+static int prepare(struct send_state *st, enum shim_call call, int fd, const struct sockaddr **dest,
+		   socklen_t len, int flags, struct sockaddr_storage *copy)
 {
 	int saved = errno;
 	struct runtime *rt = &portshim_runtime;
+	const struct sockaddr *dst;
 	struct sock s;
 	struct pick pick;
 
 	st->observe = false;
-	if (!dest || len < sizeof(sa_family_t) || len > sizeof(struct sockaddr_storage) ||
-	    (dest->sa_family != AF_INET && dest->sa_family != AF_INET6))
+	if (!*dest || !runtime_ensure() || runtime_connect_idle(rt))
 		return 0;
-	if (!runtime_ensure())
-		return 0;
-	struct plan *plan = runtime_connect_plan(rt, dest, len);
-	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
-	    !sock_addr_fits(&s, dest, len) || (s.type == SOCK_STREAM && !(flags & MSG_FASTOPEN))) {
+	/* The socket before the address: most sends are on a socket that has
+	 * its port already, and need no look at the address at all.  An
+	 * address the kernel refuses (unreadable: EFAULT) is its alone. */
+	if (!sock_inspect(fd, &s) || (s.type == SOCK_STREAM && !(flags & MSG_FASTOPEN)) ||
+	    !(dst = userptr_inet_addr(copy, *dest, len))) {
 		errno = saved;
 		return 0;
 	}
-	decision_begin(&st->d, call, &s, dest, len, plan);
+	*dest = dst;
+	struct plan *plan = runtime_connect_plan(rt, dst, len);
+	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_addr_fits(&s, dst, len)) {
+		errno = saved;
+		return 0;
+	}
+	decision_begin(&st->d, call, &s, dst, len, plan);
 	if (plan->npasses == 0) {
 		st->observe = true;
 		errno = saved;
@@ -45,7 +55,7 @@ static int prepare(struct send_state *st, enum shim_call call, int fd,
 	}
 
 	int status = 0;
-	struct flow flow = sock_flow(&s, dest, len);
+	struct flow flow = sock_flow(&s, dst, len);
 	switch (autobind_exclusive(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow,
 				   &pick)) {
 	case PICK_BOUND:
@@ -88,33 +98,48 @@ PORTSHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			       const struct sockaddr *addr, socklen_t len)
 {
 	struct send_state st;
+	struct sockaddr_storage copy;
 
-	if (prepare(&st, CALL_SENDTO, fd, addr, len, flags) != 0)
+	if (prepare(&st, CALL_SENDTO, fd, &addr, len, flags, &copy) != 0)
 		return -1;
 	ssize_t sent = real_sendto(fd, buf, n, flags, addr, len);
 	finish(&st, sent);
 	return sent;
 }
 
+/* The msghdr is read through a copy as well: a bad one is the kernel's. */
 PORTSHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct send_state st = { .observe = false };
+	struct sockaddr_storage copy;
+	struct msghdr mh;
 
-	if (msg && prepare(&st, CALL_SENDMSG, fd, msg->msg_name, msg->msg_namelen, flags) != 0)
+	if (!msg || !userptr_copy(&mh, msg, sizeof(mh)))
+		return real_sendmsg(fd, msg, flags);
+	const struct sockaddr *dest = mh.msg_name;
+	if (prepare(&st, CALL_SENDMSG, fd, &dest, mh.msg_namelen, flags, &copy) != 0)
 		return -1;
-	ssize_t sent = real_sendmsg(fd, msg, flags);
+	mh.msg_name = (void *)dest;
+	ssize_t sent = real_sendmsg(fd, &mh, flags);
 	finish(&st, sent);
 	return sent;
 }
 
+/* Only the first message's address is looked at (it is the one that binds
+ * the socket); the kernel gets the application's own vector. */
 PORTSHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SENDMMSG_FLAGS flags)
 {
 	struct send_state st = { .observe = false };
+	struct sockaddr_storage copy;
+	struct msghdr first;
 
+	/* Address arithmetic only: vec may point anywhere, misaligned too. */
 	if (vec && vlen > 0 &&
-	    prepare(&st, CALL_SENDMMSG, fd, vec[0].msg_hdr.msg_name, vec[0].msg_hdr.msg_namelen,
-		    flags) != 0)
-		return -1;
+	    userptr_copy(&first, (const char *)vec + offsetof(struct mmsghdr, msg_hdr), sizeof(first))) {
+		const struct sockaddr *dest = first.msg_name;
+		if (prepare(&st, CALL_SENDMMSG, fd, &dest, first.msg_namelen, flags, &copy) != 0)
+			return -1;
+	}
 	int sent = real_sendmmsg(fd, vec, vlen, flags);
 	finish(&st, sent);
 	return sent;

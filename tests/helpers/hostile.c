@@ -2,13 +2,19 @@
  * hostile.bats, which runs them with and without the shim and requires the
  * same output:
  *
- *   hostile cases   one line per case, "case=NAME ret=R errno=NAME ..."
+ *   hostile cases       one line per case, "case=NAME ret=R errno=NAME ..."
+ *   hostile memory      only the bad-pointer cases (hostile/memory.c)
+ *   hostile rfc2133 N   N of each call with a 24-byte sockaddr_in6: "CALL PORT"
+ *
+ * The cases are grouped by what they try: here, misuse of descriptors and
+ * calls; hostile/addresses.c, address lengths; hostile/memory.c, bad
+ * pointers; hostile/early.c, connects that fail before any port matters.
  *
  * Every call is made with errno set to EDOM first, and errno is printed
  * whatever the result: after a successful call it must still be EDOM.
  * (The other scenarios of hostile.bats are in fdlife.c.)
  */
-#include "sockutil.h"
+#include "hostile/hostile.h"
 
 /* "port=0", "port!=0" or "port=none" (getsockname failed). */
 static const char *port_state(int fd)
@@ -26,7 +32,7 @@ static int so_error(int fd)
 	return err;
 }
 
-static void report(const char *name, int ret, int err, int fd)
+void report(const char *name, int ret, int err, int fd)
 {
 	printf("case=%s ret=%d errno=%s", name, ret, ename(err));
 	if (fd >= 0)
@@ -35,21 +41,14 @@ static void report(const char *name, int ret, int err, int fd)
 	fflush(stdout);
 }
 
-#define CALL(name, fd, expr) do { \
-		errno = EDOM; \
-		int r_ = (expr); \
-		int e_ = errno; \
-		report(name, r_, e_, fd); \
-	} while (0)
-
-static struct sockaddr_in6 v6(int port)
+struct sockaddr_in6 v6(int port)
 {
 	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
 	a.sin6_addr = in6addr_loopback;
 	return a;
 }
 
-static int listener(int family, int *port)
+int listener(int family, int *port)
 {
 	int s = socket(family, SOCK_STREAM, 0), one = 1;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -74,45 +73,7 @@ static int cases(void)
 	struct sockaddr_in6 a6 = v6(lport6);
 	int s;
 
-	/* Address lengths too short and too long. */
-	s = tcp4();
-	CALL("connect_inet_len2", s, connect(s, (struct sockaddr *)&a, 2));
-	CALL("connect_inet_len15", s, connect(s, (struct sockaddr *)&a, 15));
-	close(s);
-	s = socket(AF_INET6, SOCK_STREAM, 0);
-	CALL("connect_inet6_len23", s, connect(s, (struct sockaddr *)&a6, 23));
-	close(s);
-	{
-		char big[sizeof(struct sockaddr_storage) + 64];
-		memset(big, 0, sizeof(big));
-		memcpy(big, &a, sizeof(a));
-		s = tcp4();
-		CALL("connect_inet_len_storage+8", s,
-		     connect(s, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
-		close(s);
-		memcpy(big, &a6, sizeof(a6));
-		s = socket(AF_INET6, SOCK_STREAM, 0);
-		CALL("connect_inet6_len_storage+8", s,
-		     connect(s, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
-		close(s);
-		s = socket(AF_INET, SOCK_DGRAM, 0);
-		memcpy(big, &a, sizeof(a));
-		CALL("sendto_udp_len_storage+8", s,
-		     (int)sendto(s, "x", 1, 0, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
-		close(s);
-		s = socket(AF_INET, SOCK_DGRAM, 0);
-		CALL("connect_udp_len_storage+8", s,
-		     connect(s, (struct sockaddr *)big, sizeof(struct sockaddr_storage) + 8));
-		close(s);
-		s = socket(AF_INET, SOCK_DGRAM, 0);
-		struct iovec iov = {.iov_base = "x", .iov_len = 1};
-		struct msghdr mh = {.msg_name = big, .msg_namelen = sizeof(struct sockaddr_storage) + 8,
-				    .msg_iov = &iov, .msg_iovlen = 1};
-		CALL("sendmsg_udp_namelen_storage+8", s, (int)sendmsg(s, &mh, 0));
-		mh.msg_namelen = 8;
-		CALL("sendmsg_udp_namelen8", s, (int)sendmsg(s, &mh, 0));
-		close(s);
-	}
+	cases_addresses(lport, lport6);
 
 	/* NULL addresses. */
 	s = tcp4();
@@ -293,6 +254,8 @@ static int cases(void)
 		CALL("ok_close_dup3", -1, close(d));
 		CALL("ok_close_bound", -1, close(s));
 	}
+	cases_memory(lport);
+	cases_early(lport, lport6);
 	close(ls);
 	close(ls6);
 	return 0;
@@ -303,6 +266,14 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && !strcmp(argv[1], "cases"))
 		return cases();
-	fprintf(stderr, "usage: hostile cases\n");
+	if (argc >= 2 && !strcmp(argv[1], "memory")) {
+		int lport, ls = listener(AF_INET, &lport);
+		cases_memory(lport);
+		close(ls);
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "rfc2133"))
+		return rfc2133_ports(atoi(argv[2]));
+	fprintf(stderr, "usage: hostile cases | memory | rfc2133 N\n");
 	return 2;
 }
