@@ -18,7 +18,7 @@ CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
             shim/kernel_ports.c shim/runtime.c shim/candidates.c \
             shim/jsonline.c shim/eventlog.c shim/rules.c shim/configfile.c \
             shim/emulate.c shim/errnames.c shim/filecheck.c
-SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c \
+SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c shim/early.c \
             shim/userptr.c \
             shim/real.c shim/init.c \
             $(wildcard shim/hooks/*.c)

@@ -51,12 +51,6 @@ bool sock_app_set(const struct sock *s, uint32_t what);
  * when the kernel does not know the option (before 6.3). */
 bool sock_port_range(const struct sock *s, uint32_t *range);
 
-/* Will the kernel refuse a connect() to addr before it needs a port?  Only
- * what is known without trying: a v4-mapped address on an IPV6_V6ONLY
- * socket, a link-local IPv6 address without a scope id on a socket bound
- * to no device.  A port bound first would outlive that failure. */
-bool sock_connect_fails_early(const struct sock *s, const struct sockaddr *addr, socklen_t len);
-
 /* The kernel's connect() and bind(0) never choose a port that a socket
  * with SO_REUSEPORT is bound to, but an explicit bind() of a socket with
  * SO_REUSEPORT joins it: the application's SO_REUSEPORT is off while the

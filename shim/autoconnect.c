@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "candidates.h"
+#include "early.h"
 #include "real.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -216,7 +217,7 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 	enum outcome outcome;
 
 	/* Only `range` leaves the socket unbound when the connect fails. */
-	if (strategy != STRATEGY_RANGE && sock_connect_fails_early(s, addr, len)) {
+	if (strategy != STRATEGY_RANGE && early_refusal(rt, s, addr, len)) {
 		d->strategy = strategy;
 		result = real_connect(s->fd, addr, len);
 		decision_kernel(d, RESULT_PASSTHROUGH, result);

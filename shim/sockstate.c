@@ -11,8 +11,6 @@
  * number's reuse by a socket not made by socket() - then the kernel still
  * refuses what does not fit, and the call's result stays the kernel's. */
 #include <errno.h>
-#include <stddef.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -143,28 +141,4 @@ void sock_reuseport_resume(const struct sock *s, bool paused)
 	if (paused)
 		real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 	errno = saved;
-}
-
-bool sock_connect_fails_early(const struct sock *s, const struct sockaddr *addr, socklen_t len)
-{
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)addr;
-	int on = 0;
-	socklen_t optlen = sizeof(on);
-
-	/* An address of 24 bytes (RFC 2133) has no scope id. */
-	if (addr->sa_family != AF_INET6 || len < offsetof(struct sockaddr_in6, sin6_scope_id))
-		return false;
-	if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-		return real_getsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &optlen) == 0 && on;
-	bool needs_scope = IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) ||
-			   IN6_IS_ADDR_MC_LINKLOCAL(&a6->sin6_addr) ||
-			   IN6_IS_ADDR_MC_NODELOCAL(&a6->sin6_addr);
-	if (!needs_scope || (len >= sizeof(*a6) && a6->sin6_scope_id))
-		return false;
-	if (real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTOIFINDEX, &on, &optlen) == 0)
-		return !on;
-	char device[IFNAMSIZ]; /* before 5.0: the device's name, empty when none */
-	optlen = sizeof(device);
-	return real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, device, &optlen) == 0 &&
-	       optlen == 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "../autobind.h"
+#include "../early.h"
 #include "../real.h"
 #include "../userptr.h"
 #include "export.h"
@@ -54,6 +55,13 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 		return 0;
 	}
 
+	/* A send with MSG_FASTOPEN connects: bound first, a socket the kernel
+	 * refuses would keep the port. */
+	if (early_refusal(rt, &s, dst, len)) {
+		st->observe = true;
+		errno = saved;
+		return 0;
+	}
 	int status = 0;
 	struct flow flow = sock_flow(&s, dst, len);
 	switch (autobind_exclusive(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow,
