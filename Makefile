@@ -10,19 +10,17 @@ SANITIZE ?=
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE $(SANITIZE) $(EXTRA_CFLAGS)
+# Each object lists the headers it read (-MMD -MP), included below.
+DEPFLAGS := -MMD -MP
 LDFLAGS  := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(SANITIZE) $(EXTRA_LDFLAGS)
 LDLIBS   := -ldl -pthread
 
-# The pure modules build and test without any interposition.
-CORE_SRC := shim/portmap.c shim/parse.c shim/policy.c shim/config.c \
-            shim/kernel_ports.c shim/runtime.c shim/candidates.c \
-            shim/jsonline.c shim/eventlog.c shim/rules.c shim/configfile.c \
-            shim/emulate.c shim/errnames.c shim/filecheck.c
-SHIM_SRC := $(CORE_SRC) shim/autobind.c shim/sockstate.c shim/autoconnect.c shim/early.c \
-            shim/userptr.c \
-            shim/real.c shim/init.c \
-            $(wildcard shim/hooks/*.c)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+# The layers (shim/README.md): the core decides and describes, and builds
+# into one archive that the library, the command, the unit tests and the
+# fuzzers link; the preload layer is the library's interposition.
+CORE_SRC    := $(wildcard shim/core/*.c)
+PRELOAD_SRC := $(wildcard shim/preload/*.c shim/preload/hooks/*.c)
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 # `make V=1` shows the compiler command lines.
 V        ?= 0
@@ -30,6 +28,7 @@ Q        := $(if $(filter 0,$(V)),@,)
 say       = $(if $(filter 0,$(V)),@printf '  %-7s %s\n' $(1) $(2),@:)
 
 OBJ      = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE     := $(BUILD)/libportshim-core.a
 LIBNAME  ?= libportshim.so
 LIB      := $(BUILD)/$(LIBNAME)
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
@@ -54,23 +53,41 @@ MUSL_LIB     := $(MUSL_BUILD)/$(MUSL_LIBNAME)
 MUSL_HELPERS := portprobe nbconnect prefork hostile
 HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo yes))
 
-.PHONY: all test unit asan tsan install uninstall clean check-exports demo bench fuzz musl musl-tree
-all: $(LIB) $(CLI) $(UNITS) $(HELPERS) $(if $(HAVE_MUSL),musl)
+.PHONY: all test unit asan tsan install uninstall clean check-exports check-layers demo bench \
+	fuzz musl musl-tree
+all: $(LIB) $(CLI) $(UNITS) $(HELPERS) check-layers $(if $(HAVE_MUSL),musl)
 
 musl:
 	@$(MAKE) --no-print-directory BUILD=$(MUSL_BUILD) CC=$(MUSL_CC) LIBNAME=$(MUSL_LIBNAME) \
 		musl-tree check-exports
 musl-tree: $(LIB) $(addprefix $(BUILD)/helpers/,$(MUSL_HELPERS))
 
-# Everything is rebuilt when the flags change (a sanitizer tree, CC=clang).
+# Everything is rebuilt when the flags change (a sanitizer tree, CC=clang);
+# `make clean` alone creates nothing.
 FLAGS_STAMP := $(BUILD)/.flags
+ifneq ($(MAKECMDGOALS),clean)
 $(shell mkdir -p $(BUILD) && echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
 	echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
+endif
 
-$(BUILD)/obj/%.o: %.c $(wildcard shim/*.h shim/hooks/*.h) $(FLAGS_STAMP)
+# Inside the library and the command, headers are named from shim/:
+# "core/runtime.h".  Test programs name the core's headers alone.
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Ishim -c $< -o $@
+
+$(CORE): $(call OBJ,$(CORE_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# The core refers to nothing of the interposition layer, and calls none of
+# the functions the library interposes (it runs inside them).
+check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC))
+	@preload=$$(nm --defined-only $(call OBJ,$(PRELOAD_SRC)) | awk 'NF == 3 { print $$3 }'); \
+	bad=$$(nm -u $(CORE) | awk '{ print $$2 }' | sed 's/@.*//' | sort -u | \
+		grep -xF -e "$$preload" $(patsubst %,-e %,$(EXPORTS)) | tr '\n' ' '); \
+	if [ -n "$$bad" ]; then echo "check-layers: the core refers to: $$bad" >&2; exit 1; fi
 
 # The interposed calls: the only symbols the library exports.  The version
 # script also hides what the C library's start files define (musl's crti.o
@@ -81,38 +98,29 @@ $(BUILD)/exports.map: Makefile
 	@mkdir -p $(dir $@)
 	$(Q){ echo '{ global:'; printf '  %s;\n' $(EXPORTS); echo '  local: *;'; echo '};'; } >$@
 
-$(LIB): $(call OBJ,$(SHIM_SRC)) $(BUILD)/exports.map
+$(LIB): $(call OBJ,$(PRELOAD_SRC)) $(CORE) $(BUILD)/exports.map
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(BUILD)/exports.map -o $@ \
-		$(call OBJ,$(SHIM_SRC)) $(LDLIBS)
+		$(call OBJ,$(PRELOAD_SRC)) $(CORE) $(LDLIBS)
 
-$(call OBJ,$(CLI_SRC)): $(wildcard shim/cli/*.h)
-
-$(CLI): $(call OBJ,$(CLI_SRC)) $(call OBJ,$(CORE_SRC))
+$(CLI): $(call OBJ,$(CLI_SRC)) $(CORE)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(call OBJ,$(CORE_SRC))
+$(BUILD)/unit/%: tests/unit/%.c $(CORE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,$(CORE_SRC)) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Ishim/core -o $@ $< $(CORE) $(LDFLAGS) $(LDLIBS)
 
-# The test programs name errno values with the library's own table.
-$(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h) $(call OBJ,shim/errnames.c) \
-		$(FLAGS_STAMP)
+# The test programs name errno values with the library's own table; hostile
+# is one program in several files (tests/helpers/hostile/).
+HOSTILE_SRC := $(wildcard tests/helpers/hostile/*.c)
+$(BUILD)/helpers/hostile: $(HOSTILE_SRC)
+$(BUILD)/helpers/%: tests/helpers/%.c $(CORE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $< $(call OBJ,shim/errnames.c) $(LDFLAGS) $(LDLIBS)
-
-# hostile is one program in several files: tests/helpers/hostile.c and the
-# parts in tests/helpers/hostile/.
-HOSTILE_SRC := tests/helpers/hostile.c $(wildcard tests/helpers/hostile/*.c)
-$(BUILD)/helpers/hostile: $(HOSTILE_SRC) $(wildcard tests/helpers/*.h tests/helpers/hostile/*.h) \
-			  $(call OBJ,shim/errnames.c) \
-			  $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Ishim -o $@ $(HOSTILE_SRC) $(call OBJ,shim/errnames.c) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Ishim/core -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
+		$(CORE) $(LDFLAGS) $(LDLIBS)
 
 # Only the interposed calls may be exported (EXPORTS, with the version
 # script made from it).
@@ -158,19 +166,23 @@ demo: $(LIB) $(CLI)
 # the seed corpus; a crash fails the run and leaves its input in build/fuzz.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := config_env config_file rules logline
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ishim -fsanitize=fuzzer,address,undefined
-fuzz:
-	@mkdir -p build/fuzz
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		clang $(FUZZ_CFLAGS) -o build/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(CORE_SRC) \
-			$$( [ $$t = logline ] && echo shim/cli/jsonl.c ) -ldl -pthread; \
-		mkdir -p build/fuzz/corpus-$$t; \
-		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-		(cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			corpus-$$t ../../tests/fuzz/corpus/$$t >fuzz_$$t.log 2>&1) || \
-			{ tail -n 40 build/fuzz/fuzz_$$t.log; exit 1; }; \
-		grep -E '^stat::number_of_executed_units' build/fuzz/fuzz_$$t.log; \
-	done
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ishim -Ishim/core \
+		-fsanitize=fuzzer,address,undefined
+FUZZ         := build/fuzz
+# The log-line target round-trips through the command's own reader.
+$(FUZZ)/fuzz_logline: shim/cli/jsonl.c
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^)) -ldl -pthread
+fuzz-%: $(FUZZ)/fuzz_%
+	@mkdir -p $(FUZZ)/corpus-$*
+	@echo "fuzz_$*: $(FUZZ_SECONDS) s"
+	@(cd $(FUZZ) && ./fuzz_$* -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		corpus-$* ../../tests/fuzz/corpus/$* >fuzz_$*.log 2>&1) || \
+		{ tail -n 40 $(FUZZ)/fuzz_$*.log; exit 1; }
+	@grep -E '^stat::number_of_executed_units' $(FUZZ)/fuzz_$*.log
+fuzz: $(addprefix fuzz-,$(FUZZ_TARGETS))
 
 # Benchmarks (tests/bench/README.md): never part of `make test`.
 bench: $(LIB)
@@ -190,3 +202,5 @@ uninstall:
 
 clean:
 	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../config.h"
-#include "../filecheck.h"
-#include "../runtime.h"
+#include "core/config.h"
+#include "core/filecheck.h"
+#include "core/runtime.h"
 #include "cli.h"
 
 #define MAX_KEYS 40

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../config.h"
-#include "../policy.h"
+#include "core/config.h"
+#include "core/policy.h"
 #include "cli.h"
 
 const struct flag_def cli_flags[] = {

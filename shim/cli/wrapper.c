@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../config.h"
-#include "../runtime.h"
+#include "core/config.h"
+#include "core/runtime.h"
 #include "cli.h"
 
 extern char **environ;

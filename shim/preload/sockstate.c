@@ -15,14 +15,17 @@
 #include <string.h>
 
 #include "autobind.h"
-#include "inetaddr.h"
+#include "fdtable.h"
+#include "core/inetaddr.h"
 #include "real.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
 
-void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int protocol)
+struct fdtable portshim_fds;
+
+void sock_note_socket(int fd, int domain, int type, int protocol)
 {
 	uint32_t entry = 0;
 
@@ -33,30 +36,30 @@ void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int prot
 		entry = FDTABLE_FRESH | (type == SOCK_DGRAM ? FDTABLE_FRESH_UDP : 0) |
 			(domain == AF_INET6 ? FDTABLE_FRESH_INET6 : 0);
 	/* Also clears whatever a close the hooks did not see left behind. */
-	fdtable_record(&rt->fds, fd, entry);
+	fdtable_record(&portshim_fds, fd, entry);
 }
 
-void sock_note_not_fresh(struct runtime *rt, int fd)
+void sock_note_not_fresh(int fd)
 {
-	fdtable_take_fresh(&rt->fds, fd);
+	fdtable_take_fresh(&portshim_fds, fd);
 }
 
-void sock_note_setsockopt(struct runtime *rt, int fd, int level, int name)
+void sock_note_setsockopt(int fd, int level, int name)
 {
 	if (level == SOL_SOCKET && name == SO_REUSEADDR)
-		fdtable_or(&rt->fds, fd, FDTABLE_APP_SET_REUSEADDR);
+		fdtable_or(&portshim_fds, fd, FDTABLE_APP_SET_REUSEADDR);
 	else if (level == SOL_SOCKET && name == SO_REUSEPORT)
-		fdtable_or(&rt->fds, fd, FDTABLE_APP_SET_REUSEPORT);
+		fdtable_or(&portshim_fds, fd, FDTABLE_APP_SET_REUSEPORT);
 	else if (level == IPPROTO_IP && name == IP_LOCAL_PORT_RANGE)
 		/* The value is the application's from now on, not ours. */
-		fdtable_change(&rt->fds, fd, FDTABLE_APP_SET_RANGE, FDTABLE_RANGE);
+		fdtable_or(&portshim_fds, fd, FDTABLE_APP_SET_RANGE);
 }
 
 bool sock_inspect(int fd, struct sock *s)
 {
 	int protocol;
 	socklen_t len;
-	uint32_t entry = fdtable_take_fresh(&portshim_runtime.fds, fd);
+	uint32_t entry = fdtable_take_fresh(&portshim_fds, fd);
 
 	s->fd = fd;
 	s->known = entry & FDTABLE_FRESH;
@@ -113,14 +116,19 @@ bool sock_port_range(const struct sock *s, uint32_t *range)
 	return real_getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, range, &len) == 0;
 }
 
-int sock_reuseaddr(const struct sock *s)
+/* The kernel's SO_REUSEADDR of fd (0 if it cannot be read). */
+static int reuseaddr_of(int fd)
 {
 	int on = 0;
 	socklen_t len = sizeof(on);
 
-	if (sock_app_set(s, FDTABLE_APP_SET_REUSEADDR))
-		real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &on, &len);
+	real_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, &len);
 	return on;
+}
+
+int sock_reuseaddr(const struct sock *s)
+{
+	return sock_app_set(s, FDTABLE_APP_SET_REUSEADDR) ? reuseaddr_of(s->fd) : 0;
 }
 
 bool sock_reuseport_pause(const struct sock *s)
@@ -141,4 +149,47 @@ void sock_reuseport_resume(const struct sock *s, bool paused)
 	if (paused)
 		real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 	errno = saved;
+}
+
+/* The entry of a socket that strategy reuse connected, or 0.  An entry
+ * left behind by a close the hooks did not see (fclose() of an fdopen()ed
+ * socket) must not speak for a new socket on the same number: the socket
+ * must still be bound to the entry's port with the kernel's SO_REUSEADDR
+ * on.  Two system calls, on this rare call only. */
+static uint32_t reuse_entry(int fd)
+{
+	uint32_t entry = fdtable_get(&portshim_fds, fd);
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	int saved = errno;
+
+	if (!(entry & FDTABLE_REUSE))
+		return 0;
+	if (getsockname(fd, (struct sockaddr *)&local, &len) != 0 ||
+	    (local.ss_family != AF_INET && local.ss_family != AF_INET6) ||
+	    sockaddr_port(&local) != FDTABLE_PORT(entry) || !reuseaddr_of(fd))
+		entry = 0;
+	errno = saved;
+	return entry;
+}
+
+bool sock_reuse_get(int fd, int *value)
+{
+	uint32_t entry = reuse_entry(fd);
+
+	if (!entry)
+		return false;
+	*value = (entry & FDTABLE_APP_REUSE) ? 1 : 0;
+	return true;
+}
+
+bool sock_reuse_set(int fd, int value)
+{
+	uint32_t entry = reuse_entry(fd);
+
+	if (!entry)
+		return false;
+	fdtable_update(&portshim_fds, fd, entry,
+		       value ? entry | FDTABLE_APP_REUSE : entry & ~FDTABLE_APP_REUSE);
+	return true;
 }

@@ -8,6 +8,7 @@
 #include "../autobind.h"
 #include "../real.h"
 #include "../userptr.h"
+#include "../init.h"
 #include "export.h"
 
 /* addr: the shim's copy, an inet address (userptr_inet_addr()). */
@@ -35,10 +36,8 @@ static int bind_by_policy(struct runtime *rt, const struct sock *s, const struct
 	struct flow flow = sock_flow(s, NULL, 0);
 
 	/* The kernel's bind(0) scans the lower half first for SO_REUSEADDR. */
-	if (rt->bind.policy.kind == POLICY_KERNEL) {
-		socklen_t optlen = sizeof(flow.reuseaddr);
-		real_getsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &flow.reuseaddr, &optlen);
-	}
+	if (rt->bind.policy.kind == POLICY_KERNEL)
+		flow.reuseaddr = sock_reuseaddr(s);
 	switch (autobind_exclusive(rt, &rt->bind, s, addr, len, &flow, &pick)) {
 	case PICK_BOUND:
 		d->result = RESULT_OK;
@@ -78,7 +77,7 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sock s;
 
 	/* Whatever happens next, the socket may be bound: not fresh any more. */
-	sock_note_not_fresh(rt, fd);
+	sock_note_not_fresh(fd);
 	/* An address the kernel refuses before anything else (unreadable:
 	 * EFAULT; too long) is its alone; the shim reads only its copy. */
 	if (!runtime_ensure() || (rt->bind.npasses == 0 && !runtime_observing(rt)) ||

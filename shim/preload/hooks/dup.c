@@ -12,14 +12,14 @@
 
 PORTSHIM_EXPORT int dup(int fd)
 {
-	sock_note_not_fresh(&portshim_runtime, fd);
+	sock_note_not_fresh(fd);
 	return real_dup(fd);
 }
 
 static void *fcntl_arg(int fd, int cmd, va_list ap)
 {
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-		sock_note_not_fresh(&portshim_runtime, fd);
+		sock_note_not_fresh(fd);
 	return va_arg(ap, void *);
 }
 

@@ -6,6 +6,7 @@
 #include "../autoconnect.h"
 #include "../real.h"
 #include "../userptr.h"
+#include "../init.h"
 #include "export.h"
 
 PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)

@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "decision.h"
-#include "portmap.h"
-#include "runtime.h"
+#include "core/decision.h"
+#include "core/portmap.h"
+#include "core/runtime.h"
+#include "fdtable.h"
 
 /* What the kernel says about a socket the shim may act on. */
 struct sock {
@@ -29,12 +30,12 @@ void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port);
 /* sockstate.c: what the hooks note about a socket, and inspecting it.
  * socket() made fd; bind() was called on fd; setsockopt() of one of the
  * options the strategies touch. */
-void sock_note_socket(struct runtime *rt, int fd, int domain, int type, int protocol);
+void sock_note_socket(int fd, int domain, int type, int protocol);
 /* fd was bound, or got a second descriptor (dup, dup2, dup3, fcntl
  * F_DUPFD): what socket() noted no longer holds, and the socket is
  * inspected with system calls from now on, through any of its names. */
-void sock_note_not_fresh(struct runtime *rt, int fd);
-void sock_note_setsockopt(struct runtime *rt, int fd, int level, int name);
+void sock_note_not_fresh(int fd);
+void sock_note_setsockopt(int fd, int level, int name);
 
 /* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local
  * port (it may have a local address, from IP_BIND_ADDRESS_NO_PORT). */
@@ -60,6 +61,11 @@ void sock_reuseport_resume(const struct sock *s, bool paused);
 
 /* The socket's SO_REUSEADDR as the application set it. */
 int sock_reuseaddr(const struct sock *s);
+
+/* The application asked for SO_REUSEADDR on fd: true if the shim answered
+ * (fd is managed by strategy reuse), with *value the application's own. */
+bool sock_reuse_get(int fd, int *value);
+bool sock_reuse_set(int fd, int value);
 
 /* The ports an IP_LOCAL_PORT_RANGE value allows: all when it is 0. */
 struct portwindow port_range_window(uint32_t range);

@@ -29,7 +29,7 @@ static void forget_replaced(int oldfd, int newfd)
 
 	if (oldfd != newfd && real_fcntl(oldfd, F_GETFD, NULL) >= 0) {
 		autobind_forget(&portshim_runtime, newfd);
-		sock_note_not_fresh(&portshim_runtime, oldfd);
+		sock_note_not_fresh(oldfd);
 	}
 	errno = saved;
 }
@@ -51,7 +51,7 @@ PORTSHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags
 	struct runtime *rt = &portshim_runtime;
 
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
-		unsigned int high = (unsigned int)fdtable_high(&rt->fds);
+		unsigned int high = (unsigned int)fdtable_high(&portshim_fds);
 		for (unsigned int fd = first; fd <= last && fd < high; fd++)
 			autobind_forget(rt, (int)fd);
 	}

@@ -17,9 +17,6 @@
  * and its TIME_WAIT must be re-bindable); the application reads its own. */
 #define FDTABLE_REUSE       (1u << 16)
 #define FDTABLE_APP_REUSE   (1u << 17) /* the application's SO_REUSEADDR */
-/* Strategy `range` left its [p, p] IP_LOCAL_PORT_RANGE on the socket (the
- * application never set one): the application reads 0. */
-#define FDTABLE_RANGE       (1u << 18)
 /* Made by socket() and untouched since: an unbound TCP or UDP socket of
  * the family below, so connect() needs no system call to inspect it. */
 #define FDTABLE_FRESH       (1u << 19)
@@ -104,5 +101,8 @@ static inline int fdtable_high(struct fdtable *t)
 {
 	return atomic_load_explicit(&t->high, memory_order_relaxed);
 }
+
+/* The library's table (sockstate.c). */
+extern struct fdtable portshim_fds;
 
 #endif

@@ -11,6 +11,6 @@ PORTSHIM_EXPORT int socket(int domain, int type, int protocol)
 	int fd = real_socket(domain, type, protocol);
 
 	if (fd >= 0)
-		sock_note_socket(&portshim_runtime, fd, domain, type, protocol);
+		sock_note_socket(fd, domain, type, protocol);
 	return fd;
 }

@@ -11,6 +11,7 @@
 #include "../early.h"
 #include "../real.h"
 #include "../userptr.h"
+#include "../init.h"
 #include "export.h"
 
 struct send_state {

@@ -10,8 +10,9 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "init.h"
 #include "real.h"
-#include "runtime.h"
+#include "core/runtime.h"
 
 /* The number the parent gave the child it is forking, per thread: two
  * threads forking at once must not hand both children the same one. */

@@ -21,9 +21,4 @@
 int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 		const struct sockaddr *addr, socklen_t len, struct decision *d);
 
-/* The application asked for SO_REUSEADDR on fd: true if the shim answered
- * (fd is managed by strategy reuse), with *value the application's own. */
-bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value);
-bool autoconnect_reuse_set(struct runtime *rt, int fd, int value);
-
 #endif

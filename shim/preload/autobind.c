@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "candidates.h"
+#include "core/candidates.h"
 #include "real.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -66,7 +66,7 @@ enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const
 		sock_reuseport_resume(s, paused);
 		if (bound == 0) {
 			candidates_taken(&c, (unsigned)port);
-			fdtable_record(&rt->fds, s->fd, (uint32_t)port);
+			fdtable_record(&portshim_fds, s->fd, (uint32_t)port);
 			pick->port = (unsigned)port;
 			return PICK_BOUND;
 		}
@@ -131,7 +131,7 @@ void decision_kernel(struct decision *d, enum decision_result result_kind, int r
 
 void autobind_forget(struct runtime *rt, int fd)
 {
-	uint16_t port = FDTABLE_PORT(fdtable_take(&rt->fds, fd));
+	uint16_t port = FDTABLE_PORT(fdtable_take(&portshim_fds, fd));
 
 	if (port)
 		portmap_release(&rt->map, port);

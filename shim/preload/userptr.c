@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "inetaddr.h"
+#include "core/inetaddr.h"
 
 /* <linux/futex.h>'s value; musl-gcc does not see the kernel's headers. */
 #ifndef FUTEX_CMP_REQUEUE_PRIVATE

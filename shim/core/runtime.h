@@ -11,7 +11,6 @@
 #include "config.h"
 #include "emulate.h"
 #include "eventlog.h"
-#include "fdtable.h"
 #include "policy.h"
 #include "portmap.h"
 #include "rng.h"
@@ -61,7 +60,6 @@ struct runtime {
 	struct plan rule_plan[RULES_MAX]; /* one per PORTSHIM_RULES entry */
 	enum strategy strategy;
 	struct portmap map;
-	struct fdtable fds;
 	struct rng rng;
 	struct stats stats;
 	struct eventlog_state out;
@@ -75,11 +73,6 @@ struct runtime {
 };
 
 extern struct runtime portshim_runtime;
-
-/* Sets the runtime up on first use; exits the process on bad settings.
- * False when this thread is itself setting the runtime up (a hook re-entered
- * from a signal handler): the caller then passes the call straight through. */
-bool runtime_ensure(void);
 
 /* Builds a runtime from an environment array.  Pure apart from reading the
  * kernel's port files (and PORTSHIM_CONFIG) when the settings ask for them.

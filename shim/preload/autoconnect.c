@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "candidates.h"
+#include "core/candidates.h"
 #include "early.h"
 #include "real.h"
 
@@ -74,7 +74,7 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 		int error = errno;
 		set_port_range(s->fd, app_range);
 		candidates_taken(&c, (unsigned)port);
-		fdtable_record(&rt->fds, s->fd, (uint32_t)port);
+		fdtable_record(&portshim_fds, s->fd, (uint32_t)port);
 		pick->port = (unsigned)port;
 		errno = error;
 		return CONNECTED;
@@ -96,21 +96,12 @@ static bool range_was_honoured(const struct sock *s, int result)
 
 	if (expected != 0 || (result != 0 && saved != EINPROGRESS))
 		return expected >= 0;
-	uint16_t port = FDTABLE_PORT(fdtable_get(&portshim_runtime.fds, s->fd));
+	uint16_t port = FDTABLE_PORT(fdtable_get(&portshim_fds, s->fd));
 	bool ok = getsockname(s->fd, (struct sockaddr *)&got, &len) == 0 &&
 		  sockaddr_port(&got) == port;
 	atomic_store(&range_honoured, ok ? 1 : -1);
 	errno = saved;
 	return ok;
-}
-
-static int reuseaddr(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	real_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, &len);
-	return on;
 }
 
 static int set_reuseaddr(int fd, int on)
@@ -156,7 +147,7 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const s
 		pick->port = (unsigned)port;
 		/* The kernel's SO_REUSEADDR stays 1: later binds share this
 		 * port, and its TIME_WAIT stays re-bindable. */
-		fdtable_record(&rt->fds, s->fd,
+		fdtable_record(&portshim_fds, s->fd,
 			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
 		errno = error;
 		/* The 4-tuple is taken, and the kernel cannot unbind the socket.
@@ -284,47 +275,4 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 	if (result == 0)
 		errno = saved;
 	return result;
-}
-
-/* The entry of a socket that strategy reuse connected, or 0.  An entry
- * left behind by a close the hooks did not see (fclose() of an fdopen()ed
- * socket) must not speak for a new socket on the same number: the socket
- * must still be bound to the entry's port with the kernel's SO_REUSEADDR
- * on.  Two system calls, on this rare call only. */
-static uint32_t reuse_entry(struct runtime *rt, int fd)
-{
-	uint32_t entry = fdtable_get(&rt->fds, fd);
-	struct sockaddr_storage local;
-	socklen_t len = sizeof(local);
-	int saved = errno;
-
-	if (!(entry & FDTABLE_REUSE))
-		return 0;
-	if (getsockname(fd, (struct sockaddr *)&local, &len) != 0 ||
-	    (local.ss_family != AF_INET && local.ss_family != AF_INET6) ||
-	    sockaddr_port(&local) != FDTABLE_PORT(entry) || !reuseaddr(fd))
-		entry = 0;
-	errno = saved;
-	return entry;
-}
-
-bool autoconnect_reuse_get(struct runtime *rt, int fd, int *value)
-{
-	uint32_t entry = reuse_entry(rt, fd);
-
-	if (!entry)
-		return false;
-	*value = (entry & FDTABLE_APP_REUSE) ? 1 : 0;
-	return true;
-}
-
-bool autoconnect_reuse_set(struct runtime *rt, int fd, int value)
-{
-	uint32_t entry = reuse_entry(rt, fd);
-
-	if (!entry)
-		return false;
-	fdtable_update(&rt->fds, fd, entry,
-		       value ? entry | FDTABLE_APP_REUSE : entry & ~FDTABLE_APP_REUSE);
-	return true;
 }

@@ -1,0 +1,40 @@
+/* getsockopt() and setsockopt() of SO_REUSEADDR after strategy `reuse`:
+ * the kernel's value stays 1 (the port is shared, and its TIME_WAIT must
+ * stay re-bindable); the application reads and writes its own.  setsockopt()
+ * also notes the options the strategies read (sockstate.c).  Every other
+ * call goes straight through. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../autobind.h"
+#include "../real.h"
+#include "../userptr.h"
+#include "export.h"
+
+/* SO_REUSEADDR: the kernel answers first - it reads *len, writes value and
+ * *len, and fails (EFAULT, EINVAL) before the shim touches either - and
+ * then the application's own value replaces the kernel's 1 in what it
+ * wrote: the first *len bytes of an int, as the kernel writes one. */
+PORTSHIM_EXPORT int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	int app;
+	int result = real_getsockopt(fd, level, name, value, len);
+	if (result == 0 && level == SOL_SOCKET && name == SO_REUSEADDR && *len > 0 &&
+	    *len <= sizeof(app) && sock_reuse_get(fd, &app))
+		memcpy(value, &app, *len);
+	return result;
+}
+
+PORTSHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	int on;
+
+	sock_note_setsockopt(fd, level, name);
+	/* An unreadable value is the kernel's to refuse (EFAULT). */
+	if (level == SOL_SOCKET && name == SO_REUSEADDR && len >= (socklen_t)sizeof(on) &&
+	    userptr_copy(&on, value, sizeof(on)) &&
+	    sock_reuse_set(fd, on != 0))
+		return 0;
+	return real_setsockopt(fd, level, name, value, len);
+}
