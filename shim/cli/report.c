@@ -15,25 +15,6 @@
 
 #define BAD_LINES_SHOWN 10
 
-static const char *const bucket_names[REPORT_ATTEMPT_BUCKETS] = {
-	"0", "1", "2", "3-4", "5-8", "9-16", "17+"
-};
-
-const char *report_bucket_name(int i)
-{
-	return bucket_names[i];
-}
-
-static int bucket(int64_t attempts)
-{
-	int b = 1;
-
-	if (attempts == 0)
-		return 0;
-	for (int64_t limit = 1; b + 1 < REPORT_ATTEMPT_BUCKETS && attempts > limit; limit *= 2)
-		b++;
-	return b;
-}
 
 /* The reason a field is unusable goes here; one line is checked at a time. */
 static char why_buf[128];
@@ -107,7 +88,7 @@ static const char *add_decision(struct report *r, const struct jsonl_object *o)
 	char key[2 * JSONL_STR_MAX + 2];
 	r->decisions++;
 	*(p < 0 ? &r->none : p ? &r->odd : &r->even) += 1;
-	r->attempts[bucket(attempts)]++;
+	r->attempts[attempt_bucket((uint64_t)attempts)]++;
 	tally_count(&r->results, result, p);
 	snprintf(key, sizeof(key), "%s/%s", call, proto);
 	tally_count(&r->calls, key, p);

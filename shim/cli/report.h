@@ -5,20 +5,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/decision.h"
 #include "tally.h"
 
 /* attempts: 0 (passthrough), 1, 2, 3-4, 5-8, 9-16, 17+ */
-#define REPORT_ATTEMPT_BUCKETS 7
 
 struct report {
 	uint64_t files, lines, decisions, bad;
 	uint64_t even, odd, none;
-	uint64_t attempts[REPORT_ATTEMPT_BUCKETS];
+	uint64_t attempts[ATTEMPT_BUCKETS];
 	struct tally results, calls, policies, dests, errors, pids;
 };
 
-/* The name of attempts bucket i ("3-4"). */
-const char *report_bucket_name(int i);
 
 /* The decisions of a destination-less call (bind) are filed under this
  * name among the destinations; no real destination is empty. */

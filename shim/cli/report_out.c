@@ -89,7 +89,15 @@ static void count_table(FILE *out, const char *title, struct tally *t, const cha
 	}
 }
 
-static const char *const results[] = { "ok", "fallback", "exhausted", "passthrough", "clash", NULL };
+
+/* Every result's name, in order, then NULL. */
+static const char *const *result_names(const char *names[RESULT_COUNT + 1])
+{
+	for (int i = 0; i < RESULT_COUNT; i++)
+		names[i] = decision_result_name((enum decision_result)i);
+	names[RESULT_COUNT] = NULL;
+	return names;
+}
 
 void report_print_text(struct report *r, FILE *out)
 {
@@ -105,10 +113,11 @@ void report_print_text(struct report *r, FILE *out)
 	count_line(out, "none (no port)", r->none, n, true);
 	split_table(out, "policy", &r->policies, (size_t)-1, false);
 	split_table(out, "destination", &r->dests, DESTS_SHOWN, true);
-	count_table(out, "result", &r->results, results, n);
+	const char *results[RESULT_COUNT + 1];
+	count_table(out, "result", &r->results, result_names(results), n);
 	fprintf(out, "\n%-16s %10s %7s\n", "attempts", "count", "%");
-	for (int i = 0; i < REPORT_ATTEMPT_BUCKETS; i++)
-		count_line(out, report_bucket_name(i), r->attempts[i], n, false);
+	for (int i = 0; i < ATTEMPT_BUCKETS; i++)
+		count_line(out, attempt_bucket_name(i), r->attempts[i], n, false);
 	count_table(out, "call/proto", &r->calls, NULL, n);
 	if (r->errors.count)
 		count_table(out, "error", &r->errors, NULL, n);
@@ -181,10 +190,11 @@ void report_print_json(struct report *r, FILE *out)
 	fprintf(out, ",\"parity\":{\"even\":%llu,\"odd\":%llu,\"none\":%llu}",
 		(unsigned long long)r->even, (unsigned long long)r->odd,
 		(unsigned long long)r->none);
-	json_counts(out, "result", &r->results, results);
+	const char *results[RESULT_COUNT + 1];
+	json_counts(out, "result", &r->results, result_names(results));
 	fputs(",\"attempts\":{", out);
-	for (int i = 0; i < REPORT_ATTEMPT_BUCKETS; i++)
-		fprintf(out, "%s\"%s\":%llu", i ? "," : "", report_bucket_name(i),
+	for (int i = 0; i < ATTEMPT_BUCKETS; i++)
+		fprintf(out, "%s\"%s\":%llu", i ? "," : "", attempt_bucket_name(i),
 			(unsigned long long)r->attempts[i]);
 	fputc('}', out);
 	json_counts(out, "calls", &r->calls, NULL);

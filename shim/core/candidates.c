@@ -49,6 +49,25 @@ static unsigned range_lo(const struct candidates *c)
 	return c->rt->range_lo;
 }
 
+unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win)
+{
+	const struct portset *set = plan->pass[pass];
+	unsigned lo = win.lo > set->first ? win.lo : set->first;
+	unsigned hi = win.hi < set->last ? win.hi : set->last;
+
+	if (rt->cfg.order == ORDER_SEQUENTIAL)
+		return atomic_load_explicit(&plan->cursor[pass], memory_order_relaxed);
+	if (lo > hi)
+		return set->first; /* nothing inside the window: the search says so */
+	return lo + rng_below(&rt->rng, (uint32_t)(hi - lo) + 1u);
+}
+
+void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port)
+{
+	if (rt->cfg.order == ORDER_SEQUENTIAL)
+		atomic_store_explicit(&plan->cursor[pass], port + 1u, memory_order_relaxed);
+}
+
 /* The members of the current pass inside the window: rank of the first,
  * and how many. */
 static uint32_t window_members(const struct candidates *c, uint32_t *first)

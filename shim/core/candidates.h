@@ -71,6 +71,12 @@ struct candidates {
 	int half;             /* SCAN_KERNEL_BIND with SO_REUSEADDR: 1 lower, 2 upper */
 };
 
+/* Where a scan of pass `pass` of a classes plan starts without a walk,
+ * inside `win`: a random port, or in sequential order the plan's cursor. */
+unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win);
+/* A port of that pass was taken: a sequential scan continues after it. */
+void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port);
+
 /* flow may be NULL when nothing is known about the call (tests). */
 void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *plan,
 		      struct portwindow win, const struct flow *flow);

@@ -261,25 +261,6 @@ static void unknown_env(const char *entry, char *err, size_t errlen)
 int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen)
 {
 	size_t prefix = strlen(CONFIG_ENV_PREFIX);
-	static const char config_var[] = CONFIG_ENV_PREFIX "CONFIG=";
-
-	for (char *const *e = envp; e && *e; e++) {
-		if (strncmp(*e, config_var, sizeof(config_var) - 1) != 0)
-			continue;
-		const char *path = *e + sizeof(config_var) - 1;
-		if (!*path || strlen(path) >= CONFIG_PATH_MAX) {
-			snprintf(err, errlen, "PORTSHIM_CONFIG='%s': expected a config file path", path);
-			return -1;
-		}
-		if (cfg->secure) {
-			snprintf(err, errlen, "PORTSHIM_CONFIG='%s': a setuid or setgid program "
-					      "reads no file named by the environment", path);
-			return -1;
-		}
-		if (config_from_file(cfg, path, "PORTSHIM_CONFIG", err, errlen) != 0)
-			return -1;
-		memcpy(cfg->file, path, strlen(path) + 1);
-	}
 
 	for (char *const *e = envp; e && *e; e++) {
 		if (strncmp(*e, CONFIG_ENV_PREFIX, prefix) != 0)

@@ -58,9 +58,12 @@ int config_set(struct config *cfg, const char *key, const char *value,
 
 /* Apply every PORTSHIM_* entry of an environment array.  An unknown
  * PORTSHIM_ name is an error too: a typo must not run without the shim.
- * PORTSHIM_CONFIG names a file whose settings apply first, so that the
- * environment wins over the file. */
+ * PORTSHIM_CONFIG is left to config_load(). */
 int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen);
+
+/* The file PORTSHIM_CONFIG names, if any, then the environment: the
+ * environment wins over the file (configfile.c). */
+int config_load(struct config *cfg, char *const *envp, char *err, size_t errlen);
 
 /* A config file's text: `key = value` lines, '#' comments, blank lines;
  * `rule = DEST=POLICY` may repeat.  Errors read "FILE:LINE: key='value':

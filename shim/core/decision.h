@@ -3,6 +3,7 @@
 #ifndef PORTSHIM_DECISION_H
 #define PORTSHIM_DECISION_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -32,5 +33,14 @@ struct decision {
 	enum decision_result result;
 	int error;                  /* the errno the application saw; 0 for success */
 };
+
+/* "ok", "fallback", ...: the log's, the summary's and the report's word. */
+const char *decision_result_name(enum decision_result result);
+
+/* The attempts histogram of the exit summary and of portshim report:
+ * 0, 1, 2, 3-4, 5-8, 9-16, 17+ candidates tried. */
+#define ATTEMPT_BUCKETS 7
+int attempt_bucket(uint64_t attempts);
+const char *attempt_bucket_name(int bucket);
 
 #endif

@@ -15,7 +15,6 @@
 #include "runtime.h"
 
 static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg" };
-static const char *const result_names[] = { "ok", "fallback", "exhausted", "passthrough", "clash" };
 
 static void field(struct line *l, const char *name)
 {
@@ -69,7 +68,7 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pi
 	field(&l, "attempts");
 	line_uint(&l, d->attempts);
 	field(&l, "result");
-	line_string(&l, result_names[d->result]);
+	line_string(&l, decision_result_name(d->result));
 	field(&l, "errno");
 	line_uint(&l, (uint64_t)d->error);
 	field(&l, "error");
@@ -145,15 +144,6 @@ static void write_line(struct eventlog_state *out, struct sink_state *sink, cons
 	syscall(SYS_close, fd);
 }
 
-static unsigned attempt_bucket(unsigned attempts)
-{
-	unsigned bucket = 0;
-
-	for (unsigned limit = 1; bucket + 1 < STATS_ATTEMPT_BUCKETS && attempts > limit; limit *= 2)
-		bucket++;
-	return bucket;
-}
-
 void eventlog_record(struct runtime *rt, const struct decision *d)
 {
 	int saved = errno;
@@ -181,7 +171,6 @@ void eventlog_record(struct runtime *rt, const struct decision *d)
 
 size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 {
-	static const char *const buckets[] = { "1", "2", "3-4", "5-8", "9-16", "17+" };
 	struct line l = { buf, size - 1, 0 };
 	uint64_t total = 0;
 
@@ -194,7 +183,7 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 	line_raw(&l, " decisions:");
 	for (int i = 0; i < RESULT_COUNT; i++) {
 		line_raw(&l, i ? ", " : " ");
-		line_raw(&l, result_names[i]);
+		line_raw(&l, decision_result_name((enum decision_result)i));
 		line_raw(&l, " ");
 		line_uint(&l, atomic_load(&stats->result[i]));
 	}
@@ -203,9 +192,10 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 	line_raw(&l, ", odd ");
 	line_uint(&l, atomic_load(&stats->odd));
 	line_raw(&l, "; attempts:");
-	for (int i = 0; i < STATS_ATTEMPT_BUCKETS; i++) {
+	/* The summary counts calls that tried a port: from 1 up. */
+	for (int i = 1; i < ATTEMPT_BUCKETS; i++) {
 		line_raw(&l, " ");
-		line_raw(&l, buckets[i]);
+		line_raw(&l, attempt_bucket_name(i));
 		line_raw(&l, ":");
 		line_uint(&l, atomic_load(&stats->attempts[i]));
 	}

@@ -18,12 +18,11 @@
 
 #include "decision.h"
 
-#define STATS_ATTEMPT_BUCKETS 6 /* 1, 2, 3-4, 5-8, 9-16, 17+ */
 
 struct stats {
 	_Atomic uint64_t result[RESULT_COUNT];
 	_Atomic uint64_t even, odd;
-	_Atomic uint64_t attempts[STATS_ATTEMPT_BUCKETS];
+	_Atomic uint64_t attempts[ATTEMPT_BUCKETS];
 };
 
 /* A log or summary file given up on (refused), and whether that was said. */

@@ -10,6 +10,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define INETADDR_IN6_MIN_LEN 24
@@ -18,6 +19,22 @@ static inline bool inetaddr_complete(const struct sockaddr *sa, socklen_t len)
 {
 	return sa && ((sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) ||
 		      (sa->sa_family == AF_INET6 && len >= INETADDR_IN6_MIN_LEN));
+}
+
+/* The port of an AF_INET or AF_INET6 address, host order. */
+static inline unsigned sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static inline void sockaddr_set_port(struct sockaddr_storage *ss, unsigned port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
 #endif

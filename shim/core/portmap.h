@@ -62,6 +62,19 @@ struct portwindow {
 	uint16_t lo, hi;
 };
 
+/* The ports a socket's IP_LOCAL_PORT_RANGE value (hi << 16 | lo) allows,
+ * as the kernel reads it: 0 in either half leaves that bound open. */
+static inline struct portwindow port_range_window(uint32_t range)
+{
+	struct portwindow win = { 1, 65535 };
+
+	if (range & 0xffffu)
+		win.lo = (uint16_t)(range & 0xffffu);
+	if (range >> 16)
+		win.hi = (uint16_t)(range >> 16);
+	return win;
+}
+
 /* The window that covers every member of `allowed`. */
 struct portwindow portset_window(const struct portset *allowed);
 

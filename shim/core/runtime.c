@@ -110,7 +110,7 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	struct config *cfg = &rt->cfg;
 
 	config_init(cfg, secure);
-	if (config_from_environ(cfg, envp, err, errlen) != 0)
+	if (config_load(cfg, envp, err, errlen) != 0)
 		return -1;
 	config_finish(cfg);
 
@@ -168,25 +168,6 @@ struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst
 	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
 
 	return rule >= 0 ? &rt->rule_plan[rule] : &rt->connect;
-}
-
-unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win)
-{
-	const struct portset *set = plan->pass[pass];
-	unsigned lo = win.lo > set->first ? win.lo : set->first;
-	unsigned hi = win.hi < set->last ? win.hi : set->last;
-
-	if (rt->cfg.order == ORDER_SEQUENTIAL)
-		return atomic_load_explicit(&plan->cursor[pass], memory_order_relaxed);
-	if (lo > hi)
-		return set->first; /* nothing inside the window: the search says so */
-	return lo + rng_below(&rt->rng, (uint32_t)(hi - lo) + 1u);
-}
-
-void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port)
-{
-	if (rt->cfg.order == ORDER_SEQUENTIAL)
-		atomic_store_explicit(&plan->cursor[pass], port + 1u, memory_order_relaxed);
 }
 
 /* Bits reversed: children 1, 2, 3, 4... land at 1/2, 1/4, 3/4, 1/8... of

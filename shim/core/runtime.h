@@ -104,9 +104,5 @@ static inline bool runtime_connect_idle(const struct runtime *rt)
 	return rt->cfg.rules.count == 0 && rt->connect.npasses == 0 && !runtime_observing(rt);
 }
 
-/* Where a scan of pass `pass` of a classes plan starts, inside `win`. */
-unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win);
-/* A port of that pass was taken: a sequential scan continues after it. */
-void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port);
 
 #endif

@@ -9,10 +9,6 @@
 #include "early.h"
 #include "real.h"
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
-
 enum outcome {
 	CONNECTED,   /* the real connect() ran on a chosen port: its result stands */
 	CLASHED,     /* reuse: bound to a port whose 4-tuple is taken */

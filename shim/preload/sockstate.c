@@ -14,14 +14,10 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "autobind.h"
+#include "sock.h"
 #include "fdtable.h"
 #include "core/inetaddr.h"
 #include "real.h"
-
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
 
 struct fdtable portshim_fds;
 
@@ -192,4 +188,23 @@ bool sock_reuse_set(int fd, int value)
 	fdtable_update(&portshim_fds, fd, entry,
 		       value ? entry | FDTABLE_APP_REUSE : entry & ~FDTABLE_APP_REUSE);
 	return true;
+}
+
+struct flow sock_flow(const struct sock *s, const struct sockaddr *dst, socklen_t len)
+{
+	return (struct flow){ .dst = dst, .dst_len = len, .local = &s->local, .type = s->type };
+}
+
+unsigned sock_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int saved = errno;
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		port = sockaddr_port(&ss);
+	errno = saved;
+	return port;
 }

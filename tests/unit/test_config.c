@@ -12,7 +12,7 @@ static int load(char *const *envp)
 {
 	memset(err, 0, sizeof(err));
 	config_init(&cfg, false);
-	int rc = config_from_environ(&cfg, envp, err, sizeof(err));
+	int rc = config_load(&cfg, envp, err, sizeof(err));
 	if (rc == 0)
 		config_finish(&cfg);
 	return rc;
@@ -238,10 +238,10 @@ static void test_small_error_buffer(void)
 		size_t n = sizes[i];
 		memset(buf, '#', sizeof(buf));
 		config_init(&cfg, false);
-		CHECK_INT(config_from_environ(&cfg, ENV("PORTSHIM_PARTIY=odd"), buf, n), -1);
+		CHECK_INT(config_load(&cfg, ENV("PORTSHIM_PARTIY=odd"), buf, n), -1);
 		CHECK(memchr(buf, '\0', n) != NULL && buf[n] == '#', "errlen %zu", n);
 		memset(buf, '#', sizeof(buf));
-		CHECK_INT(config_from_environ(&cfg, ENV("PORTSHIM_PARITY=evn"), buf, n), -1);
+		CHECK_INT(config_load(&cfg, ENV("PORTSHIM_PARITY=evn"), buf, n), -1);
 		CHECK(memchr(buf, '\0', n) != NULL && buf[n] == '#', "errlen %zu", n);
 		/* The start of the full message, as much as fits. */
 		CHECK(strlen(buf) == n - 1 && strncmp(buf, "PORTSHIM_PARITY='evn': expected even, odd",
@@ -280,20 +280,20 @@ static void test_secure_mode(void)
 	char *const config_file[] = { "PORTSHIM_CONFIG=/tmp/x.conf", NULL };
 
 	config_init(&cfg, true);
-	CHECK_INT(config_from_environ(&cfg, log_file, err, sizeof(err)), -1);
+	CHECK_INT(config_load(&cfg, log_file, err, sizeof(err)), -1);
 	CHECK_STR(err, "PORTSHIM_LOG='/etc/passwd': a setuid or setgid program takes no file "
 		       "path from the environment; expected stderr");
 	CHECK_STR(cfg.log, "");
 	config_init(&cfg, true);
-	CHECK_INT(config_from_environ(&cfg, log_stderr, err, sizeof(err)), 0);
+	CHECK_INT(config_load(&cfg, log_stderr, err, sizeof(err)), 0);
 	CHECK_STR(cfg.log, "stderr");
 	CHECK_STR(cfg.stats, "stderr");
 	config_init(&cfg, true);
-	CHECK_INT(config_from_environ(&cfg, config_file, err, sizeof(err)), -1);
+	CHECK_INT(config_load(&cfg, config_file, err, sizeof(err)), -1);
 	CHECK_PREFIX(err, "PORTSHIM_CONFIG='/tmp/x.conf': a setuid or setgid program");
 	/* The same settings are fine in an ordinary process. */
 	config_init(&cfg, false);
-	CHECK_INT(config_from_environ(&cfg, log_file, err, sizeof(err)), 0);
+	CHECK_INT(config_load(&cfg, log_file, err, sizeof(err)), 0);
 	CHECK_STR(cfg.log, "/etc/passwd");
 }
 

@@ -3,6 +3,7 @@
  * PORTSHIM_RESERVED are always given, so /proc is never consulted and the
  * expected sets are exact. */
 #include "check.h"
+#include "candidates.h"
 #include "runtime.h"
 
 static const struct portwindow ALL = { 1, 65535 };
