@@ -1,4 +1,4 @@
-/* Files the shim opens by a path it was given (issue 16): the log and
+/* Files the shim opens by a path it was given: the log and
  * summary it appends to, and the files it reads settings from (the config
  * file; a control file would use the same check).  The library runs inside
  * services, often as root, and these paths may lie in directories other

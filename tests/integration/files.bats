@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # sanitizers: tsan
-# Files the shim opens by a path it was given (issues 11 and 16), as root:
+# Files the shim opens by a path it was given, as root:
 # a log or summary file is never followed through a symbolic link, nor
 # written when another user owns it (one warning, the program runs on, the
 # file left byte for byte); a config file must be a regular file, and a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Programs built with musl-gcc (dynamic linker /lib/ld-musl-*.so.1, as in
-# Alpine images) under the musl build of the library (issue 15): through
+# Alpine images) under the musl build of the library: through
 # the wrapper, which picks the library by the program's loader, and through
 # a direct LD_PRELOAD.  TCP, UDP, IPv6, bind(0), a non-blocking connect and
 # fork()ed workers get the policy's ports as the server saw them; the
