@@ -5,8 +5,9 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "core/candidates.h"
+#include "autobind.h"
 #include "early.h"
+#include "pick.h"
 #include "real.h"
 
 enum outcome {
@@ -22,22 +23,58 @@ enum outcome {
  * -1 no.  Learnt from the first connect() under `auto`. */
 static _Atomic int range_honoured;
 
+/* One connect() being given a port, and what the real connect() said. */
+struct connect_try {
+	const struct sock *s;
+	const struct sockaddr *addr;
+	socklen_t len;
+	int result, error;             /* the real connect()'s, once it ran */
+	struct sockaddr_storage local; /* reuse: the address to bind */
+	int app_reuse;                 /* reuse: the application's SO_REUSEADDR */
+};
+
 static int set_port_range(int fd, uint32_t range)
 {
 	return real_setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
 }
 
-static enum outcome connect_range(struct runtime *rt, struct plan *plan, const struct sock *s,
-				  const struct sockaddr *addr, socklen_t len, int *result,
+static int set_reuseaddr(int fd, int on)
+{
+	return real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+}
+
+static void real_connect_once(struct connect_try *t)
+{
+	t->result = real_connect(t->s->fd, t->addr, t->len);
+	t->error = errno;
+}
+
+static enum tried try_range(void *ctx, unsigned port, int *error)
+{
+	struct connect_try *t = ctx;
+
+	if (set_port_range(t->s->fd, (uint32_t)port << 16 | port) != 0) {
+		*error = errno;
+		return TRIED_FAILED;
+	}
+	real_connect_once(t);
+	/* TCP: that 4-tuple is taken, or the port is bound by someone who
+	 * does not share.  UDP: the port is taken (the autobind fails with
+	 * EAGAIN).  Either way the socket is still unbound. */
+	if (t->result != 0 && t->error == (t->s->type == SOCK_DGRAM ? EAGAIN : EADDRNOTAVAIL))
+		return t->s->type == SOCK_STREAM ? TRIED_CLASHED : TRIED_REFUSED;
+	fdtable_record(&portshim_fds, t->s->fd, (uint32_t)port);
+	return TRIED_TAKEN;
+}
+
+static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct connect_try *t,
 				  struct pick *pick)
 {
-	struct flow flow = sock_flow(s, addr, len);
-	struct candidates c;
+	struct flow flow = sock_flow(t->s, t->addr, t->len);
 	uint32_t app_range;
-	int port;
 
-	flow.shares = s->type == SOCK_STREAM;
-	if (!sock_port_range(s, &app_range))
+	flow.shares = t->s->type == SOCK_STREAM;
+	if (!sock_port_range(t->s, &app_range))
 		return UNSUPPORTED;
 	/* A per-socket range only narrows the namespace's: the kernel ignores
 	 * a bound outside it, so only ports inside can be applied this way. */
@@ -46,127 +83,93 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, const s
 		win.lo = (uint16_t)rt->kernel_lo;
 	if (win.hi > rt->kernel_hi)
 		win.hi = (uint16_t)rt->kernel_hi;
-	candidates_begin(&c, rt, plan, win, &flow);
-	while ((port = candidates_next(&c)) >= 0) {
-		pick->attempts = c.attempts;
-		if (set_port_range(s->fd, (uint32_t)port << 16 | (uint32_t)port) != 0) {
-			candidates_unused(&c, (unsigned)port);
-			return UNSUPPORTED;
-		}
-		*result = real_connect(s->fd, addr, len);
-		/* TCP: that 4-tuple is taken, or the port is bound by someone
-		 * who does not share.  UDP: the port is taken (the autobind
-		 * fails with EAGAIN).  Either way the socket is still unbound. */
-		if (*result != 0 && errno == (s->type == SOCK_DGRAM ? EAGAIN : EADDRNOTAVAIL)) {
-			if (flow.shares)
-				candidates_clashed(&c, (unsigned)port);
-			else
-				candidates_refused(&c, (unsigned)port);
-			continue;
-		}
-		/* Nothing of ours may outlive the call: a socket disconnected
-		 * later, duplicated or inherited across exec must see the
-		 * application's own range (one system call). */
-		int error = errno;
-		set_port_range(s->fd, app_range);
-		candidates_taken(&c, (unsigned)port);
-		fdtable_record(&portshim_fds, s->fd, (uint32_t)port);
-		pick->port = (unsigned)port;
-		errno = error;
-		return CONNECTED;
-	}
-	/* Unbound and back to the application's own value (0 unless set). */
-	set_port_range(s->fd, app_range);
-	return EXHAUSTED;
+	enum pick_result picked = pick_port(rt, plan, win, &flow, try_range, t, pick);
+	/* Nothing of ours may outlive the call: a socket disconnected later,
+	 * duplicated or inherited across exec must see the application's own
+	 * range (0 unless it set one). */
+	set_port_range(t->s->fd, app_range);
+	return picked == PICK_TAKEN ? CONNECTED : picked == PICK_EXHAUSTED ? EXHAUSTED : UNSUPPORTED;
 }
 
 /* Under `auto`, the first connect() that got a port through `range` checks
  * that the kernel really used it (a kernel could accept the option and
  * ignore it); one getsockname(), once per process. */
-static bool range_was_honoured(const struct sock *s, int result)
+static bool range_was_honoured(const struct connect_try *t, unsigned port)
 {
 	struct sockaddr_storage got;
 	socklen_t len = sizeof(got);
 	int expected = atomic_load(&range_honoured);
-	int saved = errno;
 
-	if (expected != 0 || (result != 0 && saved != EINPROGRESS))
+	if (expected != 0 || (t->result != 0 && t->error != EINPROGRESS))
 		return expected >= 0;
-	uint16_t port = FDTABLE_PORT(fdtable_get(&portshim_fds, s->fd));
-	bool ok = getsockname(s->fd, (struct sockaddr *)&got, &len) == 0 &&
+	bool ok = getsockname(t->s->fd, (struct sockaddr *)&got, &len) == 0 &&
 		  sockaddr_port(&got) == port;
 	atomic_store(&range_honoured, ok ? 1 : -1);
-	errno = saved;
 	return ok;
 }
 
-static int set_reuseaddr(int fd, int on)
+static enum tried try_reuse(void *ctx, unsigned port, int *error)
 {
-	return real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	struct connect_try *t = ctx;
+
+	if (set_reuseaddr(t->s->fd, 1) != 0) {
+		*error = errno;
+		return TRIED_FAILED;
+	}
+	sockaddr_set_port(&t->local, port);
+	bool paused = sock_reuseport_pause(t->s);
+	int bound = real_bind(t->s->fd, (struct sockaddr *)&t->local, t->s->local_len);
+	sock_reuseport_resume(t->s, paused);
+	if (bound != 0) {
+		if (errno == EADDRINUSE || errno == EACCES)
+			return TRIED_REFUSED;
+		*error = errno;
+		return TRIED_FAILED;
+	}
+	real_connect_once(t);
+	/* The kernel's SO_REUSEADDR stays 1: later binds share this port, and
+	 * its TIME_WAIT stays re-bindable. */
+	fdtable_record(&portshim_fds, t->s->fd,
+		       (uint32_t)port | FDTABLE_REUSE | (t->app_reuse ? FDTABLE_APP_REUSE : 0));
+	return TRIED_TAKEN;
 }
 
-static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, const struct sock *s,
-				  const struct sockaddr *addr, socklen_t len, int *result,
+static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, struct connect_try *t,
 				  struct pick *pick)
 {
-	struct flow flow = sock_flow(s, addr, len);
-	struct sockaddr_storage local = s->local;
-	struct candidates c;
+	struct flow flow = sock_flow(t->s, t->addr, t->len);
 	uint32_t app_range;
-	int app_reuse = sock_reuseaddr(s), port;
 
 	flow.shares = true; /* TCP only: UDP binds exclusively */
-	sock_port_range(s, &app_range);
-	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
-	while ((port = candidates_next(&c)) >= 0) {
-		pick->attempts = c.attempts;
-		if (set_reuseaddr(s->fd, 1) != 0) {
-			candidates_unused(&c, (unsigned)port);
-			return GAVE_UP;
-		}
-		sockaddr_set_port(&local, (unsigned)port);
-		bool paused = sock_reuseport_pause(s);
-		int bound = real_bind(s->fd, (struct sockaddr *)&local, s->local_len);
-		sock_reuseport_resume(s, paused);
-		if (bound != 0) {
-			if (errno != EADDRINUSE && errno != EACCES) {
-				candidates_unused(&c, (unsigned)port);
-				set_reuseaddr(s->fd, app_reuse);
-				return GAVE_UP;
-			}
-			candidates_refused(&c, (unsigned)port);
-			continue;
-		}
-		*result = real_connect(s->fd, addr, len);
-		int error = errno;
-		candidates_taken(&c, (unsigned)port);
-		pick->port = (unsigned)port;
-		/* The kernel's SO_REUSEADDR stays 1: later binds share this
-		 * port, and its TIME_WAIT stays re-bindable. */
-		fdtable_record(&portshim_fds, s->fd,
-			       (uint32_t)port | FDTABLE_REUSE | (app_reuse ? FDTABLE_APP_REUSE : 0));
-		errno = error;
-		/* The 4-tuple is taken, and the kernel cannot unbind the socket.
-		 * Another socket in its place would lose what the program knows
-		 * of this one (epoll registrations, duplicates, its owner), so
-		 * the connect fails as one with no port left does.  The
-		 * per-destination walk keeps this rare. */
-		return *result != 0 && error == EADDRNOTAVAIL ? CLASHED : CONNECTED;
+	t->local = t->s->local;
+	t->app_reuse = sock_reuseaddr(t->s);
+	sock_port_range(t->s, &app_range);
+	switch (pick_port(rt, plan, port_range_window(app_range), &flow, try_reuse, t, pick)) {
+	case PICK_TAKEN:
+		/* The 4-tuple is taken, and the kernel cannot unbind the
+		 * socket.  Another socket in its place would lose what the
+		 * program knows of this one (epoll registrations, duplicates,
+		 * its owner), so the connect fails as one with no port left
+		 * does.  The per-destination walk keeps this rare. */
+		return t->result != 0 && t->error == EADDRNOTAVAIL ? CLASHED : CONNECTED;
+	case PICK_EXHAUSTED:
+		set_reuseaddr(t->s->fd, t->app_reuse);
+		return EXHAUSTED;
+	default:
+		set_reuseaddr(t->s->fd, t->app_reuse);
+		return GAVE_UP;
 	}
-	set_reuseaddr(s->fd, app_reuse);
-	return EXHAUSTED;
 }
 
 static enum outcome connect_exclusive(struct runtime *rt, struct plan *plan,
-				      const struct sock *s, const struct sockaddr *addr, socklen_t len,
-				      int *result, struct pick *pick)
+				      struct connect_try *t, struct pick *pick)
 {
-	struct flow flow = sock_flow(s, addr, len);
+	struct flow flow = sock_flow(t->s, t->addr, t->len);
 
-	switch (autobind_exclusive(rt, plan, s, (const struct sockaddr *)&s->local, s->local_len,
-				   &flow, pick)) {
-	case PICK_BOUND:
-		*result = real_connect(s->fd, addr, len);
+	switch (autobind_exclusive(rt, plan, t->s, (const struct sockaddr *)&t->s->local,
+				   t->s->local_len, &flow, pick)) {
+	case PICK_TAKEN:
+		real_connect_once(t);
 		return CONNECTED;
 	case PICK_EXHAUSTED:
 		return EXHAUSTED;
@@ -195,80 +198,84 @@ static enum strategy strategy_for(const struct runtime *rt, const struct sock *s
 	return range_reaches(rt) ? STRATEGY_RANGE : STRATEGY_REUSE;
 }
 
+/* Applies the strategy; `range` where nobody asked for it learns on the
+ * first connect whether the kernel has it, and hands over to the next best
+ * (*strategy says which ran). */
+static enum outcome apply(struct runtime *rt, struct plan *plan, enum strategy *strategy,
+			  struct connect_try *t, struct pick *pick)
+{
+	bool learn = rt->strategy == STRATEGY_AUTO || t->s->type == SOCK_DGRAM;
+	enum outcome outcome;
+
+	switch (*strategy) {
+	case STRATEGY_RANGE:
+		outcome = connect_range(rt, plan, t, pick);
+		if (learn && outcome == UNSUPPORTED) {
+			atomic_store(&range_honoured, -1);
+			*strategy = t->s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : STRATEGY_REUSE;
+			return apply(rt, plan, strategy, t, pick);
+		}
+		if (learn && outcome == CONNECTED && !range_was_honoured(t, pick->port))
+			outcome = IGNORED;
+		return outcome;
+	case STRATEGY_REUSE:
+		return connect_reuse(rt, plan, t, pick);
+	default:
+		return connect_exclusive(rt, plan, t, pick);
+	}
+}
+
+/* The real connect() without a port of ours; completes d as `kind`. */
+static int kernel_connect(const struct connect_try *t, struct decision *d,
+			  enum decision_result kind, int saved)
+{
+	errno = saved;
+	int result = real_connect(t->s->fd, t->addr, t->len);
+	decision_kernel(d, kind, result);
+	if (result == 0)
+		errno = saved;
+	return result;
+}
+
 int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 		const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
-	int saved = errno, result = -1;
+	int saved = errno;
 	enum strategy strategy = strategy_for(rt, s);
+	struct connect_try t = { .s = s, .addr = addr, .len = len, .result = -1 };
 	struct pick pick = { 0 };
-	enum outcome outcome;
 
+	d->strategy = strategy;
 	/* Only `range` leaves the socket unbound when the connect fails. */
-	if (strategy != STRATEGY_RANGE && early_refusal(rt, s, addr, len)) {
-		d->strategy = strategy;
-		result = real_connect(s->fd, addr, len);
-		decision_kernel(d, RESULT_PASSTHROUGH, result);
-		return result;
-	}
-	switch (strategy) {
-	case STRATEGY_RANGE: {
-		/* Learnt on the first connect() where nobody asked for range. */
-		bool learn = rt->strategy == STRATEGY_AUTO || s->type == SOCK_DGRAM;
-		outcome = connect_range(rt, plan, s, addr, len, &result, &pick);
-		if (learn && outcome == UNSUPPORTED) {
-			atomic_store(&range_honoured, -1);
-			strategy = s->type == SOCK_DGRAM ? STRATEGY_EXCLUSIVE : STRATEGY_REUSE;
-			outcome = strategy == STRATEGY_REUSE
-					  ? connect_reuse(rt, plan, s, addr, len, &result, &pick)
-					  : connect_exclusive(rt, plan, s, addr, len, &result, &pick);
-		} else if (learn && outcome == CONNECTED && !range_was_honoured(s, result)) {
-			outcome = IGNORED;
-		}
-		break;
-	}
-	case STRATEGY_REUSE:
-		outcome = connect_reuse(rt, plan, s, addr, len, &result, &pick);
-		break;
-	default:
-		outcome = connect_exclusive(rt, plan, s, addr, len, &result, &pick);
-		break;
-	}
+	if (strategy != STRATEGY_RANGE && early_refusal(rt, s, addr, len))
+		return kernel_connect(&t, d, RESULT_PASSTHROUGH, saved);
+	enum outcome outcome = apply(rt, plan, &strategy, &t, &pick);
 	d->strategy = strategy;
 	d->attempts = pick.attempts;
-
 	switch (outcome) {
 	case CONNECTED:
 		d->result = RESULT_OK;
 		d->port = pick.port;
-		d->error = result == 0 ? 0 : errno;
-		if (result == 0)
-			errno = saved;
-		return result;
-	case EXHAUSTED:
-		if (rt->cfg.on_exhaust == ON_EXHAUST_FAIL) {
-			d->result = RESULT_EXHAUSTED;
-			d->error = errno = autobind_exhausted_errno(s, false);
-			return -1;
-		}
-		break;
+		d->error = t.result == 0 ? 0 : t.error;
+		errno = t.result == 0 ? saved : t.error;
+		return t.result;
 	case CLASHED:
 		d->result = RESULT_CLASH;
 		d->port = pick.port;
 		d->error = errno = EADDRNOTAVAIL;
 		return -1;
 	case IGNORED:
-		decision_kernel(d, RESULT_FALLBACK, result);
-		if (result == 0)
-			errno = saved;
-		return result;
+		errno = t.error;
+		decision_kernel(d, RESULT_FALLBACK, t.result);
+		errno = t.result == 0 ? saved : t.error;
+		return t.result;
+	case EXHAUSTED:
+		if (pick_exhausted_fails(rt, s, false, d))
+			return -1;
+		break;
 	case UNSUPPORTED:
 	case GAVE_UP:
 		break;
 	}
-	errno = saved;
-	result = real_connect(s->fd, addr, len);
-	decision_kernel(d, RESULT_FALLBACK, result);
-	if (result == 0)
-		errno = saved;
-	return result;
+	return kernel_connect(&t, d, RESULT_FALLBACK, saved);
 }

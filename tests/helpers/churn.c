@@ -34,9 +34,9 @@
 #include <unistd.h>
 
 #include "errnames.h"
+#include "sockutil.h"
 
 #define MAX_PORTS 16
-#define MAX_ERRNO 256
 
 static uint64_t mix(uint64_t x)
 {
@@ -62,7 +62,7 @@ static long open_fds(void)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in to[MAX_PORTS];
-	unsigned errors[MAX_ERRNO] = { 0 };
+	unsigned errors[ERRNO_SLOTS] = { 0 };
 	long cycles = 1000, connected = 0, odd = 0, even = 0, max_us = 0, slow = 0;
 	uint64_t tuples = 0;
 	struct in_addr host;
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 		if (took >= 100000)
 			slow++;
 		if (rc != 0 || getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
-			errors[errno > 0 && errno < MAX_ERRNO ? errno : 0]++;
+			errno_count(errors, errno);
 			if (fd >= 0)
 				close(fd);
 			continue;
@@ -123,17 +123,8 @@ int main(int argc, char **argv)
 	long cpu_us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000 +
 		      (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
 	long us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
-	char errtext[512] = "none";
-	size_t off = 0;
-	for (int e = 0; e < MAX_ERRNO; e++) {
-		if (!errors[e])
-			continue;
-		const char *name = e ? errno_name(e) : "OTHER";
-		int n = snprintf(errtext + off, sizeof(errtext) - off, "%s%s:%u", off ? "," : "",
-				 name ? name : "?", errors[e]);
-		if (n > 0 && (size_t)n < sizeof(errtext) - off)
-			off += (size_t)n;
-	}
+	char errtext[512];
+	errno_summary(errors, errtext, sizeof(errtext));
 	printf("churn: cycles=%ld connected=%ld failed=%ld odd=%ld even=%ld us=%ld cpu_us=%ld rate=%ld "
 	       "max_us=%ld slow=%ld fds_before=%ld fds_after=%ld tuples=%016llx errors=%s\n",
 	       cycles, connected, cycles - connected, odd, even, us, cpu_us,

@@ -36,9 +36,9 @@
 #include <unistd.h>
 
 #include "errnames.h"
+#include "sockutil.h"
 
 #define MAX_PORTS 16
-#define MAX_ERRNO 256
 
 static struct in_addr host;
 static uint16_t ports[MAX_PORTS];
@@ -56,7 +56,7 @@ struct worker {
 	int attempted, connected;
 	struct conn *conns;
 	int wrong;
-	unsigned errors[MAX_ERRNO];
+	unsigned errors[ERRNO_SLOTS];
 };
 
 static uint64_t mix(uint64_t x)
@@ -81,7 +81,7 @@ static void *work(void *arg)
 
 		w->attempted++;
 		if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
-			w->errors[errno < MAX_ERRNO ? errno : 0]++;
+			errno_count(w->errors, errno);
 			if (fd >= 0)
 				close(fd);
 			if (!keep_going)
@@ -159,14 +159,14 @@ int main(int argc, char **argv)
 	 * checked to be 127.0.0.1 below, so that is the whole 4-tuple. */
 	static uint64_t seen[MAX_PORTS][65536 / 64];
 	long attempted = 0, connected = 0, odd = 0, even = 0, dups = 0, wrong = 0;
-	unsigned lo = 65535, hi = 0, errors[MAX_ERRNO] = { 0 };
+	unsigned lo = 65535, hi = 0, errors[ERRNO_SLOTS] = { 0 };
 	uint64_t tuples = 0;
 
 	for (int i = 0; i < threads; i++) {
 		attempted += w[i].attempted;
 		connected += w[i].connected;
 		wrong += w[i].wrong;
-		for (int e = 0; e < MAX_ERRNO; e++)
+		for (int e = 0; e < ERRNO_SLOTS; e++)
 			errors[e] += w[i].errors[e];
 		for (int j = 0; j < w[i].connected; j++) {
 			struct conn *c = &w[i].conns[j];
@@ -193,17 +193,8 @@ int main(int argc, char **argv)
 	}
 
 	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	char errtext[512] = "none";
-	size_t off = 0;
-	for (int e = 0; e < MAX_ERRNO; e++) {
-		if (!errors[e])
-			continue;
-		const char *name = e ? errno_name(e) : "OTHER";
-		int n = snprintf(errtext + off, sizeof(errtext) - off, "%s%s:%u", off ? "," : "",
-				 name ? name : "?", errors[e]);
-		if (n > 0 && (size_t)n < sizeof(errtext) - off)
-			off += (size_t)n;
-	}
+	char errtext[512];
+	errno_summary(errors, errtext, sizeof(errtext));
 	printf("connhold: attempted=%ld connected=%ld failed=%ld odd=%ld even=%ld dup=%ld wrong=%ld "
 	       "lo=%u hi=%u ms=%ld tuples=%016llx errors=%s\n",
 	       attempted, connected, attempted - connected, odd, even, dups, wrong, lo, hi, ms,

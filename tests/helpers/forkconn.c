@@ -49,14 +49,14 @@
 #include <unistd.h>
 
 #include "errnames.h"
+#include "sockutil.h"
 
 #define MAX_PORTS 16
-#define MAX_ERRNO 256
 
 static struct in_addr host;
 static struct sockaddr_in dest[MAX_PORTS];
 static int nports;
-static unsigned errors[MAX_ERRNO];
+static unsigned errors[ERRNO_SLOTS];
 
 static uint64_t mix(uint64_t x)
 {
@@ -85,22 +85,6 @@ static int connect_to(int i, unsigned *port)
 	}
 	*port = ntohs(local.sin_port);
 	return fd;
-}
-
-static void errors_text(char *buf, size_t size)
-{
-	size_t off = 0;
-
-	snprintf(buf, size, "none");
-	for (int e = 0; e < MAX_ERRNO; e++) {
-		if (!errors[e])
-			continue;
-		const char *name = e ? errno_name(e) : "OTHER";
-		int n = snprintf(buf + off, size - off, "%s%s:%u", off ? "," : "", name ? name : "?",
-				 errors[e]);
-		if (n > 0 && (size_t)n < size - off)
-			off += (size_t)n;
-	}
 }
 
 static void full_write(int fd, const void *buf, size_t len)
@@ -140,7 +124,7 @@ static int connect_many(int from, int n, uint32_t *tuples)
 	for (int i = from; i < from + n; i++) {
 		unsigned port;
 		if (connect_to(i, &port) < 0) {
-			errors[errno > 0 && errno < MAX_ERRNO ? errno : 0]++;
+			errno_count(errors, errno);
 			continue;
 		}
 		tuples[connected++] = (uint32_t)port << 16 | ntohs(dest[i % nports].sin_port);
@@ -229,7 +213,7 @@ static int both(int pre, int n)
 	waitpid(pid, &status, 0);
 
 	char errtext[512];
-	errors_text(errtext, sizeof(errtext));
+	errno_summary(errors, errtext, sizeof(errtext));
 	printf("forkconn: parent=%d parent_failed=%d child=%d child_failed=%d odd=%ld even=%ld "
 	       "shared=%ld dup=%ld tuples=%016llx errors=%s\n",
 	       got_pre + got, pre + n - got_pre - got, child_got, child_failed, odd, even, shared,

@@ -39,9 +39,9 @@
 #include <unistd.h>
 
 #include "errnames.h"
+#include "sockutil.h"
 
 #define MAX_PORTS 16
-#define MAX_ERRNO 256
 
 static struct sockaddr_in dest[MAX_PORTS];
 static int nports;
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 {
 	struct in_addr host;
 	long n = 2000, interval = 300, connected = 0, eintr = 0, odd = 0, even = 0, dups = 0;
-	unsigned errors[MAX_ERRNO] = { 0 };
+	unsigned errors[ERRNO_SLOTS] = { 0 };
 	uint64_t tuples = 0;
 	int opt, restart = 0, warm = 0;
 
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		while (fd < 0 && errno == EINTR);
 		if (fd < 0) {
-			errors[errno < MAX_ERRNO ? errno : 0]++;
+			errno_count(errors, errno);
 			continue;
 		}
 		in_connect = 1;
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 			rc = finish_connect(fd);
 		}
 		if (rc != 0 || getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
-			errors[errno < MAX_ERRNO ? errno : 0]++;
+			errno_count(errors, errno);
 			close(fd);
 			continue;
 		}
@@ -197,17 +197,8 @@ int main(int argc, char **argv)
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
 
-	char errtext[512] = "none";
-	size_t pos = 0;
-	for (int e = 0; e < MAX_ERRNO; e++) {
-		if (!errors[e])
-			continue;
-		const char *name = e ? errno_name(e) : "OTHER";
-		int k = snprintf(errtext + pos, sizeof(errtext) - pos, "%s%s:%u", pos ? "," : "",
-				 name ? name : "?", errors[e]);
-		if (k > 0 && (size_t)k < sizeof(errtext) - pos)
-			pos += (size_t)k;
-	}
+	char errtext[512];
+	errno_summary(errors, errtext, sizeof(errtext));
 	printf("sigconn: connected=%ld failed=%ld eintr=%ld odd=%ld even=%ld dup=%ld signals=%ld "
 	       "during_connect=%ld handler_connected=%ld handler_failed=%ld handler_odd=%ld "
 	       "handler_even=%ld tuples=%016llx errors=%s\n",

@@ -30,6 +30,33 @@ static inline const char *ename(int e)
 	return n ? n : "?";
 }
 
+/* How often each errno was seen: errors[e] for e in 1..ERRNO_SLOTS-1,
+ * errors[0] for anything else. */
+#define ERRNO_SLOTS 256
+
+static inline void errno_count(unsigned errors[ERRNO_SLOTS], int e)
+{
+	errors[e > 0 && e < ERRNO_SLOTS ? e : 0]++;
+}
+
+/* "EADDRNOTAVAIL:3,ECONNREFUSED:1" (OTHER for errors[0]), or "none". */
+static inline const char *errno_summary(const unsigned errors[ERRNO_SLOTS], char *buf, size_t size)
+{
+	size_t off = 0;
+
+	snprintf(buf, size, "none");
+	for (int e = 0; e < ERRNO_SLOTS; e++) {
+		if (!errors[e])
+			continue;
+		const char *name = e ? errno_name(e) : "OTHER";
+		int n = snprintf(buf + off, size - off, "%s%s:%u", off ? "," : "", name ? name : "?",
+				 errors[e]);
+		if (n > 0 && (size_t)n < size - off)
+			off += (size_t)n;
+	}
+	return buf;
+}
+
 static inline int local_port(int fd)
 {
 	struct sockaddr_storage ss;

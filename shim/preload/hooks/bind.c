@@ -39,7 +39,7 @@ static int bind_by_policy(struct runtime *rt, const struct sock *s, const struct
 	if (rt->bind.policy.kind == POLICY_KERNEL)
 		flow.reuseaddr = sock_reuseaddr(s);
 	switch (autobind_exclusive(rt, &rt->bind, s, addr, len, &flow, &pick)) {
-	case PICK_BOUND:
+	case PICK_TAKEN:
 		d->result = RESULT_OK;
 		d->port = pick.port;
 		d->attempts = pick.attempts;
@@ -54,11 +54,8 @@ static int bind_by_policy(struct runtime *rt, const struct sock *s, const struct
 		return -1;
 	case PICK_EXHAUSTED:
 		d->attempts = pick.attempts;
-		if (rt->cfg.on_exhaust == ON_EXHAUST_FAIL) {
-			d->result = RESULT_EXHAUSTED;
-			d->error = errno = autobind_exhausted_errno(s, true);
+		if (pick_exhausted_fails(rt, s, true, d))
 			return -1;
-		}
 		break;
 	}
 	errno = saved;

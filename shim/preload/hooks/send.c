@@ -10,6 +10,7 @@
 #include "../autobind.h"
 #include "../early.h"
 #include "../real.h"
+#include "../target.h"
 #include "../userptr.h"
 #include "../init.h"
 #include "export.h"
@@ -28,27 +29,18 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 {
 	int saved = errno;
 	struct runtime *rt = &portshim_runtime;
-	const struct sockaddr *dst;
-	struct sock s;
+	struct target t;
 	struct pick pick;
 
 	st->observe = false;
-	if (!*dest || !runtime_ensure() || runtime_connect_idle(rt))
+	bool ours = target_of(rt, fd, *dest, len, flags & MSG_FASTOPEN, true, copy, &t);
+	if (t.dst)
+		*dest = t.dst;
+	if (!ours)
 		return 0;
-	/* The socket before the address: most sends are on a socket that has
-	 * its port already, and need no look at the address at all.  An
-	 * address the kernel refuses (unreadable: EFAULT) is its alone. */
-	if (!sock_inspect(fd, &s) || (s.type == SOCK_STREAM && !(flags & MSG_FASTOPEN)) ||
-	    !(dst = userptr_inet_addr(copy, *dest, len))) {
-		errno = saved;
-		return 0;
-	}
-	*dest = dst;
-	struct plan *plan = runtime_connect_plan(rt, dst, len);
-	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_addr_fits(&s, dst, len)) {
-		errno = saved;
-		return 0;
-	}
+	const struct sockaddr *dst = t.dst;
+	struct plan *plan = t.plan;
+	struct sock s = t.s;
 	decision_begin(&st->d, call, &s, dst, len, plan);
 	if (plan->npasses == 0) {
 		st->observe = true;
@@ -67,14 +59,12 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 	struct flow flow = sock_flow(&s, dst, len);
 	switch (autobind_exclusive(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow,
 				   &pick)) {
-	case PICK_BOUND:
+	case PICK_TAKEN:
 		st->d.result = RESULT_OK;
 		st->d.port = pick.port;
 		break;
 	case PICK_EXHAUSTED:
-		if (rt->cfg.on_exhaust == ON_EXHAUST_FAIL) {
-			st->d.result = RESULT_EXHAUSTED;
-			st->d.error = autobind_exhausted_errno(&s, false);
+		if (pick_exhausted_fails(rt, &s, false, &st->d)) {
 			status = -1;
 			break;
 		}

@@ -1,0 +1,34 @@
+/* See target.h. */
+#include "target.h"
+
+#include <errno.h>
+
+#include "init.h"
+#include "userptr.h"
+
+static bool socket_fits(struct target *t, int fd, bool stream)
+{
+	return sock_inspect(fd, &t->s) && (stream || t->s.type != SOCK_STREAM);
+}
+
+bool target_of(struct runtime *rt, int fd, const struct sockaddr *addr, socklen_t len,
+	       bool stream, bool socket_first, struct sockaddr_storage *copy, struct target *t)
+{
+	int saved = errno;
+	bool ok;
+
+	t->dst = NULL;
+	if (!addr || !runtime_ensure() || runtime_connect_idle(rt))
+		return false;
+	if (socket_first)
+		ok = socket_fits(t, fd, stream) && (t->dst = userptr_inet_addr(copy, addr, len));
+	else
+		ok = (t->dst = userptr_inet_addr(copy, addr, len)) && socket_fits(t, fd, stream);
+	if (ok) {
+		t->plan = runtime_connect_plan(rt, t->dst, len);
+		ok = (t->plan->npasses > 0 || runtime_observing(rt)) &&
+		     sock_addr_fits(&t->s, t->dst, len);
+	}
+	errno = saved;
+	return ok;
+}
