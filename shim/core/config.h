@@ -1,5 +1,6 @@
 /* The shim's settings: one table of keys shared by the environment, and
- * later the config file and the wrapper's flags.  Pure: no I/O. */
+ * later the config file and the wrapper's flags.  No I/O here but
+ * config_from_file() and config_load() (configfile.c), which read the file. */
 #ifndef PORTSHIM_CONFIG_H
 #define PORTSHIM_CONFIG_H
 

@@ -58,13 +58,6 @@ static struct sockaddr_in dest[MAX_PORTS];
 static int nports;
 static unsigned errors[ERRNO_SLOTS];
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
 
 /* A blocking connect() to dest[i % nports]: the socket, with its local
  * port in *port, or -1 with errno set. */
@@ -98,21 +91,6 @@ static void full_write(int fd, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-}
-
-static size_t full_read(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	return got;
 }
 
 /* Connects n times from index `from`, appending the 4-tuples (local port

@@ -46,13 +46,6 @@ static int nports;
 /* Per worker and connection: the local port, or -errno. */
 static int got[MAX_WORKERS][MAX_N];
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
 
 /* The k-th connection: its local port, or -errno.  The socket stays open. */
 static int connect_kth(int k)
@@ -65,21 +58,6 @@ static int connect_kth(int k)
 		return -errno;
 	int port = local_port(fd);
 	return port > 0 ? port : -EPROTO;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t r = read(fd, (char *)buf + done, len - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
 }
 
 static pid_t spawn(int raw)
@@ -138,7 +116,7 @@ int main(int argc, char **argv)
 		if (pid[i] == 0) {
 			char c;
 			close(hold[1]);
-			if (read_all(go[i][0], &c, 1) != 0)
+			if (full_read(go[i][0], &c, 1) != 1)
 				_exit(3);
 			for (int k = 0; k < n; k++)
 				got[i][k] = connect_kth(k);
@@ -151,14 +129,15 @@ int main(int argc, char **argv)
 		}
 	}
 	close(hold[0]);
+	size_t want = (size_t)n * sizeof(int);
 	for (int i = 0; i < workers; i++) {
 		if (write(go[i][1], "g", 1) != 1)
 			return 1;
-		if (one_by_one && read_all(report[i][0], got[i], (size_t)n * sizeof(int)) != 0)
+		if (one_by_one && full_read(report[i][0], got[i], want) != want)
 			return 1;
 	}
 	for (int i = 0; i < workers && !one_by_one; i++)
-		if (read_all(report[i][0], got[i], (size_t)n * sizeof(int)) != 0)
+		if (full_read(report[i][0], got[i], want) != want)
 			return 1;
 
 	long connected = 0, failed = 0, near = 0, pairs = 0, odd = 0, even = 0;

@@ -50,13 +50,6 @@ static volatile sig_atomic_t in_connect;
 static volatile long signals, during_connect, h_connected, h_failed, h_odd, h_even;
 static volatile uint64_t h_tuples;
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
 
 static void on_alarm(int sig)
 {

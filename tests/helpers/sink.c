@@ -40,6 +40,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sockutil.h"
+
 #define MAX_LISTENERS 16
 #define MAX_FDS 65536
 
@@ -58,13 +60,6 @@ static struct {
 static unsigned long accepted, open_now, max_open, odd, even, dups, errors, resets;
 static uint64_t tuples;
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
 
 static _Noreturn void die(const char *what)
 {

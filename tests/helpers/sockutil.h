@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,33 @@ static inline const char *errno_summary(const unsigned errors[ERRNO_SLOTS], char
 			off += (size_t)n;
 	}
 	return buf;
+}
+
+/* splitmix64's finalizer: the programs and the sink sum mix(local port <<
+ * 16 | peer port) over their connections, so that a test can check both
+ * ends saw the same 4-tuples. */
+static inline uint64_t mix(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+/* Reads len bytes, through EINTR; how many it got (short at EOF). */
+static inline size_t full_read(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
 }
 
 static inline int local_port(int fd)
