@@ -92,7 +92,8 @@ check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC))
 # The interposed calls: the only symbols the library exports.  The version
 # script also hides what the C library's start files define (musl's crti.o
 # makes _init and _fini global).
-EXPORTS := bind close close_range connect dup dup2 dup3 fcntl fcntl64 getsockopt sendmmsg sendmsg \
+EXPORTS := bind close close_range connect dup dup2 dup3 execl execle execlp execv execve execvp \
+           execvpe fcntl fcntl64 fexecve getsockopt sendmmsg sendmsg \
            sendto setsockopt socket
 $(BUILD)/exports.map: Makefile
 	@mkdir -p $(dir $@)

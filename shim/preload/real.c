@@ -27,6 +27,10 @@ static struct {
 	int (*close_range)(unsigned int, unsigned int, int);
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
 } libc;
 
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
@@ -67,6 +71,10 @@ static void bind_all(void)
 	*(void **)&libc.fcntl64 = lookup("fcntl64");
 	if (!libc.fcntl64)
 		libc.fcntl64 = libc.fcntl;
+	*(void **)&libc.execve = lookup("execve");
+	*(void **)&libc.execvp = lookup("execvp");
+	*(void **)&libc.execvpe = lookup("execvpe");
+	*(void **)&libc.fexecve = lookup("fexecve");
 	binding = 0;
 }
 
@@ -175,4 +183,27 @@ int real_fcntl(int fd, int cmd, void *arg)
 int real_fcntl64(int fd, int cmd, void *arg)
 {
 	return CALL(fcntl64, (int)syscall(SYS_fcntl, fd, cmd, arg), fd, cmd, arg);
+}
+
+/* Without the libc's own (a hook re-entered while binding): the program
+ * named as it is, no PATH search. */
+int real_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return CALL(execve, (int)syscall(SYS_execve, path, argv, envp), path, argv, envp);
+}
+
+int real_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return CALL(execvpe, (int)syscall(SYS_execve, file, argv, envp), file, argv, envp);
+}
+
+int real_execvp(const char *file, char *const argv[])
+{
+	return CALL(execvp, (int)syscall(SYS_execve, file, argv, environ), file, argv);
+}
+
+int real_fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return CALL(fexecve, (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH), fd,
+		    argv, envp);
 }

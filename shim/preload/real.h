@@ -33,5 +33,9 @@ int real_close_range(unsigned int first, unsigned int last, int flags);
  * register either way on the ABIs Linux has. */
 int real_fcntl(int fd, int cmd, void *arg);
 int real_fcntl64(int fd, int cmd, void *arg);
+int real_execve(const char *path, char *const argv[], char *const envp[]);
+int real_execvp(const char *file, char *const argv[]);
+int real_execvpe(const char *file, char *const argv[], char *const envp[]);
+int real_fexecve(int fd, char *const argv[], char *const envp[]);
 
 #endif

@@ -68,6 +68,11 @@ bool sock_reuse_set(int fd, int value);
 /* The flow of a call on s towards dst (NULL for bind). */
 struct flow sock_flow(const struct sock *s, const struct sockaddr *dst, socklen_t len);
 
+/* Around exec (hooks/exec.c): what the new program inherits shows only
+ * its own options; if exec fails, the shim's are back. */
+void sock_before_exec(void);
+void sock_after_exec_failed(void);
+
 /* The local port of fd as the kernel reports it; 0 if none. */
 unsigned sock_local_port(int fd);
 

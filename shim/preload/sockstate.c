@@ -11,6 +11,7 @@
  * number's reuse by a socket not made by socket() - then the kernel still
  * refuses what does not fit, and the call's result stays the kernel's. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -207,4 +208,39 @@ unsigned sock_local_port(int fd)
 		port = sockaddr_port(&ss);
 	errno = saved;
 	return port;
+}
+
+/* Strategy reuse keeps the kernel's SO_REUSEADDR at 1 on the sockets it
+ * connected; a program that inherits one across exec must read its own
+ * value, so every such descriptor that exec keeps gets `before` (the
+ * application's) or, if exec failed, `after` (1 again). */
+static void reuse_across_exec(bool before)
+{
+	int high = fdtable_high(&portshim_fds);
+
+	for (int fd = 0; fd < high; fd++) {
+		uint32_t entry = fdtable_get(&portshim_fds, fd);
+		if (!(entry & FDTABLE_REUSE) || (entry & FDTABLE_APP_REUSE))
+			continue;
+		int flags = real_fcntl(fd, F_GETFD, NULL);
+		int on = before ? 0 : 1;
+		if (flags >= 0 && !(flags & FD_CLOEXEC))
+			real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	}
+}
+
+void sock_before_exec(void)
+{
+	int saved = errno;
+
+	reuse_across_exec(true);
+	errno = saved;
+}
+
+void sock_after_exec_failed(void)
+{
+	int saved = errno;
+
+	reuse_across_exec(false);
+	errno = saved;
 }

@@ -96,7 +96,7 @@ rejected() {
 @test "the library exports exactly the calls it interposes" {
 	require_cmd nm
 	got=$(nm -D --defined-only "$PORTSHIM_LIB" | awk '$2 ~ /^[TtWwiI]$/ { print $3 }' | sort | tr '\n' ' ')
-	want="bind close close_range connect dup dup2 dup3 fcntl fcntl64 getsockopt sendmmsg sendmsg sendto setsockopt socket "
+	want="bind close close_range connect dup dup2 dup3 execl execle execlp execv execve execvp execvpe fcntl fcntl64 fexecve getsockopt sendmmsg sendmsg sendto setsockopt socket "
 	echo "got:  $got"
 	echo "want: $want"
 	[ "$got" = "$want" ]

@@ -48,11 +48,11 @@ compare() {
 	[[ $output == *"second: fcntl addr=127.0.0.2 inside=20/20"* ]]
 }
 
-@test "TCP connect: IP_LOCAL_PORT_RANGE through a dup() and across exec as without the shim (range, auto, exclusive)" {
+@test "TCP connect: IP_LOCAL_PORT_RANGE and SO_REUSEADDR through a dup() and across exec as without the shim, every strategy" {
 	start_server tcp 127.0.0.1 5000
-	# Strategy reuse leaves the kernel's SO_REUSEADDR at 1 for the port to
-	# be shared; across exec that shows (README, "Strategies").
-	compare exec 5000 auto range exclusive
+	# Strategy reuse keeps the kernel's SO_REUSEADDR at 1 for the port to
+	# be shared, and puts the application's 0 back before an exec.
+	compare exec 5000 auto range reuse exclusive
 	[[ $output == *"exec: reuseaddr=0 range=0-0"* ]]
 }
 
