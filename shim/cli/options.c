@@ -11,27 +11,8 @@
 
 #include "core/config.h"
 #include "core/policy.h"
+#include "core/settings.h"
 #include "cli.h"
-
-const struct flag_def cli_flags[] = {
-	{ "parity", "parity", "POLICY", "policy for connect() and bind(0) both" },
-	{ "connect", "connect", "POLICY", "policy for connect(), sendto(), sendmsg() (default any)" },
-	{ "bind", "bind", "POLICY", "policy for bind() to port 0 (default off)" },
-	{ "range", "range", "LO-HI", "local port range (default: ip_local_port_range)" },
-	{ "reserved", "reserved", "LIST", "ports never used, e.g. 80,8000-8099 (default: ip_local_reserved_ports)" },
-	{ "order", "order", "ORDER", "random (default) or sequential" },
-	{ "seed", "seed", "N", "seed of the random order, for reproducible runs" },
-	{ "rule", "rules", "DEST=POLICY", "per-destination connect policy; repeatable" },
-	{ "strategy", "strategy", "STRATEGY", "auto (default), range, reuse or exclusive" },
-	{ "on-exhaust", "on-exhaust", "WHAT", "fail (default) or kernel: what to do when no port is left" },
-	{ "log", "log", "FILE", "event log: one JSON line per decision (FILE or stderr)" },
-	{ "stats", "stats", "FILE", "summary line at exit (FILE or stderr)" },
-	{ "config", "config", "FILE", "config file (key = value lines)" },
-};
-const int cli_nflags = sizeof(cli_flags) / sizeof(cli_flags[0]);
-_Static_assert(sizeof(cli_flags) / sizeof(cli_flags[0]) <= sizeof(((struct options *)0)->value) /
-		       sizeof(const char *),
-	       "struct options has a value for each flag");
 
 _Noreturn void cli_die(const char *fmt, ...)
 {
@@ -45,14 +26,6 @@ _Noreturn void cli_die(const char *fmt, ...)
 	exit(CLI_EXIT_USAGE);
 }
 
-int cli_flag_of_key(const char *key)
-{
-	for (int i = 0; i < cli_nflags; i++)
-		if (strcmp(cli_flags[i].key, key) == 0)
-			return i;
-	return -1;
-}
-
 void cli_help(void)
 {
 	printf("usage: portshim [OPTION...] [--] COMMAND [ARG...]\n"
@@ -64,10 +37,10 @@ void cli_help(void)
 	       "of the same name; options win over the environment, which wins over a\n"
 	       "config file.\n"
 	       "\n");
-	for (int i = 0; i < cli_nflags; i++) {
+	for (size_t i = 0; i < settings_count; i++) {
 		char left[64];
-		snprintf(left, sizeof(left), "--%s %s", cli_flags[i].flag, cli_flags[i].arg);
-		printf("  %-24s %s\n", left, cli_flags[i].help);
+		snprintf(left, sizeof(left), "--%s %s", setting_flag(&settings[i]), settings[i].arg);
+		printf("  %-24s %s\n", left, settings[i].help);
 	}
 	printf("  %-24s %s\n", "--library PATH", "the libportshim.so to preload (default: beside portshim, or ../lib)");
 	printf("  %-24s %s\n", "--check", "validate and print the effective configuration; run nothing");
@@ -100,35 +73,40 @@ static const char *absolute(const char *path)
 	return abs;
 }
 
-static void add_rule(struct options *opt, const char *rule)
+const struct setting *options_flag_of(const struct options *opt, const struct setting *s)
 {
-	size_t old = opt->rules ? strlen(opt->rules) : 0;
-	char *joined = realloc(opt->rules, old + strlen(rule) + 3);
-
-	if (!joined)
-		cli_die("out of memory");
-	sprintf(joined + old, "%s%s", old ? "; " : "", rule);
-	opt->rules = joined;
+	if (opt->value[setting_index(s)])
+		return s;
+	const struct setting *from = s->fallback ? setting_find(s->fallback) : NULL;
+	return from && opt->value[setting_index(from)] ? from : NULL;
 }
 
-/* Each value through the library's parser, labelled by its flag. */
-static void validate(struct options *opt)
+/* A repeatable flag's values, joined as its setting reads them. */
+static const char *join(const char *old, const char *value, const char *sep)
+{
+	if (!old)
+		return value;
+	char *joined = malloc(strlen(old) + strlen(sep) + strlen(value) + 1);
+	if (!joined)
+		cli_die("out of memory");
+	sprintf(joined, "%s%s%s", old, sep, value);
+	return joined;
+}
+
+/* One value through the library's parser, labelled by its flag.  The
+ * config file is read as the library will read it. */
+static void validate(const struct setting *s, const char *value)
 {
 	static struct config cfg;
 	char err[1024], label[64];
 
-	for (int i = 0; i < cli_nflags; i++) {
-		const char *value = opt->value[i];
-		if (!value)
-			continue;
-		config_init(&cfg, false);
-		snprintf(label, sizeof(label), "--%s", cli_flags[i].flag);
-		if (strcmp(cli_flags[i].key, "config") == 0) {
-			if (config_from_file(&cfg, value, label, err, sizeof(err)) != 0)
-				cli_die("%s", err);
-		} else if (config_set(&cfg, cli_flags[i].key, value, label, err, sizeof(err)) != 0) {
+	config_init(&cfg, false);
+	snprintf(label, sizeof(label), "--%s", setting_flag(s));
+	if (!s->set) {
+		if (config_from_file(&cfg, value, label, err, sizeof(err)) != 0)
 			cli_die("%s", err);
-		}
+	} else if (config_set(&cfg, s->key, value, label, err, sizeof(err)) != 0) {
+		cli_die("%s", err);
 	}
 }
 
@@ -160,13 +138,13 @@ void options_parse(struct options *opt, int argc, char **argv)
 		/* --flag VALUE or --flag=VALUE; no abbreviations, no short forms. */
 		const char *eq = strchr(arg, '=');
 		size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		int flag = -1;
+		const struct setting *s = NULL;
 		bool library = name_len == 9 && strncmp(arg, "--library", 9) == 0;
-		for (int f = 0; f < cli_nflags && !library && flag < 0; f++)
-			if (strncmp(arg, "--", 2) == 0 && name_len == strlen(cli_flags[f].flag) + 2 &&
-			    strncmp(arg + 2, cli_flags[f].flag, name_len - 2) == 0)
-				flag = f;
-		if (flag < 0 && !library)
+		for (size_t f = 0; f < settings_count && !library && !s; f++)
+			if (strncmp(arg, "--", 2) == 0 && name_len == strlen(setting_flag(&settings[f])) + 2 &&
+			    strncmp(arg + 2, setting_flag(&settings[f]), name_len - 2) == 0)
+				s = &settings[f];
+		if (!s && !library)
 			cli_die("unknown option '%.*s' (see portshim --help)", (int)name_len, arg);
 		if (eq)
 			value = eq + 1;
@@ -174,25 +152,16 @@ void options_parse(struct options *opt, int argc, char **argv)
 			value = argv[++i];
 		else
 			cli_die("%.*s: missing value", (int)name_len, arg);
-		if (library)
+		if (library) {
 			opt->library = value;
-		else if (strcmp(cli_flags[flag].key, "rules") == 0) {
-			static struct config cfg;
-			char err[1024];
-			config_init(&cfg, false);
-			if (config_set(&cfg, "rules", value, "--rule", err, sizeof(err)) != 0)
-				cli_die("%s", err);
-			add_rule(opt, value);
-			opt->value[flag] = opt->rules;
-		} else {
-			opt->value[flag] = value; /* a repeated flag: the last one wins */
+			continue;
 		}
+		validate(s, value);
+		size_t k = setting_index(s);
+		/* A repeated flag: the last one wins, unless it repeats. */
+		opt->value[k] = s->repeat ? join(opt->value[k], value, s->repeat) : value;
 	}
-	validate(opt);
-	for (int i = 0; i < cli_nflags; i++) {
-		const char *key = cli_flags[i].key;
-		if (opt->value[i] && (strcmp(key, "log") == 0 || strcmp(key, "stats") == 0 ||
-				      strcmp(key, "config") == 0))
+	for (size_t i = 0; i < settings_count; i++)
+		if (opt->value[i] && (settings[i].attr & SETTING_PATH))
 			opt->value[i] = absolute(opt->value[i]);
-	}
 }
