@@ -24,14 +24,72 @@ void config_init(struct config *cfg, bool secure)
 	cfg->strategy = STRATEGY_AUTO;
 }
 
-/* "LABEL: unknown setting; known: a, b, ..." with each row's name as
- * `name` spells it (the key, or the environment variable). */
-static void unknown(const char *label, size_t label_len, bool env, char *err, size_t errlen)
+/* Letters compared without case: "PORTSHIM_parity" is near its name. */
+static bool same(char a, char b)
 {
-	int n = snprintf(err, errlen, "%.*s: unknown setting; known:", (int)label_len, label);
+	return (a >= 'a' && a <= 'z' ? a - 'a' + 'A' : a) == (b >= 'a' && b <= 'z' ? b - 'a' + 'A' : b);
+}
 
+/* The optimal string alignment distance (Levenshtein's edits, and two
+ * neighbours swapped as one) between a[0..na) and b, both shorter than 64
+ * bytes; longer ones are far from everything. */
+static unsigned distance(const char *a, size_t na, const char *b)
+{
+	unsigned d[64][64];
+	size_t nb = strlen(b);
+
+	if (na >= 64 || nb >= 64)
+		return 64;
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned cost = !same(a[i - 1], b[j - 1]), best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[na][nb];
+}
+
+/* "LABEL: unknown setting; did you mean NAME?" for a near miss of `given`
+ * (at most two edits from a name, and one for every three letters of it
+ * past the prefix: PORTSHIM_LIB, a helper's name, is not near
+ * PORTSHIM_LOG), else "...; known: a, b, ..." with each row's name as
+ * `given` spells it (the key, or the environment variable).  Unknown names
+ * stay errors: a typo must not run without the shim. */
+static void unknown(const char *label, const char *given, size_t given_len, bool env, char *err,
+		    size_t errlen)
+{
+	char name[64], nearest[64] = "";
+	unsigned best = 3;
+	size_t prefix = env ? strlen(CONFIG_ENV_PREFIX) : 0;
+
+	for (size_t i = 0; i < settings_count; i++) {
+		if (env)
+			setting_env_name(&settings[i], name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", settings[i].key);
+		unsigned d = distance(given, given_len, name);
+		if (d < best && 3 * d <= strlen(name) - prefix) {
+			best = d;
+			memcpy(nearest, name, sizeof(name));
+		}
+	}
+	if (nearest[0]) {
+		snprintf(err, errlen, "%s: unknown setting; did you mean %s?", label, nearest);
+		return;
+	}
+	int n = snprintf(err, errlen, "%s: unknown setting; known:", label);
 	for (size_t i = 0; i < settings_count && n >= 0 && (size_t)n < errlen; i++) {
-		char name[64];
 		if (env)
 			setting_env_name(&settings[i], name, sizeof(name));
 		else
@@ -72,7 +130,7 @@ int config_set_from(struct config *cfg, const char *key, const char *value, cons
 	const struct setting *s = setting_find(key);
 
 	if (!s) {
-		unknown(label, strlen(label), false, err, errlen);
+		unknown(label, key, strlen(key), false, err, errlen);
 		return -1;
 	}
 	return apply(cfg, s, value, label, origin, err, errlen);
@@ -106,7 +164,9 @@ int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t
 		char name[64];
 
 		if (!s) {
-			unknown(*e, strcspn(*e, "="), true, err, errlen);
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+			unknown(name, name, strlen(name), true, err, errlen);
 			return -1;
 		}
 		if (!s->set)
