@@ -238,7 +238,7 @@ check_refused() {
 	# The control: with fd 2 as it was at start, the lines do reach it.
 	bind0 PORTSHIM_LOG=stderr PORTSHIM_STATS=stderr
 	grep -q '^{"time":.*"call":"bind"' <<<"$stderr"
-	grep -q '^portshim: pid [0-9]*: 1 decisions: ok 1' <<<"$stderr"
+	grep -q '^portshim: pid [0-9]*: 1 decision: ok 1' <<<"$stderr"
 	# The child's connect is a decision, logged and counted; the socket it
 	# got as fd 2 must receive nothing of it.
 	run shim PORTSHIM_LOG=stderr PORTSHIM_STATS=stderr "$FDLIFE" daemon 5000
