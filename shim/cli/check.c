@@ -52,37 +52,91 @@ static void plan_line(const char *what, const char *name, const struct plan *pla
 		       plan->npasses > 1 ? " (in two passes)" : "");
 }
 
-/* The warning the library would give for a log or summary file it would
- * refuse (nothing is created here). */
-static void warn_sink(const char *label, const char *path)
+/* A log or summary file the library would refuse, or could not create:
+ * its own warning line (nothing is created here), and --check fails. */
+static bool sink_fails(const char *label, const char *path)
 {
 	struct sink_check why;
 	char buf[CONFIG_PATH_MAX + 200];
 	struct line l = { buf, sizeof(buf), 0 };
 
 	if (!path[0] || strcmp(path, "stderr") == 0)
-		return;
+		return false;
 	sink_probe(path, &why);
 	if (why.verdict == SINK_OK)
-		return;
+		return false;
 	sink_warning(&l, label, path, &why);
 	fputs(buf, stderr);
+	return true;
+}
+
+/* The library, as the loader that will run the command loads it (this
+ * program's own loader when there is no dynamic command). */
+static bool library_fails(const struct check_input *in)
+{
+	static struct target self;
+	const struct target *t = in->target;
+	char exe[4096], why[8192];
+
+	if (!in->opt->command || t->kind != TARGET_DYNAMIC) {
+		if (!realpath("/proc/self/exe", exe))
+			return false; /* no loader to ask: the run will tell */
+		target_inspect(exe, &self);
+		t = &self;
+	}
+	if (t->kind != TARGET_DYNAMIC)
+		return false;
+	if (libcheck(t->interp, t->script_interp[0] ? t->script_interp : t->path, in->library, why,
+		     sizeof(why)) == 0)
+		return false;
+	fprintf(stderr, "portshim: %s: the dynamic linker would not load it: %s\n", in->library,
+		why);
+	return true;
+}
+
+#define VALUE_WIDTH 32
+
+/* One row of the settings table.  A list wider than its column (several
+ * rules) goes on over the next lines, cut after a "; ", so that "from"
+ * stays in its column; a value that cannot be cut (a long path) is
+ * followed by "from" on its line. */
+static void row(const char *key, const char *val, const char *from)
+{
+	for (bool first = true; first || *val; first = false) {
+		size_t len = strlen(val);
+		if (len > VALUE_WIDTH) {
+			const char *cut = NULL;
+			for (const char *p = strstr(val, "; "); p && p + 1 - val <= VALUE_WIDTH;
+			     p = strstr(p + 2, "; "))
+				cut = p + 1;
+			len = cut ? (size_t)(cut - val) : len;
+		}
+		if (first)
+			printf("%-12s %-*.*s %s\n", key, VALUE_WIDTH, (int)len, val, from);
+		else
+			printf("%-12s %.*s\n", "", (int)len, val);
+		val += len;
+		val += strspn(val, " ");
+	}
 }
 
 int check_print(const struct check_input *in)
 {
 	const struct runtime *rt = &portshim_runtime;
 	char val[1200], from[1200];
+	bool failed = sink_fails("PORTSHIM_LOG", rt->cfg.log);
 
-	warn_sink("PORTSHIM_LOG", rt->cfg.log);
-	warn_sink("PORTSHIM_STATS", rt->cfg.stats);
+	failed |= sink_fails("PORTSHIM_STATS", rt->cfg.stats);
+	failed |= library_fails(in);
+	if (failed)
+		return CLI_EXIT_USAGE;
 	printf("portshim: the configuration is valid\n\n");
-	printf("%-12s %-32s %s\n", "setting", "value", "from");
+	printf("%-12s %-*s %s\n", "setting", VALUE_WIDTH, "value", "from");
 	for (size_t i = 0; i < settings_count; i++) {
 		struct setting_output out = { &settings[i], rt, val, sizeof(val) };
 		settings[i].show(&out);
 		source(in->opt, &settings[i], from, sizeof(from));
-		printf("%-12s %-32s %s\n", settings[i].key, val, from);
+		row(settings[i].key, val, from);
 	}
 	printf("%-12s %s\n", "library", in->library);
 	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD"));
@@ -111,9 +165,10 @@ int check_print(const struct check_input *in)
 	case TARGET_STATIC:
 	case TARGET_DYNAMIC:
 	case TARGET_OTHER:
-		if (target_warning(t, warning, sizeof(warning))) {
-			printf("%s\n", warning);
-			break;
+		/* A command the shim cannot reach fails the check. */
+		if (target_unreachable(t, warning, sizeof(warning))) {
+			printf("warning: %s\n", warning);
+			return CLI_EXIT_USAGE;
 		}
 		/* Which library, and why: the loader that will run it. */
 		if (t->kind == TARGET_DYNAMIC)

@@ -20,7 +20,8 @@ struct options {
 	 * A repeatable flag's values are joined into one. */
 	const char *value[CONFIG_SETTINGS_MAX];
 	const char *library;     /* --library */
-	bool check, help, version;
+	bool check, help, version, quiet, strict, print_env;
+	const char *format;      /* --format of --print-env */
 	char **command;          /* NULL-terminated; NULL when none */
 };
 
@@ -49,8 +50,14 @@ struct target {
 	char interp[256];        /* PT_INTERP (of the interpreter, for a script) */
 };
 void target_inspect(const char *name, struct target *t);
-/* One line on why the shim cannot reach it, or NULL. */
-const char *target_warning(const struct target *t, char *buf, unsigned size);
+/* One line on why the shim cannot reach it (static, or a script whose
+ * interpreter is; setuid, setgid or file capabilities), or NULL. */
+const char *target_unreachable(const struct target *t, char *buf, unsigned size);
+
+/* Does the dynamic linker `loader` load `library` into `program` (its list
+ * mode, libcheck.c)?  0, or -1 with the loader's reason in why. */
+int libcheck(const char *loader, const char *program, const char *library, char *why,
+	     size_t size);
 
 /* --check: prints the effective configuration of the environment the
  * command would get. */
@@ -60,6 +67,14 @@ struct check_input {
 	const struct target *target;   /* the command's, when there is one */
 };
 int check_print(const struct check_input *in);
+
+/* --print-env: the PORTSHIM_* settings in force (validated) and
+ * LD_PRELOAD=library, as `format` writes variables: shell, systemd or
+ * docker.  The exit status. */
+int print_env(const char *format, const char *library);
+
+/* portshim status PID (status.c). */
+int status_main(int argc, char **argv);
 
 int wrapper_main(int argc, char **argv);
 

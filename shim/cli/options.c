@@ -3,6 +3,7 @@
  * wrapper accepts is one the library accepts, and the error reads
  * "portshim: --parity='evn': expected even, odd, ...". */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,9 @@ void cli_help(void)
 {
 	printf("usage: portshim [OPTION...] [--] COMMAND [ARG...]\n"
 	       "       portshim --check [OPTION...] [[--] COMMAND [ARG...]]\n"
+	       "       portshim --print-env [--format shell|systemd|docker] [OPTION...]\n"
 	       "       portshim report [--json] FILE...\n"
+	       "       portshim status PID\n"
 	       "\n"
 	       "Runs COMMAND with libportshim.so preloaded, so that the source ports of its\n"
 	       "TCP and UDP sockets follow a policy.  Each option sets the PORTSHIM_ variable\n"
@@ -43,7 +46,11 @@ void cli_help(void)
 		printf("  %-24s %s\n", left, settings[i].help);
 	}
 	printf("  %-24s %s\n", "--library PATH", "the libportshim.so to preload (default: beside portshim, or ../lib)");
-	printf("  %-24s %s\n", "--check", "validate and print the effective configuration; run nothing");
+	printf("  %-24s %s\n", "--check", "validate and print the effective configuration, check that the library loads and reaches COMMAND; run nothing");
+	printf("  %-24s %s\n", "--strict", "a COMMAND the shim cannot reach is an error (exit 125), not a warning");
+	printf("  %-24s %s\n", "--print-env", "print the validated settings as variables; run nothing");
+	printf("  %-24s %s\n", "--format FORMAT", "for --print-env: shell (default), systemd or docker");
+	printf("  %-24s %s\n", "-q, --quiet", "no warnings");
 	printf("  %-24s %s\n", "-h, --help", "show this help");
 	printf("  %-24s %s\n", "-V, --version", "show the version");
 	printf("\n"
@@ -110,57 +117,91 @@ static void validate(const struct setting *s, const char *value)
 	}
 }
 
+/* The command's own options, after the settings' flags in --help. */
+enum { OPT_LIBRARY = 1000, OPT_CHECK, OPT_STRICT, OPT_PRINT_ENV, OPT_FORMAT };
+static const struct option own_options[] = {
+	{ "library", required_argument, NULL, OPT_LIBRARY },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "print-env", no_argument, NULL, OPT_PRINT_ENV },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+};
+#define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
+
+/* The long options getopt_long() takes: one per row of the settings table
+ * (val: the row's index), then the command's own. */
+static const struct option *long_options(void)
+{
+	static struct option all[CONFIG_SETTINGS_MAX + N_OWN + 1];
+
+	for (size_t i = 0; i < settings_count; i++)
+		all[i] = (struct option){ setting_flag(&settings[i]), required_argument, NULL, (int)i };
+	memcpy(all + settings_count, own_options, sizeof(own_options));
+	return all;
+}
+
+/* getopt_long() said '?': an unknown or ambiguous long option, or an
+ * unknown short one.  Ambiguous prefixes name their candidates. */
+static _Noreturn void bad_option(const char *arg, const struct option *all)
+{
+	char names[512] = "";
+	size_t len = strcspn(arg, "="), n = 0, hits = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		cli_die("unknown option '%s' (see portshim --help)", arg);
+	for (const struct option *o = all; o->name; o++) {
+		if (strncmp(o->name, arg + 2, len - 2) != 0 || n >= sizeof(names))
+			continue;
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s--%s", hits++ ? ", " : "", o->name);
+	}
+	if (hits > 1)
+		cli_die("ambiguous option '%.*s': %s (see portshim --help)", (int)len, arg, names);
+	cli_die("unknown option '%.*s' (see portshim --help)", (int)len, arg);
+}
+
 void options_parse(struct options *opt, int argc, char **argv)
 {
+	const struct option *all = long_options();
+	int c;
+
 	memset(opt, 0, sizeof(*opt));
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value = NULL;
-		if (strcmp(arg, "--") == 0) {
-			opt->command = argv + i + 1;
-			break;
-		}
-		if (arg[0] != '-' || arg[1] == '\0') {
-			opt->command = argv + i;
-			break;
-		}
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			opt->help = true;
+	opt->format = "shell";
+	opterr = 0;
+	optind = 1;
+	/* '+': options end at the first argument that is not one (the
+	 * command's own flags are its own); ':': a missing value is told
+	 * apart from an unknown option. */
+	while ((c = getopt_long(argc, argv, "+:hVq", all, NULL)) != -1) {
+		if (c >= 0 && (size_t)c < settings_count) {
+			const struct setting *s = &settings[c];
+			validate(s, optarg);
+			/* A repeated flag: the last one wins, unless it repeats. */
+			opt->value[c] = s->repeat ? join(opt->value[c], optarg, s->repeat) : optarg;
 			continue;
 		}
-		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-			opt->version = true;
-			continue;
+		switch (c) {
+		case OPT_LIBRARY: opt->library = optarg; break;
+		case OPT_CHECK: opt->check = true; break;
+		case OPT_STRICT: opt->strict = true; break;
+		case OPT_PRINT_ENV: opt->print_env = true; break;
+		case OPT_FORMAT: opt->format = optarg; break;
+		case 'q': opt->quiet = true; break;
+		case 'h': opt->help = true; break;
+		case 'V': opt->version = true; break;
+		case ':':
+			cli_die("%.*s: missing value", (int)strcspn(argv[optind - 1], "="),
+				argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256 && argv[optind - 1][1] != '-')
+				cli_die("unknown option '-%c' (see portshim --help)", optopt);
+			bad_option(argv[optind - 1], all);
 		}
-		if (strcmp(arg, "--check") == 0) {
-			opt->check = true;
-			continue;
-		}
-		/* --flag VALUE or --flag=VALUE; no abbreviations, no short forms. */
-		const char *eq = strchr(arg, '=');
-		size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		const struct setting *s = NULL;
-		bool library = name_len == 9 && strncmp(arg, "--library", 9) == 0;
-		for (size_t f = 0; f < settings_count && !library && !s; f++)
-			if (strncmp(arg, "--", 2) == 0 && name_len == strlen(setting_flag(&settings[f])) + 2 &&
-			    strncmp(arg + 2, setting_flag(&settings[f]), name_len - 2) == 0)
-				s = &settings[f];
-		if (!s && !library)
-			cli_die("unknown option '%.*s' (see portshim --help)", (int)name_len, arg);
-		if (eq)
-			value = eq + 1;
-		else if (i + 1 < argc)
-			value = argv[++i];
-		else
-			cli_die("%.*s: missing value", (int)name_len, arg);
-		if (library) {
-			opt->library = value;
-			continue;
-		}
-		validate(s, value);
-		size_t k = setting_index(s);
-		/* A repeated flag: the last one wins, unless it repeats. */
-		opt->value[k] = s->repeat ? join(opt->value[k], value, s->repeat) : value;
 	}
+	if (optind < argc)
+		opt->command = argv + optind;
 	for (size_t i = 0; i < settings_count; i++)
 		if (opt->value[i] && (settings[i].attr & SETTING_PATH))
 			opt->value[i] = absolute(opt->value[i]);

@@ -155,7 +155,7 @@ int wrapper_main(int argc, char **argv)
 		printf("portshim %s\n", PORTSHIM_VERSION);
 		return 0;
 	}
-	if (!opt.command && !opt.check)
+	if (!opt.command && !opt.check && !opt.print_env)
 		cli_die("no command given (see portshim --help)");
 	memset(&target, 0, sizeof(target));
 	if (opt.command)
@@ -178,6 +178,13 @@ int wrapper_main(int argc, char **argv)
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
 		die_config(&opt, err);
 
+	/* A seed only orders the random walk. */
+	if (portshim_runtime.cfg.seed_set && portshim_runtime.cfg.order == ORDER_SEQUENTIAL &&
+	    !opt.quiet)
+		fprintf(stderr, "portshim: warning: a seed does nothing with order = sequential, "
+				"which walks upwards from the lowest allowed port\n");
+	if (opt.print_env)
+		return print_env(opt.format, library);
 	if (opt.check) {
 		struct check_input in = { &opt, library, &target };
 		return check_print(&in);
@@ -188,8 +195,12 @@ int wrapper_main(int argc, char **argv)
 			target.error == ENOENT ? "command not found" : strerror(target.error));
 		return target.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
 	}
-	if (target_warning(&target, err, sizeof(err)))
-		fprintf(stderr, "portshim: %s\n", err);
+	if (target_unreachable(&target, err, sizeof(err))) {
+		if (opt.strict)
+			cli_die("%s; --strict: nothing was run", err);
+		if (!opt.quiet)
+			fprintf(stderr, "portshim: warning: %s\n", err);
+	}
 	fflush(stdout);
 	execvp(opt.command[0], opt.command);
 	int e = errno;

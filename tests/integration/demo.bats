@@ -100,7 +100,10 @@ check_demo() {
 	printf '%s\n' "${settings[@]}"
 	[ ${#settings[@]} -ge 6 ]
 	for setting in "${settings[@]}"; do
-		run wrap "$setting" --check
+		# --check fails on a log it could not create: the unit's
+		# LogsDirectory= makes /var/log/portshim, a directory of the
+		# test's stands in for it here.
+		run wrap "${setting//\/var\/log\/portshim/$BATS_TEST_TMPDIR}" --check
 		[ "$status" -eq 0 ] || { echo "$setting: $output"; return 1; }
 	done
 	# They all preload the library where make install puts it by default.
