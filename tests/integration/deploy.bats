@@ -136,3 +136,14 @@ time.sleep(60)' "$pidfile"
 	[ "$status" -eq 125 ]
 	[ "$stderr" = "portshim: usage: portshim status PID" ]
 }
+
+@test "--check's table keeps its columns with long rule lists" {
+	run wrap --rule '10.0.0.0/8:443=odd' --rule '*:53=even' --rule '[2001:db8::]/32=any' --check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	col=$(grep -E '^setting ' <<<"$output" | grep -bo 'from' | cut -d: -f1)
+	row=$(grep -E '^rules ' <<<"$output")
+	[ "$row" = "$(printf '%-12s %-32s %s' rules '10.0.0.0/8:443=odd; *:53=even;' 'flag --rule')" ]
+	[ "$(grep -bo 'flag --rule' <<<"$row" | cut -d: -f1)" -eq "$col" ]
+	grep -A1 -E '^rules ' <<<"$output" | tail -n 1 | grep -qxE ' {13}\[2001:db8::\]/32=any'
+}
