@@ -44,6 +44,11 @@ if [ -z "$portshim" ]; then
 		portshim=$here/../build/portshim
 	fi
 fi
+# Every policy checked before any runs: a typo in the last one must not
+# cost the runs before it (portshim's own line says what is wrong).
+for policy in $policies; do
+	"$portshim" "--$setting" "$policy" --check >/dev/null || exit 125
+done
 if [ -z "$dir" ]; then
 	# The user's own directory: in /tmp another user could create the log
 	# files first, and the shim would refuse them.

@@ -5,11 +5,13 @@
 #   examples/show-ports.sh [REQUESTS]
 #
 # Everything stays on 127.0.0.1.  Needs curl and python3; builds the library
-# first if needed.
+# first if needed.  SHOW_PORTS_LIB=PATH names another library (the
+# library's own settings, PORTSHIM_*, are refused when unknown, so this
+# script's name must not start with PORTSHIM_).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-20}
-lib=${PORTSHIM_LIB:-$PWD/build/libportshim.so}
+lib=${SHOW_PORTS_LIB:-$PWD/build/libportshim.so}
 [ -f "$lib" ] || make -s >/dev/null
 
 work=$(mktemp -d)

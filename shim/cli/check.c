@@ -1,7 +1,8 @@
 /* portshim --check: the configuration the command would run with, as the
  * library resolves it (portshim_runtime, filled by runtime_configure() in
- * wrapper.c), each setting with where it came from: a flag, the
- * environment, the config file, or the built-in default. */
+ * wrapper.c), one row per setting of the table (settings.h) with where it
+ * came from: a flag, the environment, the config file, or the built-in
+ * default. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,150 +11,31 @@
 #include "core/config.h"
 #include "core/filecheck.h"
 #include "core/runtime.h"
+#include "core/settings.h"
 #include "cli.h"
 
-#define MAX_KEYS 40
-
-/* Which keys the config file sets, read the way configfile.c reads it
- * (the library has already checked the file; only the names matter).
- * Opened with the same checks again: it may have been swapped since. */
-static void file_keys(const char *path, const char *const *keys, bool *has)
+/* Where a setting's value came from: a flag, the environment, the config
+ * file, the setting it falls back to, or the built-in default. */
+static void source(const struct options *opt, const struct setting *s, char *buf, size_t size)
 {
-	char line[2048], err[2048];
-	int fd = path ? settings_open(path, "PORTSHIM_CONFIG",
-				      filecheck_privileged(portshim_runtime.cfg.secure), err,
-				      sizeof(err))
-		      : -1;
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *hash = strchr(line, '#'), *eq = strchr(line, '='), *key = line;
-		if (hash)
-			*hash = '\0';
-		if (!eq || (hash && hash < eq))
-			continue;
-		*eq = '\0';
-		key += strspn(key, " \t");
-		for (char *end = eq; end > key && strchr(" \t", end[-1]); )
-			*--end = '\0';
-		for (char *c = key; *c; c++)
-			if (*c == '_')
-				*c = '-';
-		if (strcmp(key, "rule") == 0)
-			key = "rules";
-		for (int k = 0; keys[k]; k++)
-			if (strcmp(keys[k], key) == 0)
-				has[k] = true;
-	}
-	if (f)
-		fclose(f);
-}
-
-static int key_index(const char *const *keys, const char *key)
-{
-	for (int k = 0; keys[k]; k++)
-		if (strcmp(keys[k], key) == 0)
-			return k;
-	return -1;
-}
-
-static void source(const struct check_input *in, const char *const *keys, const bool *in_file,
-		   int k, char *buf, size_t size)
-{
-	const char *key = keys[k], *file = getenv("PORTSHIM_CONFIG");
-	int flag = cli_flag_of_key(key), parity = cli_flag_of_key("parity");
-	bool policy = strcmp(key, "connect") == 0 || strcmp(key, "bind") == 0;
+	const struct config *cfg = &portshim_runtime.cfg;
+	const struct setting *flag = options_flag_of(opt, s), *from;
 	char name[64];
 
-	config_env_name(key, name, sizeof(name));
-	if (flag >= 0 && in->opt->value[flag])
-		snprintf(buf, size, "flag --%s", cli_flags[flag].flag);
-	else if (policy && in->opt->value[parity])
-		snprintf(buf, size, "flag --parity");
-	else if (in->env_before[k])
+	setting_env_name(s, name, sizeof(name));
+	if (flag) {
+		snprintf(buf, size, "flag --%s", setting_flag(flag));
+	} else if (cfg->origin[setting_index(s)] == CONFIG_ENV) {
 		snprintf(buf, size, "env %s", name);
-	else if (in_file[k])
-		snprintf(buf, size, "file %s", file);
-	else if (policy && strcmp(keys[k], "parity") != 0 &&
-		 portshim_runtime.cfg.parity_set) {
-		char from[1200];
-		source(in, keys, in_file, key_index(keys, "parity"), from, sizeof(from));
-		snprintf(buf, size, "%.1100s (parity)", from);
-	} else if (strcmp(key, "range") == 0)
-		snprintf(buf, size, "default: the kernel's ip_local_port_range");
-	else if (strcmp(key, "reserved") == 0)
-		snprintf(buf, size, "default: the kernel's ip_local_reserved_ports");
-	else
-		snprintf(buf, size, "default");
-}
-
-/* "80,443,8000-8099", cut short after a few hundred bytes. */
-static void port_list(const struct portset *set, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned p = 1; p < PORTMAP_PORTS && n + 32 < size; p++) {
-		if (!portset_has(set, p))
-			continue;
-		unsigned hi = p;
-		while (hi + 1 < PORTMAP_PORTS && portset_has(set, hi + 1))
-			hi++;
-		n += (size_t)snprintf(buf + n, size - n, n ? ",%u" : "%u", p);
-		if (hi > p)
-			n += (size_t)snprintf(buf + n, size - n, "-%u", hi);
-		p = hi;
-	}
-	if (n + 32 >= size)
-		snprintf(buf + n, size - n, ",...");
-	if (!buf[0])
-		snprintf(buf, size, "none");
-}
-
-static void value(const char *key, char *buf, size_t size)
-{
-	const struct runtime *rt = &portshim_runtime;
-	const struct config *cfg = &rt->cfg;
-
-	if (strcmp(key, "parity") == 0) {
-		if (cfg->parity_set)
-			policy_format(&cfg->parity, buf, size);
-		else
-			snprintf(buf, size, "-");
-	} else if (strcmp(key, "connect") == 0) {
-		policy_format(&cfg->connect, buf, size);
-	} else if (strcmp(key, "bind") == 0) {
-		policy_format(&cfg->bind, buf, size);
-	} else if (strcmp(key, "range") == 0) {
-		snprintf(buf, size, "%u-%u", rt->range_lo, rt->range_hi);
-	} else if (strcmp(key, "reserved") == 0) {
-		port_list(&cfg->reserved, buf, size);
-	} else if (strcmp(key, "order") == 0) {
-		snprintf(buf, size, "%s", cfg->order == ORDER_RANDOM ? "random" : "sequential");
-	} else if (strcmp(key, "seed") == 0) {
-		if (cfg->seed_set)
-			snprintf(buf, size, "%llu", (unsigned long long)cfg->seed);
-		else
-			snprintf(buf, size, "- (each process draws one)");
-	} else if (strcmp(key, "on-exhaust") == 0) {
-		snprintf(buf, size, "%s", cfg->on_exhaust == ON_EXHAUST_FAIL ? "fail" : "kernel");
-	} else if (strcmp(key, "strategy") == 0) {
-		snprintf(buf, size, "%s", config_strategy_name(cfg->strategy));
-	} else if (strcmp(key, "log") == 0 || strcmp(key, "stats") == 0) {
-		const char *path = key[0] == 'l' ? cfg->log : cfg->stats;
-		snprintf(buf, size, "%s", path[0] ? path : "-");
-	} else if (strcmp(key, "config") == 0) {
-		snprintf(buf, size, "%s", cfg->file[0] ? cfg->file : "-");
-	} else if (strcmp(key, "rules") == 0) {
-		size_t n = 0;
-		snprintf(buf, size, "-");
-		for (int i = 0; i < cfg->rules.count && n + 1 < size; i++) {
-			char one[160];
-			rules_format_one(&cfg->rules.rule[i], one, sizeof(one));
-			n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "; " : "", one);
-		}
+	} else if (cfg->origin[setting_index(s)] == CONFIG_FILE) {
+		snprintf(buf, size, "file %s", cfg->file);
+	} else if (s->fallback && (from = setting_find(s->fallback)) &&
+		   cfg->origin[setting_index(from)] != CONFIG_DEFAULT) {
+		char of[1200];
+		source(opt, from, of, sizeof(of));
+		snprintf(buf, size, "%.1100s (%s)", of, from->key);
 	} else {
-		snprintf(buf, size, "(not shown by this portshim; see its environment variable)");
+		snprintf(buf, size, "%s", s->default_from ? s->default_from : "default");
 	}
 }
 
@@ -170,39 +52,91 @@ static void plan_line(const char *what, const char *name, const struct plan *pla
 		       plan->npasses > 1 ? " (in two passes)" : "");
 }
 
-/* The warning the library would give for a log or summary file it would
- * refuse (nothing is created here). */
-static void warn_sink(const char *label, const char *path)
+/* A log or summary file the library would refuse, or could not create:
+ * its own warning line (nothing is created here), and --check fails. */
+static bool sink_fails(const char *label, const char *path)
 {
 	struct sink_check why;
 	char buf[CONFIG_PATH_MAX + 200];
 	struct line l = { buf, sizeof(buf), 0 };
 
 	if (!path[0] || strcmp(path, "stderr") == 0)
-		return;
+		return false;
 	sink_probe(path, &why);
 	if (why.verdict == SINK_OK)
-		return;
+		return false;
 	sink_warning(&l, label, path, &why);
 	fputs(buf, stderr);
+	return true;
+}
+
+/* The library, as the loader that will run the command loads it (this
+ * program's own loader when there is no dynamic command). */
+static bool library_fails(const struct check_input *in)
+{
+	static struct target self;
+	const struct target *t = in->target;
+	char exe[4096], why[8192];
+
+	if (!in->opt->command || t->kind != TARGET_DYNAMIC) {
+		if (!realpath("/proc/self/exe", exe))
+			return false; /* no loader to ask: the run will tell */
+		target_inspect(exe, &self);
+		t = &self;
+	}
+	if (t->kind != TARGET_DYNAMIC)
+		return false;
+	if (libcheck(t->interp, t->script_interp[0] ? t->script_interp : t->path, in->library, why,
+		     sizeof(why)) == 0)
+		return false;
+	fprintf(stderr, "portshim: %s: the dynamic linker would not load it: %s\n", in->library,
+		why);
+	return true;
+}
+
+#define VALUE_WIDTH 32
+
+/* One row of the settings table.  A list wider than its column (several
+ * rules) goes on over the next lines, cut after a "; ", so that "from"
+ * stays in its column; a value that cannot be cut (a long path) is
+ * followed by "from" on its line. */
+static void row(const char *key, const char *val, const char *from)
+{
+	for (bool first = true; first || *val; first = false) {
+		size_t len = strlen(val);
+		if (len > VALUE_WIDTH) {
+			const char *cut = NULL;
+			for (const char *p = strstr(val, "; "); p && p + 1 - val <= VALUE_WIDTH;
+			     p = strstr(p + 2, "; "))
+				cut = p + 1;
+			len = cut ? (size_t)(cut - val) : len;
+		}
+		if (first)
+			printf("%-12s %-*.*s %s\n", key, VALUE_WIDTH, (int)len, val, from);
+		else
+			printf("%-12s %.*s\n", "", (int)len, val);
+		val += len;
+		val += strspn(val, " ");
+	}
 }
 
 int check_print(const struct check_input *in)
 {
 	const struct runtime *rt = &portshim_runtime;
-	const char *const *keys = cli_setting_keys();
-	bool in_file[MAX_KEYS] = { false };
 	char val[1200], from[1200];
+	bool failed = sink_fails("PORTSHIM_LOG", rt->cfg.log);
 
-	file_keys(getenv("PORTSHIM_CONFIG"), keys, in_file);
-	warn_sink("PORTSHIM_LOG", rt->cfg.log);
-	warn_sink("PORTSHIM_STATS", rt->cfg.stats);
+	failed |= sink_fails("PORTSHIM_STATS", rt->cfg.stats);
+	failed |= library_fails(in);
+	if (failed)
+		return CLI_EXIT_USAGE;
 	printf("portshim: the configuration is valid\n\n");
-	printf("%-12s %-32s %s\n", "setting", "value", "from");
-	for (int k = 0; keys[k] && k < MAX_KEYS; k++) {
-		value(keys[k], val, sizeof(val));
-		source(in, keys, in_file, k, from, sizeof(from));
-		printf("%-12s %-32s %s\n", keys[k], val, from);
+	printf("%-12s %-*s %s\n", "setting", VALUE_WIDTH, "value", "from");
+	for (size_t i = 0; i < settings_count; i++) {
+		struct setting_output out = { &settings[i], rt, val, sizeof(val) };
+		settings[i].show(&out);
+		source(in->opt, &settings[i], from, sizeof(from));
+		row(settings[i].key, val, from);
 	}
 	printf("%-12s %s\n", "library", in->library);
 	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD"));
@@ -231,9 +165,10 @@ int check_print(const struct check_input *in)
 	case TARGET_STATIC:
 	case TARGET_DYNAMIC:
 	case TARGET_OTHER:
-		if (target_warning(t, warning, sizeof(warning))) {
-			printf("%s\n", warning);
-			break;
+		/* A command the shim cannot reach fails the check. */
+		if (target_unreachable(t, warning, sizeof(warning))) {
+			printf("warning: %s\n", warning);
+			return CLI_EXIT_USAGE;
 		}
 		/* Which library, and why: the loader that will run it. */
 		if (t->kind == TARGET_DYNAMIC)

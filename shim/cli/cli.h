@@ -1,9 +1,12 @@
 /* The portshim command: shared definitions of its parts (options.c,
- * wrapper.c, check.c, target.c, settings.c; report*.c). */
+ * wrapper.c, check.c, target.c; report*.c).  The settings, their flags,
+ * --help lines and --check rows come from the core's table (settings.h). */
 #ifndef PORTSHIM_CLI_H
 #define PORTSHIM_CLI_H
 
 #include <stdbool.h>
+
+#include "core/config.h"
 
 #define PORTSHIM_VERSION "0.1.0"
 
@@ -12,22 +15,13 @@
 #define CLI_EXIT_CANNOT_RUN 126
 #define CLI_EXIT_NOT_FOUND 127
 
-/* One flag per setting of the library: --KEY VALUE sets PORTSHIM_<KEY>. */
-struct flag_def {
-	const char *flag;    /* without the dashes: "on-exhaust" */
-	const char *key;     /* the library's setting: "on-exhaust"; "rules" for --rule */
-	const char *arg;     /* the value's name in --help */
-	const char *help;
-};
-
-extern const struct flag_def cli_flags[];
-extern const int cli_nflags;
-
 struct options {
-	const char *value[16];   /* per cli_flags entry; NULL when not given */
-	char *rules;             /* the --rule values joined with "; " */
+	/* Per row of the settings table (settings[i]); NULL when not given.
+	 * A repeatable flag's values are joined into one. */
+	const char *value[CONFIG_SETTINGS_MAX];
 	const char *library;     /* --library */
-	bool check, help, version;
+	bool check, help, version, quiet, strict, print_env;
+	const char *format;      /* --format of --print-env */
 	char **command;          /* NULL-terminated; NULL when none */
 };
 
@@ -35,13 +29,12 @@ struct options {
  * flag or value.  Values are checked with the library's own parser. */
 void options_parse(struct options *opt, int argc, char **argv);
 void cli_help(void);
+struct setting;
+/* The flag that gave setting s its value: its own, or that of the setting
+ * it falls back to (--parity for connect and bind); NULL if neither. */
+const struct setting *options_flag_of(const struct options *opt, const struct setting *s);
 /* Prints "portshim: " + the message + "\n" to stderr and exits 125. */
 _Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The library's setting keys, in its own order; NULL-terminated. */
-const char *const *cli_setting_keys(void);
-/* Index of a setting key in cli_flags, or -1. */
-int cli_flag_of_key(const char *key);
 
 /* What the command to run is, as far as the shim is concerned. */
 enum target_kind { TARGET_MISSING, TARGET_DYNAMIC, TARGET_STATIC, TARGET_OTHER };
@@ -57,19 +50,31 @@ struct target {
 	char interp[256];        /* PT_INTERP (of the interpreter, for a script) */
 };
 void target_inspect(const char *name, struct target *t);
-/* One line on why the shim cannot reach it, or NULL. */
-const char *target_warning(const struct target *t, char *buf, unsigned size);
+/* One line on why the shim cannot reach it (static, or a script whose
+ * interpreter is; setuid, setgid or file capabilities), or NULL. */
+const char *target_unreachable(const struct target *t, char *buf, unsigned size);
+
+/* Does the dynamic linker `loader` load `library` into `program` (its list
+ * mode, libcheck.c)?  0, or -1 with the loader's reason in why. */
+int libcheck(const char *loader, const char *program, const char *library, char *why,
+	     size_t size);
 
 /* --check: prints the effective configuration of the environment the
- * command would get.  `env_before` holds each flag's variable as it was
- * in the environment before the flags applied. */
+ * command would get. */
 struct check_input {
 	const struct options *opt;
 	const char *library;
-	const char *const *env_before; /* per cli_setting_keys() entry, NULL if unset */
 	const struct target *target;   /* the command's, when there is one */
 };
 int check_print(const struct check_input *in);
+
+/* --print-env: the PORTSHIM_* settings in force (validated) and
+ * LD_PRELOAD=library, as `format` writes variables: shell, systemd or
+ * docker.  The exit status. */
+int print_env(const char *format, const char *library);
+
+/* portshim status PID (status.c). */
+int status_main(int argc, char **argv);
 
 int wrapper_main(int argc, char **argv);
 

@@ -3,6 +3,7 @@
  * wrapper accepts is one the library accepts, and the error reads
  * "portshim: --parity='evn': expected even, odd, ...". */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,27 +12,8 @@
 
 #include "core/config.h"
 #include "core/policy.h"
+#include "core/settings.h"
 #include "cli.h"
-
-const struct flag_def cli_flags[] = {
-	{ "parity", "parity", "POLICY", "policy for connect() and bind(0) both" },
-	{ "connect", "connect", "POLICY", "policy for connect(), sendto(), sendmsg() (default any)" },
-	{ "bind", "bind", "POLICY", "policy for bind() to port 0 (default off)" },
-	{ "range", "range", "LO-HI", "local port range (default: ip_local_port_range)" },
-	{ "reserved", "reserved", "LIST", "ports never used, e.g. 80,8000-8099 (default: ip_local_reserved_ports)" },
-	{ "order", "order", "ORDER", "random (default) or sequential" },
-	{ "seed", "seed", "N", "seed of the random order, for reproducible runs" },
-	{ "rule", "rules", "DEST=POLICY", "per-destination connect policy; repeatable" },
-	{ "strategy", "strategy", "STRATEGY", "auto (default), range, reuse or exclusive" },
-	{ "on-exhaust", "on-exhaust", "WHAT", "fail (default) or kernel: what to do when no port is left" },
-	{ "log", "log", "FILE", "event log: one JSON line per decision (FILE or stderr)" },
-	{ "stats", "stats", "FILE", "summary line at exit (FILE or stderr)" },
-	{ "config", "config", "FILE", "config file (key = value lines)" },
-};
-const int cli_nflags = sizeof(cli_flags) / sizeof(cli_flags[0]);
-_Static_assert(sizeof(cli_flags) / sizeof(cli_flags[0]) <= sizeof(((struct options *)0)->value) /
-		       sizeof(const char *),
-	       "struct options has a value for each flag");
 
 _Noreturn void cli_die(const char *fmt, ...)
 {
@@ -45,32 +27,30 @@ _Noreturn void cli_die(const char *fmt, ...)
 	exit(CLI_EXIT_USAGE);
 }
 
-int cli_flag_of_key(const char *key)
-{
-	for (int i = 0; i < cli_nflags; i++)
-		if (strcmp(cli_flags[i].key, key) == 0)
-			return i;
-	return -1;
-}
-
 void cli_help(void)
 {
 	printf("usage: portshim [OPTION...] [--] COMMAND [ARG...]\n"
 	       "       portshim --check [OPTION...] [[--] COMMAND [ARG...]]\n"
+	       "       portshim --print-env [--format shell|systemd|docker] [OPTION...]\n"
 	       "       portshim report [--json] FILE...\n"
+	       "       portshim status PID\n"
 	       "\n"
 	       "Runs COMMAND with libportshim.so preloaded, so that the source ports of its\n"
 	       "TCP and UDP sockets follow a policy.  Each option sets the PORTSHIM_ variable\n"
 	       "of the same name; options win over the environment, which wins over a\n"
 	       "config file.\n"
 	       "\n");
-	for (int i = 0; i < cli_nflags; i++) {
+	for (size_t i = 0; i < settings_count; i++) {
 		char left[64];
-		snprintf(left, sizeof(left), "--%s %s", cli_flags[i].flag, cli_flags[i].arg);
-		printf("  %-24s %s\n", left, cli_flags[i].help);
+		snprintf(left, sizeof(left), "--%s %s", setting_flag(&settings[i]), settings[i].arg);
+		printf("  %-24s %s\n", left, settings[i].help);
 	}
 	printf("  %-24s %s\n", "--library PATH", "the libportshim.so to preload (default: beside portshim, or ../lib)");
-	printf("  %-24s %s\n", "--check", "validate and print the effective configuration; run nothing");
+	printf("  %-24s %s\n", "--check", "validate and print the effective configuration, check that the library loads and reaches COMMAND; run nothing");
+	printf("  %-24s %s\n", "--strict", "a COMMAND the shim cannot reach is an error (exit 125), not a warning");
+	printf("  %-24s %s\n", "--print-env", "print the validated settings as variables; run nothing");
+	printf("  %-24s %s\n", "--format FORMAT", "for --print-env: shell (default), systemd or docker");
+	printf("  %-24s %s\n", "-q, --quiet", "no warnings");
 	printf("  %-24s %s\n", "-h, --help", "show this help");
 	printf("  %-24s %s\n", "-V, --version", "show the version");
 	printf("\n"
@@ -100,99 +80,129 @@ static const char *absolute(const char *path)
 	return abs;
 }
 
-static void add_rule(struct options *opt, const char *rule)
+const struct setting *options_flag_of(const struct options *opt, const struct setting *s)
 {
-	size_t old = opt->rules ? strlen(opt->rules) : 0;
-	char *joined = realloc(opt->rules, old + strlen(rule) + 3);
-
-	if (!joined)
-		cli_die("out of memory");
-	sprintf(joined + old, "%s%s", old ? "; " : "", rule);
-	opt->rules = joined;
+	if (opt->value[setting_index(s)])
+		return s;
+	const struct setting *from = s->fallback ? setting_find(s->fallback) : NULL;
+	return from && opt->value[setting_index(from)] ? from : NULL;
 }
 
-/* Each value through the library's parser, labelled by its flag. */
-static void validate(struct options *opt)
+/* A repeatable flag's values, joined as its setting reads them. */
+static const char *join(const char *old, const char *value, const char *sep)
+{
+	if (!old)
+		return value;
+	char *joined = malloc(strlen(old) + strlen(sep) + strlen(value) + 1);
+	if (!joined)
+		cli_die("out of memory");
+	sprintf(joined, "%s%s%s", old, sep, value);
+	return joined;
+}
+
+/* One value through the library's parser, labelled by its flag.  The
+ * config file is read as the library will read it. */
+static void validate(const struct setting *s, const char *value)
 {
 	static struct config cfg;
 	char err[1024], label[64];
 
-	for (int i = 0; i < cli_nflags; i++) {
-		const char *value = opt->value[i];
-		if (!value)
-			continue;
-		config_init(&cfg, false);
-		snprintf(label, sizeof(label), "--%s", cli_flags[i].flag);
-		if (strcmp(cli_flags[i].key, "config") == 0) {
-			if (config_from_file(&cfg, value, label, err, sizeof(err)) != 0)
-				cli_die("%s", err);
-		} else if (config_set(&cfg, cli_flags[i].key, value, label, err, sizeof(err)) != 0) {
+	config_init(&cfg, false);
+	snprintf(label, sizeof(label), "--%s", setting_flag(s));
+	if (!s->set) {
+		if (config_from_file(&cfg, value, label, err, sizeof(err)) != 0)
 			cli_die("%s", err);
-		}
+	} else if (config_set(&cfg, s->key, value, label, err, sizeof(err)) != 0) {
+		cli_die("%s", err);
 	}
+}
+
+/* The command's own options, after the settings' flags in --help. */
+enum { OPT_LIBRARY = 1000, OPT_CHECK, OPT_STRICT, OPT_PRINT_ENV, OPT_FORMAT };
+static const struct option own_options[] = {
+	{ "library", required_argument, NULL, OPT_LIBRARY },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "print-env", no_argument, NULL, OPT_PRINT_ENV },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+};
+#define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
+
+/* The long options getopt_long() takes: one per row of the settings table
+ * (val: the row's index), then the command's own. */
+static const struct option *long_options(void)
+{
+	static struct option all[CONFIG_SETTINGS_MAX + N_OWN + 1];
+
+	for (size_t i = 0; i < settings_count; i++)
+		all[i] = (struct option){ setting_flag(&settings[i]), required_argument, NULL, (int)i };
+	memcpy(all + settings_count, own_options, sizeof(own_options));
+	return all;
+}
+
+/* getopt_long() said '?': an unknown or ambiguous long option, or an
+ * unknown short one.  Ambiguous prefixes name their candidates. */
+static _Noreturn void bad_option(const char *arg, const struct option *all)
+{
+	char names[512] = "";
+	size_t len = strcspn(arg, "="), n = 0, hits = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		cli_die("unknown option '%s' (see portshim --help)", arg);
+	for (const struct option *o = all; o->name; o++) {
+		if (strncmp(o->name, arg + 2, len - 2) != 0 || n >= sizeof(names))
+			continue;
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s--%s", hits++ ? ", " : "", o->name);
+	}
+	if (hits > 1)
+		cli_die("ambiguous option '%.*s': %s (see portshim --help)", (int)len, arg, names);
+	cli_die("unknown option '%.*s' (see portshim --help)", (int)len, arg);
 }
 
 void options_parse(struct options *opt, int argc, char **argv)
 {
+	const struct option *all = long_options();
+	int c;
+
 	memset(opt, 0, sizeof(*opt));
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value = NULL;
-		if (strcmp(arg, "--") == 0) {
-			opt->command = argv + i + 1;
-			break;
-		}
-		if (arg[0] != '-' || arg[1] == '\0') {
-			opt->command = argv + i;
-			break;
-		}
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			opt->help = true;
+	opt->format = "shell";
+	opterr = 0;
+	optind = 1;
+	/* '+': options end at the first argument that is not one (the
+	 * command's own flags are its own); ':': a missing value is told
+	 * apart from an unknown option. */
+	while ((c = getopt_long(argc, argv, "+:hVq", all, NULL)) != -1) {
+		if (c >= 0 && (size_t)c < settings_count) {
+			const struct setting *s = &settings[c];
+			validate(s, optarg);
+			/* A repeated flag: the last one wins, unless it repeats. */
+			opt->value[c] = s->repeat ? join(opt->value[c], optarg, s->repeat) : optarg;
 			continue;
 		}
-		if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-			opt->version = true;
-			continue;
-		}
-		if (strcmp(arg, "--check") == 0) {
-			opt->check = true;
-			continue;
-		}
-		/* --flag VALUE or --flag=VALUE; no abbreviations, no short forms. */
-		const char *eq = strchr(arg, '=');
-		size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		int flag = -1;
-		bool library = name_len == 9 && strncmp(arg, "--library", 9) == 0;
-		for (int f = 0; f < cli_nflags && !library && flag < 0; f++)
-			if (strncmp(arg, "--", 2) == 0 && name_len == strlen(cli_flags[f].flag) + 2 &&
-			    strncmp(arg + 2, cli_flags[f].flag, name_len - 2) == 0)
-				flag = f;
-		if (flag < 0 && !library)
-			cli_die("unknown option '%.*s' (see portshim --help)", (int)name_len, arg);
-		if (eq)
-			value = eq + 1;
-		else if (i + 1 < argc)
-			value = argv[++i];
-		else
-			cli_die("%.*s: missing value", (int)name_len, arg);
-		if (library)
-			opt->library = value;
-		else if (strcmp(cli_flags[flag].key, "rules") == 0) {
-			static struct config cfg;
-			char err[1024];
-			config_init(&cfg, false);
-			if (config_set(&cfg, "rules", value, "--rule", err, sizeof(err)) != 0)
-				cli_die("%s", err);
-			add_rule(opt, value);
-			opt->value[flag] = opt->rules;
-		} else {
-			opt->value[flag] = value; /* a repeated flag: the last one wins */
+		switch (c) {
+		case OPT_LIBRARY: opt->library = optarg; break;
+		case OPT_CHECK: opt->check = true; break;
+		case OPT_STRICT: opt->strict = true; break;
+		case OPT_PRINT_ENV: opt->print_env = true; break;
+		case OPT_FORMAT: opt->format = optarg; break;
+		case 'q': opt->quiet = true; break;
+		case 'h': opt->help = true; break;
+		case 'V': opt->version = true; break;
+		case ':':
+			cli_die("%.*s: missing value", (int)strcspn(argv[optind - 1], "="),
+				argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256 && argv[optind - 1][1] != '-')
+				cli_die("unknown option '-%c' (see portshim --help)", optopt);
+			bad_option(argv[optind - 1], all);
 		}
 	}
-	validate(opt);
-	for (int i = 0; i < cli_nflags; i++) {
-		const char *key = cli_flags[i].key;
-		if (opt->value[i] && (strcmp(key, "log") == 0 || strcmp(key, "stats") == 0 ||
-				      strcmp(key, "config") == 0))
+	if (optind < argc)
+		opt->command = argv + optind;
+	for (size_t i = 0; i < settings_count; i++)
+		if (opt->value[i] && (settings[i].attr & SETTING_PATH))
 			opt->value[i] = absolute(opt->value[i]);
-	}
 }

@@ -2,7 +2,7 @@
  * looked at for what makes LD_PRELOAD useless -- no dynamic linker
  * (a static executable: most Go programs) or a set-user/group-ID or
  * file-capability executable, for which the dynamic linker ignores
- * LD_PRELOAD (only a warning: the command still runs, as asked) -- and
+ * LD_PRELOAD (a warning, or with --strict an error) -- and
  * which C library its dynamic linker belongs to, which decides the
  * library to preload. */
 #include <elf.h>
@@ -200,13 +200,14 @@ void target_inspect(const char *name, struct target *t)
 	t->set_id = secure_exec(t->path);
 }
 
-const char *target_warning(const struct target *t, char *buf, unsigned size)
+const char *target_unreachable(const struct target *t, char *buf, unsigned size)
 {
 	if (t->kind == TARGET_STATIC)
-		snprintf(buf, size, "warning: %s is a static executable: the shim cannot reach it "
-			 "(LD_PRELOAD needs the dynamic linker), so its ports are the kernel's", t->path);
+		snprintf(buf, size, "%s is a static executable%s%s: the shim cannot reach it "
+			 "(LD_PRELOAD needs the dynamic linker), so its ports are the kernel's",
+			 t->path, t->script_interp[0] ? " run by " : "", t->script_interp);
 	else if (t->set_id)
-		snprintf(buf, size, "warning: %s is setuid, setgid or has file capabilities: the "
+		snprintf(buf, size, "%s is setuid, setgid or has file capabilities: the "
 			 "dynamic linker ignores LD_PRELOAD for it, so its ports are the kernel's", t->path);
 	else
 		return NULL;

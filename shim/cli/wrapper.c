@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/runtime.h"
+#include "core/settings.h"
 #include "cli.h"
 
 extern char **environ;
@@ -113,11 +114,11 @@ static char *preload_value(const char *library)
 	return out;
 }
 
-static void set(const char *key, const char *value)
+static void set(const struct setting *s, const char *value)
 {
 	char name[64];
 
-	config_env_name(key, name, sizeof(name));
+	setting_env_name(s, name, sizeof(name));
 	if (setenv(name, value, 1) != 0)
 		cli_die("cannot set %s: %s", name, strerror(errno));
 }
@@ -126,20 +127,15 @@ static void set(const char *key, const char *value)
  * under the flag's name ("--connect='7:3': no port in the range ..."). */
 static void die_config(const struct options *opt, const char *err)
 {
-	for (int i = 0; i < cli_nflags; i++) {
+	for (size_t i = 0; i < settings_count; i++) {
 		char name[64];
-		config_env_name(cli_flags[i].key, name, sizeof(name));
+		setting_env_name(&settings[i], name, sizeof(name));
 		size_t len = strlen(name);
 		if (strncmp(err, name, len) != 0 || err[len] != '=')
 			continue;
-		int flag = opt->value[i] ? i : -1;
-		/* connect and bind may have come from --parity. */
-		int parity = cli_flag_of_key("parity");
-		if (flag < 0 && (strcmp(cli_flags[i].key, "connect") == 0 ||
-				 strcmp(cli_flags[i].key, "bind") == 0) && opt->value[parity])
-			flag = parity;
-		if (flag >= 0)
-			cli_die("--%s%s", cli_flags[flag].flag, err + len);
+		const struct setting *flag = options_flag_of(opt, &settings[i]);
+		if (flag)
+			cli_die("--%s%s", setting_flag(flag), err + len);
 	}
 	cli_die("%s", err);
 }
@@ -149,8 +145,6 @@ int wrapper_main(int argc, char **argv)
 	static char library[PATH_MAX], err[2048];
 	struct options opt;
 	struct target target;
-	const char *const *keys = cli_setting_keys();
-	const char *env_before[40] = { 0 };
 
 	options_parse(&opt, argc, argv);
 	if (opt.help) {
@@ -161,30 +155,21 @@ int wrapper_main(int argc, char **argv)
 		printf("portshim %s\n", PORTSHIM_VERSION);
 		return 0;
 	}
-	if (!opt.command && !opt.check)
+	if (!opt.command && !opt.check && !opt.print_env)
 		cli_die("no command given (see portshim --help)");
 	memset(&target, 0, sizeof(target));
 	if (opt.command)
 		target_inspect(opt.command[0], &target);
 	find_library(opt.library, opt.library ? NULL : library_for(&target), library);
 
-	for (int k = 0; keys[k] && k < 39; k++) {
-		char name[64];
-		config_env_name(keys[k], name, sizeof(name));
-		env_before[k] = getenv(name) ? strdup(getenv(name)) : NULL;
-	}
-	int parity = cli_flag_of_key("parity");
-	for (int i = 0; i < cli_nflags; i++)
-		if (opt.value[i])
-			set(cli_flags[i].key, opt.value[i]);
 	/* Flags win over the environment and the file: --parity must beat a
 	 * PORTSHIM_CONNECT from either, which in the library would beat
-	 * PORTSHIM_PARITY, so it is spelled out for both. */
-	if (opt.value[parity]) {
-		if (!opt.value[cli_flag_of_key("connect")])
-			set("connect", opt.value[parity]);
-		if (!opt.value[cli_flag_of_key("bind")])
-			set("bind", opt.value[parity]);
+	 * PORTSHIM_PARITY, so a flag is spelled out for the settings that
+	 * fall back to it and were not given flags of their own. */
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting *flag = options_flag_of(&opt, &settings[i]);
+		if (flag)
+			set(&settings[i], opt.value[setting_index(flag)]);
 	}
 	char *preload = preload_value(library);
 	if (setenv("LD_PRELOAD", preload, 1) != 0)
@@ -193,8 +178,15 @@ int wrapper_main(int argc, char **argv)
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
 		die_config(&opt, err);
 
+	/* A seed only orders the random walk. */
+	if (portshim_runtime.cfg.seed_set && portshim_runtime.cfg.order == ORDER_SEQUENTIAL &&
+	    !opt.quiet)
+		fprintf(stderr, "portshim: warning: a seed does nothing with order = sequential, "
+				"which walks upwards from the lowest allowed port\n");
+	if (opt.print_env)
+		return print_env(opt.format, library);
 	if (opt.check) {
-		struct check_input in = { &opt, library, env_before, &target };
+		struct check_input in = { &opt, library, &target };
 		return check_print(&in);
 	}
 
@@ -203,8 +195,12 @@ int wrapper_main(int argc, char **argv)
 			target.error == ENOENT ? "command not found" : strerror(target.error));
 		return target.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
 	}
-	if (target_warning(&target, err, sizeof(err)))
-		fprintf(stderr, "portshim: %s\n", err);
+	if (target_unreachable(&target, err, sizeof(err))) {
+		if (opt.strict)
+			cli_die("%s; --strict: nothing was run", err);
+		if (!opt.quiet)
+			fprintf(stderr, "portshim: warning: %s\n", err);
+	}
 	fflush(stdout);
 	execvp(opt.command[0], opt.command);
 	int e = errno;

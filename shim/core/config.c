@@ -1,199 +1,12 @@
-/* The settings table and its parsers; see config.h. */
+/* Settings applied by name, through the table of settings.c; see
+ * config.h. */
 #include "config.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "parse.h"
-
-/* A setter returns 0, or -1 for a bad value; it may explain in `why`. */
-typedef int (*setter_fn)(struct config *cfg, const char *value, char *why, size_t whylen);
-
-struct setting {
-	const char *key;
-	setter_fn set;
-	const char *accepted;
-};
-
-static int set_policy(struct policy *policy, bool *is_set, const char *value)
-{
-	if (policy_parse(value, policy) != 0)
-		return -1;
-	*is_set = true;
-	return 0;
-}
-
-static int set_parity(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	return set_policy(&cfg->parity, &cfg->parity_set, value);
-}
-
-static int set_connect(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	return set_policy(&cfg->connect, &cfg->connect_set, value);
-}
-
-static int set_bind(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	return set_policy(&cfg->bind, &cfg->bind_set, value);
-}
-
-static int set_range(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	if (parse_port_range(value, &cfg->range_lo, &cfg->range_hi) != 0)
-		return -1;
-	cfg->range_set = true;
-	return 0;
-}
-
-static int set_reserved(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	portset_clear(&cfg->reserved);
-	if (parse_port_list(value, &cfg->reserved) != 0)
-		return -1;
-	cfg->reserved_set = true;
-	return 0;
-}
-
-/* Index of `value` in a NULL-terminated list of names, or -1. */
-static int pick(const char *value, const char *const *names)
-{
-	for (int i = 0; names[i]; i++)
-		if (strcmp(value, names[i]) == 0)
-			return i;
-	return -1;
-}
-
-static int set_order(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	static const char *const names[] = { "random", "sequential", NULL };
-	int i = pick(value, names);
-
-	if (i < 0)
-		return -1;
-	cfg->order = i == 0 ? ORDER_RANDOM : ORDER_SEQUENTIAL;
-	return 0;
-}
-
-static int set_seed(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	const char *rest = parse_u64(value, &cfg->seed);
-
-	if (!rest || *rest)
-		return -1;
-	cfg->seed_set = true;
-	return 0;
-}
-
-static int set_on_exhaust(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	static const char *const names[] = { "fail", "kernel", NULL };
-	int i = pick(value, names);
-
-	if (i < 0)
-		return -1;
-	cfg->on_exhaust = i == 0 ? ON_EXHAUST_FAIL : ON_EXHAUST_KERNEL;
-	return 0;
-}
-
-static const char *const strategy_names[] = { "auto", "range", "reuse", "exclusive", NULL };
-
-static int set_strategy(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	(void)why;
-	(void)whylen;
-	int i = pick(value, strategy_names);
-
-	if (i < 0)
-		return -1;
-	cfg->strategy = (enum strategy)i;
-	return 0;
-}
-
-const char *config_strategy_name(enum strategy strategy)
-{
-	return strategy_names[strategy];
-}
-
-/* A file the shim writes to.  In a setuid or setgid program the
- * environment belongs to someone else: no path from it is taken. */
-static int set_path(const struct config *cfg, char *dest, const char *value, char *why,
-		    size_t whylen)
-{
-	size_t len = strlen(value);
-
-	if (len == 0 || len >= CONFIG_PATH_MAX)
-		return -1;
-	if (cfg->secure && strcmp(value, "stderr") != 0) {
-		snprintf(why, whylen, "a setuid or setgid program takes no file path from "
-				      "the environment; expected stderr");
-		return -1;
-	}
-	memcpy(dest, value, len + 1);
-	return 0;
-}
-
-static int set_log(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	return set_path(cfg, cfg->log, value, why, whylen);
-}
-
-static int set_stats(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	return set_path(cfg, cfg->stats, value, why, whylen);
-}
-
-static int set_rules(struct config *cfg, const char *value, char *why, size_t whylen)
-{
-	/* The environment's rules replace the file's: precedence is per setting. */
-	cfg->rules.count = 0;
-	return rules_parse(&cfg->rules, value, why, whylen);
-}
-
-static const struct setting settings[] = {
-	{ "parity", set_parity, POLICY_ACCEPTED },
-	{ "connect", set_connect, POLICY_ACCEPTED },
-	{ "bind", set_bind, POLICY_ACCEPTED },
-	{ "range", set_range, "LO-HI with 1 <= LO <= HI <= 65535" },
-	{ "reserved", set_reserved, "a list of ports and LO-HI ranges separated by commas, e.g. 40000,40100-40199" },
-	{ "order", set_order, "random or sequential" },
-	{ "seed", set_seed, "an unsigned 64-bit integer (decimal or 0x hex)" },
-	{ "on-exhaust", set_on_exhaust, "fail or kernel" },
-	{ "strategy", set_strategy, "auto, range, reuse or exclusive" },
-	{ "log", set_log, "stderr or a file path (shorter than 1024 bytes)" },
-	{ "stats", set_stats, "stderr or a file path (shorter than 1024 bytes)" },
-	{ "rules", set_rules, RULES_ACCEPTED },
-	{ "config", NULL, "a config file path" },
-};
-#define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
-
-const char *const *config_keys(void)
-{
-	static const char *keys[N_SETTINGS + 1];
-
-	/* Filled on every call: a constant result, and no once-guard needed. */
-	for (size_t i = 0; i < N_SETTINGS; i++)
-		keys[i] = settings[i].key;
-	keys[N_SETTINGS] = NULL;
-	return keys;
-}
+#include "settings.h"
 
 void config_init(struct config *cfg, bool secure)
 {
@@ -211,29 +24,122 @@ void config_init(struct config *cfg, bool secure)
 	cfg->strategy = STRATEGY_AUTO;
 }
 
+/* Letters compared without case: "PORTSHIM_parity" is near its name. */
+static bool same(char a, char b)
+{
+	return (a >= 'a' && a <= 'z' ? a - 'a' + 'A' : a) == (b >= 'a' && b <= 'z' ? b - 'a' + 'A' : b);
+}
+
+/* The optimal string alignment distance (Levenshtein's edits, and two
+ * neighbours swapped as one) between a[0..na) and b, both shorter than 64
+ * bytes; longer ones are far from everything. */
+static unsigned distance(const char *a, size_t na, const char *b)
+{
+	unsigned d[64][64];
+	size_t nb = strlen(b);
+
+	if (na >= 64 || nb >= 64)
+		return 64;
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned cost = !same(a[i - 1], b[j - 1]), best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[na][nb];
+}
+
+/* "LABEL: unknown setting; did you mean NAME?" for a near miss of `given`
+ * (at most two edits from a name, and one for every three letters of it
+ * past the prefix: PORTSHIM_LIB, a helper's name, is not near
+ * PORTSHIM_LOG), else "...; known: a, b, ..." with each row's name as
+ * `given` spells it (the key, or the environment variable).  Unknown names
+ * stay errors: a typo must not run without the shim. */
+static void unknown(const char *label, const char *given, size_t given_len, bool env, char *err,
+		    size_t errlen)
+{
+	char name[64], nearest[64] = "";
+	unsigned best = 3;
+	size_t prefix = env ? strlen(CONFIG_ENV_PREFIX) : 0;
+
+	for (size_t i = 0; i < settings_count; i++) {
+		if (env)
+			setting_env_name(&settings[i], name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", settings[i].key);
+		unsigned d = distance(given, given_len, name);
+		if (d < best && 3 * d <= strlen(name) - prefix) {
+			best = d;
+			memcpy(nearest, name, sizeof(name));
+		}
+	}
+	if (nearest[0]) {
+		snprintf(err, errlen, "%s: unknown setting; did you mean %s?", label, nearest);
+		return;
+	}
+	int n = snprintf(err, errlen, "%s: unknown setting; known:", label);
+	for (size_t i = 0; i < settings_count && n >= 0 && (size_t)n < errlen; i++) {
+		if (env)
+			setting_env_name(&settings[i], name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", settings[i].key);
+		n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", name);
+	}
+}
+
+static int apply(struct config *cfg, const struct setting *s, const char *value,
+		 const char *label, enum config_origin origin, char *err, size_t errlen)
+{
+	size_t i = setting_index(s);
+	char why[256] = "";
+	struct setting_input in = { s, cfg, value, s->repeat && cfg->origin[i] == origin, why,
+				    sizeof(why) };
+
+	if (!s->set) {
+		snprintf(err, errlen, "%s: only the environment and the command line name a config file", label);
+		return -1;
+	}
+	if (s->set(&in) == 0) {
+		cfg->origin[i] = (unsigned char)origin;
+		return 0;
+	}
+	if (why[0]) { /* the setter said what is wrong and what it accepts */
+		snprintf(err, errlen, "%s='%s': %s", label, value, why);
+	} else {
+		char accepted[512];
+		setting_accepted(s, accepted, sizeof(accepted));
+		snprintf(err, errlen, "%s='%s': expected %s", label, value, accepted);
+	}
+	return -1;
+}
+
+int config_set_from(struct config *cfg, const char *key, const char *value, const char *label,
+		    enum config_origin origin, char *err, size_t errlen)
+{
+	const struct setting *s = setting_find(key);
+
+	if (!s) {
+		unknown(label, key, strlen(key), false, err, errlen);
+		return -1;
+	}
+	return apply(cfg, s, value, label, origin, err, errlen);
+}
+
 int config_set(struct config *cfg, const char *key, const char *value,
 	       const char *label, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < N_SETTINGS; i++) {
-		if (strcmp(key, settings[i].key) != 0)
-			continue;
-		char why[256] = "";
-		if (!settings[i].set) {
-			snprintf(err, errlen, "%s: only the environment and the command line name a config file", label);
-			return -1;
-		}
-		if (settings[i].set(cfg, value, why, sizeof(why)) == 0)
-			return 0;
-		if (why[0]) /* the setter said what is wrong and what it accepts */
-			snprintf(err, errlen, "%s='%s': %s", label, value, why);
-		else
-			snprintf(err, errlen, "%s='%s': expected %s", label, value, settings[i].accepted);
-		return -1;
-	}
-	int n = snprintf(err, errlen, "%s: unknown setting; known:", label);
-	for (size_t i = 0; i < N_SETTINGS && n >= 0 && (size_t)n < errlen; i++)
-		n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", settings[i].key);
-	return -1;
+	return config_set_from(cfg, key, value, label, CONFIG_ENV, err, errlen);
 }
 
 void config_env_name(const char *key, char *buf, size_t size)
@@ -246,18 +152,6 @@ void config_env_name(const char *key, char *buf, size_t size)
 	buf[n < size ? n : size - 1] = '\0';
 }
 
-static void unknown_env(const char *entry, char *err, size_t errlen)
-{
-	size_t len = strcspn(entry, "=");
-	int n = snprintf(err, errlen, "%.*s: unknown setting; known:", (int)len, entry);
-
-	for (size_t i = 0; i < N_SETTINGS && n >= 0 && (size_t)n < errlen; i++) {
-		char name[64];
-		config_env_name(settings[i].key, name, sizeof(name));
-		n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", name);
-	}
-}
-
 int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen)
 {
 	size_t prefix = strlen(CONFIG_ENV_PREFIX);
@@ -266,21 +160,19 @@ int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t
 		if (strncmp(*e, CONFIG_ENV_PREFIX, prefix) != 0)
 			continue;
 		const char *eq = strchr(*e, '=');
-		size_t i;
+		const struct setting *s = eq ? setting_by_env(*e, (size_t)(eq - *e)) : NULL;
 		char name[64];
 
-		for (i = 0; eq && i < N_SETTINGS; i++) {
-			config_env_name(settings[i].key, name, sizeof(name));
-			if (strlen(name) == (size_t)(eq - *e) && strncmp(name, *e, (size_t)(eq - *e)) == 0)
-				break;
-		}
-		if (!eq || i == N_SETTINGS) {
-			unknown_env(*e, err, errlen);
+		if (!s) {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+			unknown(name, name, strlen(name), true, err, errlen);
 			return -1;
 		}
-		if (!settings[i].set)
-			continue; /* PORTSHIM_CONFIG: read above */
-		if (config_set(cfg, settings[i].key, eq + 1, name, err, errlen) != 0)
+		if (!s->set)
+			continue; /* PORTSHIM_CONFIG: read by config_load() */
+		setting_env_name(s, name, sizeof(name));
+		if (apply(cfg, s, eq + 1, name, CONFIG_ENV, err, errlen) != 0)
 			return -1;
 	}
 	return 0;

@@ -1,6 +1,7 @@
-/* The shim's settings: one table of keys shared by the environment, and
- * later the config file and the wrapper's flags.  No I/O here but
- * config_from_file() and config_load() (configfile.c), which read the file. */
+/* The shim's settings as parsed: struct config, filled from the
+ * environment and a config file through the one table of settings
+ * (settings.h).  config_set() and config_from_environ() are pure;
+ * config_from_file() and config_load() read the file. */
 #ifndef PORTSHIM_CONFIG_H
 #define PORTSHIM_CONFIG_H
 
@@ -17,13 +18,21 @@ enum on_exhaust { ON_EXHAUST_FAIL, ON_EXHAUST_KERNEL };
 enum strategy { STRATEGY_AUTO, STRATEGY_RANGE, STRATEGY_REUSE, STRATEGY_EXCLUSIVE };
 
 #define CONFIG_PATH_MAX 1024
+/* At least the number of rows of the settings table (settings.c). */
+#define CONFIG_SETTINGS_MAX 24
+
+/* Where a setting's value came from, per row of the table. */
+enum config_origin { CONFIG_DEFAULT, CONFIG_FILE, CONFIG_ENV };
 
 struct config {
-	/* Resolved by config_finish(): the specific setting beats parity. */
-	struct policy connect, bind;
-
-	bool parity_set, connect_set, bind_set;
+	/* Resolved by config_finish(): the specific setting beats parity.
+	 * Each policy is followed by whether it was given (settings.c). */
+	struct policy connect;
+	bool connect_set;
+	struct policy bind;
+	bool bind_set;
 	struct policy parity;
+	bool parity_set;
 
 	bool range_set;           /* else: the kernel's ip_local_port_range */
 	unsigned range_lo, range_hi;
@@ -43,6 +52,7 @@ struct config {
 	struct rules rules;          /* per-destination connect policies */
 
 	bool secure;                 /* setuid/setgid: no paths from the environment */
+	unsigned char origin[CONFIG_SETTINGS_MAX]; /* enum config_origin per setting */
 };
 
 #define CONFIG_ENV_PREFIX "PORTSHIM_"
@@ -56,6 +66,11 @@ void config_init(struct config *cfg, bool secure);
  * how the user spelled the setting (PORTSHIM_PARITY, --parity, file:line). */
 int config_set(struct config *cfg, const char *key, const char *value,
 	       const char *label, char *err, size_t errlen);
+/* The same, noting where the value came from (cfg->origin): a repeatable
+ * setting (rules) adds to what the same origin gave before, and replaces
+ * what another gave. */
+int config_set_from(struct config *cfg, const char *key, const char *value, const char *label,
+		    enum config_origin origin, char *err, size_t errlen);
 
 /* Apply every PORTSHIM_* entry of an environment array.  An unknown
  * PORTSHIM_ name is an error too: a typo must not run without the shim.
@@ -79,10 +94,6 @@ int config_from_file(struct config *cfg, const char *path, const char *label, ch
 
 /* Settle what depends on several settings (parity vs connect/bind). */
 void config_finish(struct config *cfg);
-
-/* The setting keys ("parity", ..., "config"), NULL-terminated: the one list
- * the wrapper's flags and --check are made from. */
-const char *const *config_keys(void);
 
 /* Maps a key to its environment name, "on-exhaust" -> "PORTSHIM_ON_EXHAUST". */
 void config_env_name(const char *key, char *buf, size_t size);

@@ -1,6 +1,7 @@
 /* Config files (PORTSHIM_CONFIG, portshim --config): `key = value` lines
  * with the same keys as the environment, lower case ("on-exhaust"; "_" is
- * accepted for "-").  `rule = DEST=POLICY` appends one per-destination rule.
+ * accepted for "-"), from the table of settings.c.  `rule = DEST=POLICY`
+ * appends one per-destination rule.
  * The file is read with raw system calls: this runs while the shim sets
  * itself up, where its own hooks must not be re-entered. */
 #include <errno.h>
@@ -12,6 +13,7 @@
 
 #include "config.h"
 #include "filecheck.h"
+#include "settings.h"
 
 #define CONFIG_FILE_MAX (64 * 1024)
 
@@ -51,18 +53,16 @@ static int apply_line(struct config *cfg, char *line, const char *file, unsigned
 			*k = '-';
 	snprintf(label, sizeof(label), "%s:%u: %s", file, lineno, key);
 
-	if (strcmp(key, "rule") == 0) {
-		char why[256];
-		if (rules_parse(&cfg->rules, value, why, sizeof(why)) == 0)
-			return 0;
-		snprintf(err, errlen, "%s='%s': %s", label, value, why);
-		return -1;
-	}
 	if (strcmp(key, "config") == 0) {
 		snprintf(err, errlen, "%s: a config file cannot name another one", label);
 		return -1;
 	}
-	return config_set(cfg, key, value, label, err, errlen);
+	/* A repeatable setting's item ("rule") names it too. */
+	const char *name = key;
+	for (size_t i = 0; i < settings_count; i++)
+		if (settings[i].repeat && strcmp(key, setting_flag(&settings[i])) == 0)
+			name = settings[i].key;
+	return config_set_from(cfg, name, value, label, CONFIG_FILE, err, errlen);
 }
 
 int config_from_text(struct config *cfg, const char *text, const char *file,
@@ -142,6 +142,7 @@ int config_load(struct config *cfg, char *const *envp, char *err, size_t errlen)
 		if (config_from_file(cfg, path, "PORTSHIM_CONFIG", err, errlen) != 0)
 			return -1;
 		memcpy(cfg->file, path, strlen(path) + 1);
+		cfg->origin[setting_index(setting_find("config"))] = CONFIG_ENV;
 	}
 	return config_from_environ(cfg, envp, err, errlen);
 }

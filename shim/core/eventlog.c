@@ -180,7 +180,7 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 	line_uint(&l, (uint64_t)pid);
 	line_raw(&l, ": ");
 	line_uint(&l, total);
-	line_raw(&l, " decisions:");
+	line_raw(&l, total == 1 ? " decision:" : " decisions:");
 	for (int i = 0; i < RESULT_COUNT; i++) {
 		line_raw(&l, i ? ", " : " ");
 		line_raw(&l, decision_result_name((enum decision_result)i));

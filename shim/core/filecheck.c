@@ -66,6 +66,17 @@ int sink_open(const char *path, struct sink_check *why)
 	return -1;
 }
 
+/* "/etc/portshim/x.conf" -> "/etc/portshim"; "/x" -> "/"; "x" -> ".". */
+static void dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, size, ".");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path) + (slash == path), path);
+}
+
 void sink_probe(const char *path, struct sink_check *why)
 {
 	struct stat st;
@@ -73,10 +84,16 @@ void sink_probe(const char *path, struct sink_check *why)
 	why->euid = geteuid();
 	why->verdict = SINK_OK;
 	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		if (errno != ENOENT) {
-			why->verdict = SINK_OPEN_FAILED;
-			why->error = errno;
+		char dir[PATH_MAX];
+		/* Not there yet: sink_open() would create it, if its directory
+		 * lets this process (its effective ids) add a file. */
+		if (errno == ENOENT) {
+			dir_of(path, dir, sizeof(dir));
+			if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+				return;
 		}
+		why->verdict = SINK_OPEN_FAILED;
+		why->error = errno;
 		return;
 	}
 	if (S_ISLNK(st.st_mode))
@@ -139,17 +156,6 @@ const char *filecheck_strict(const struct stat *st, uid_t euid, const char *name
 	else
 		return NULL;
 	return buf;
-}
-
-/* "/etc/portshim/x.conf" -> "/etc/portshim"; "/x" -> "/"; "x" -> ".". */
-static void dir_of(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, size, ".");
-	else
-		snprintf(dir, size, "%.*s", (int)(slash - path) + (slash == path), path);
 }
 
 /* StrictModes on a resolved directory and each one above it up to /, as

@@ -38,7 +38,9 @@ struct sink_check {
 int sink_open(const char *path, struct sink_check *why);
 
 /* The same verdict without opening or creating anything (portshim
- * --check): SINK_OK when the file does not exist yet. */
+ * --check): SINK_OK when the file does not exist yet and its directory
+ * lets the effective user create it; else SINK_OPEN_FAILED with the
+ * errno that stood in the way (ENOENT, EACCES, ENOTDIR...). */
 void sink_probe(const char *path, struct sink_check *why);
 
 /* "portshim: LABEL='PATH': not written: WHY; the program runs on without

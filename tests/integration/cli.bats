@@ -171,11 +171,13 @@ probe_wrapped() {
 	conf=$BATS_TEST_TMPDIR/c.conf
 	printf 'order = sequential\nrule = 10.0.0.0/8:443=odd\n' >"$conf"
 	marker=$BATS_TEST_TMPDIR/ran
-	run wrap PORTSHIM_ON_EXHAUST=kernel PORTSHIM_CONFIG="$conf" --parity odd --seed 7 \
-		--check -- "$PROBE" -t "$marker" noop
+	run --separate-stderr wrap PORTSHIM_ON_EXHAUST=kernel PORTSHIM_CONFIG="$conf" --parity odd \
+		--seed 7 --check -- "$PROBE" -t "$marker" noop
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ ! -e "$marker" ]
+	# The seed does nothing with the file's order = sequential: said once.
+	[ "$stderr" = "portshim: warning: a seed does nothing with order = sequential, which walks upwards from the lowest allowed port" ]
 	[ "${lines[0]}" = "portshim: the configuration is valid" ]
 	grep -E '^parity +odd +flag --parity$' <<<"$output"
 	grep -E '^connect +odd +flag --parity$' <<<"$output"
@@ -347,7 +349,7 @@ rejected() {
 	[ ! -e "$dest/usr/bin/portshim" ] && [ ! -e "$dest/usr/lib/libportshim.so" ]
 }
 
-@test "a static executable gets a one-line warning, and still runs" {
+@test "a static executable gets a one-line warning, and still runs; --check and --strict fail" {
 	require_cmd cc
 	printf 'int main(void) { return 3; }\n' >"$BATS_TEST_TMPDIR/static.c"
 	cc -static -o "$BATS_TEST_TMPDIR/static" "$BATS_TEST_TMPDIR/static.c" 2>/dev/null ||
@@ -356,11 +358,21 @@ rejected() {
 	[ "$status" -eq 3 ]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 	[[ $stderr == "portshim: warning: $BATS_TEST_TMPDIR/static is a static executable: the shim cannot reach it"* ]]
+	run --separate-stderr wrap -q --connect odd -- "$BATS_TEST_TMPDIR/static"
+	[ "$status" -eq 3 ] && [ -z "$stderr" ]
 	run wrap --check -- "$BATS_TEST_TMPDIR/static"
+	[ "$status" -eq 125 ]
 	grep -E "^command +warning: .*static is a static executable" <<<"$output"
+	rejected --strict -- "$BATS_TEST_TMPDIR/static"
+	[[ $line == "portshim: $BATS_TEST_TMPDIR/static is a static executable: "*"; --strict: nothing was run" ]]
+	# A script whose interpreter is static: the same.
+	printf '#!%s\n' "$BATS_TEST_TMPDIR/static" >"$BATS_TEST_TMPDIR/script"
+	chmod +x "$BATS_TEST_TMPDIR/script"
+	rejected --strict -- "$BATS_TEST_TMPDIR/script"
+	[[ $line == *"/script is a static executable run by $BATS_TEST_TMPDIR/static: "* ]]
 	# A dynamic program gets no warning.
-	run --separate-stderr wrap -- sh -c 'exit 0'
-	[ -z "$stderr" ]
+	run --separate-stderr wrap --strict -- sh -c 'exit 0'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
 }
 
 @test "a setuid program owned by someone else gets a warning" {
@@ -369,6 +381,12 @@ rejected() {
 	chown nobody "$BATS_TEST_TMPDIR/suid"
 	chmod 4755 "$BATS_TEST_TMPDIR/suid"
 	run wrap --check -- "$BATS_TEST_TMPDIR/suid"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 125 ]
 	grep -E "^command +warning: .*suid is setuid, setgid or has file capabilities: the dynamic linker ignores LD_PRELOAD" <<<"$output"
+	run --separate-stderr wrap -- "$BATS_TEST_TMPDIR/suid"
+	[ "$status" -eq 0 ]
+	[[ $stderr == "portshim: warning: $BATS_TEST_TMPDIR/suid is setuid, "* ]]
+	run --separate-stderr wrap --strict -- "$BATS_TEST_TMPDIR/suid"
+	[ "$status" -eq 125 ]
+	[[ $stderr == *"; --strict: nothing was run" ]]
 }

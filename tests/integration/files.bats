@@ -213,8 +213,9 @@ check_refused() {
 	check_refused --check --config "$T/ww/p.conf"
 	[[ $line == *"its directory $T/ww is writable by group or others (mode 1777); "* ]]
 
-	# Log files: the library would warn and run on, so --check warns and
-	# says the configuration is valid; it creates and writes nothing.
+	# Log files: the library would warn and run on without them, so
+	# --check gives the library's warning for each and fails (nothing
+	# said is silently lost); it creates and writes nothing.
 	chmod 0644 "$T/p.conf"
 	printf 'planted\n' >"$T/ev.jsonl"
 	chown nobody "$T/ev.jsonl"
@@ -222,23 +223,33 @@ check_refused() {
 	ln -s "$T/absent" "$T/stats"
 	run --separate-stderr wrap --check --config "$T/p.conf" --log "$T/ev.jsonl" --stats "$T/stats"
 	echo "status $status, stderr '$stderr'"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "portshim: the configuration is valid" ]
-	grep -qE "^connect +odd +file $T/p.conf\$" <<<"$output"
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
+	[ "$(wc -l <<<"$stderr")" -eq 2 ]
 	grep -q "^portshim: PORTSHIM_LOG='$T/ev.jsonl': not written: owned by uid " <<<"$stderr"
 	grep -qxF "portshim: PORTSHIM_STATS='$T/stats': not written: a symbolic link (never followed); the program runs on without it" <<<"$stderr"
 	untouched "$T/ev.jsonl" "$T/copy"
 	[ ! -e "$T/absent" ]
 	# A log that does not exist yet is fine, and --check does not create it.
-	run --separate-stderr wrap --check --log "$T/later.jsonl"
+	run --separate-stderr wrap --check --config "$T/p.conf" --log "$T/later.jsonl"
 	[ "$status" -eq 0 ] && [ -z "$stderr" ] && [ ! -e "$T/later.jsonl" ]
+	grep -qE "^connect +odd +file $T/p.conf\$" <<<"$output"
+	# One that could not be created: in a directory that is not there, or
+	# under a file.
+	run --separate-stderr wrap --check --log "$T/nodir/ev.jsonl"
+	[ "$status" -eq 125 ] && [ -z "$output" ]
+	[ "$stderr" = "portshim: PORTSHIM_LOG='$T/nodir/ev.jsonl': not written: cannot open: ENOENT; the program runs on without it" ]
+	[ ! -e "$T/nodir" ]
+	run --separate-stderr wrap --check --stats "$T/p.conf/s"
+	[ "$status" -eq 125 ] && [ -z "$output" ]
+	[ "$stderr" = "portshim: PORTSHIM_STATS='$T/p.conf/s': not written: cannot open: ENOTDIR; the program runs on without it" ]
 }
 
 @test "PORTSHIM_LOG=stderr: a daemon that closed fd 2 and got a socket there receives no line" {
 	# The control: with fd 2 as it was at start, the lines do reach it.
 	bind0 PORTSHIM_LOG=stderr PORTSHIM_STATS=stderr
 	grep -q '^{"time":.*"call":"bind"' <<<"$stderr"
-	grep -q '^portshim: pid [0-9]*: 1 decisions: ok 1' <<<"$stderr"
+	grep -q '^portshim: pid [0-9]*: 1 decision: ok 1' <<<"$stderr"
 	# The child's connect is a decision, logged and counted; the socket it
 	# got as fd 2 must receive nothing of it.
 	run shim PORTSHIM_LOG=stderr PORTSHIM_STATS=stderr "$FDLIFE" daemon 5000

@@ -207,11 +207,19 @@ static void test_exact_messages(void)
 	CHECK_INT(config_set(&cfg, "on-exhaust", "kernel", "--on-exhaust", err, sizeof(err)), 0);
 	CHECK_INT(cfg.on_exhaust, ON_EXHAUST_KERNEL);
 
-	/* A typo in a name stops the run and lists the names we know; the
-	 * value is not part of the name. */
+	/* A typo in a name stops the run and names the setting it is nearest
+	 * to (two edits at most, a swap of neighbours being one, case
+	 * ignored); the value is not part of the name. */
 	CHECK_INT(load(ENV("PORTSHIM_PARTIY=odd")), -1);
-	CHECK_PREFIX(err, "PORTSHIM_PARTIY: unknown setting; known: PORTSHIM_PARITY, ");
-	CHECK(!strstr(err, "=odd"), "\"%s\"", err);
+	CHECK_STR(err, "PORTSHIM_PARTIY: unknown setting; did you mean PORTSHIM_PARITY?");
+	CHECK_INT(load(ENV("PORTSHIM_CONECT=odd")), -1);
+	CHECK_STR(err, "PORTSHIM_CONECT: unknown setting; did you mean PORTSHIM_CONNECT?");
+	CHECK_INT(load(ENV("PORTSHIM_ONEXHAUSTT=fail")), -1);
+	CHECK_STR(err, "PORTSHIM_ONEXHAUSTT: unknown setting; did you mean PORTSHIM_ON_EXHAUST?");
+	/* Far from every name: the names we know. */
+	CHECK_INT(load(ENV("PORTSHIM_LIB=/x/libportshim.so")), -1);
+	CHECK_PREFIX(err, "PORTSHIM_LIB: unknown setting; known: PORTSHIM_PARITY, ");
+	CHECK(!strstr(err, "=/x"), "\"%s\"", err);
 	static const char *const known[] = { "PORTSHIM_CONNECT", "PORTSHIM_BIND", "PORTSHIM_RANGE",
 		"PORTSHIM_RESERVED", "PORTSHIM_ORDER", "PORTSHIM_SEED", "PORTSHIM_ON_EXHAUST",
 		"PORTSHIM_STRATEGY" };
@@ -219,11 +227,15 @@ static void test_exact_messages(void)
 		CHECK_CONTAINS(err, known[i]);
 	/* Names are exact: no case folding, no prefix matching. */
 	CHECK_INT(load(ENV("PORTSHIM_parity=odd")), -1);
-	CHECK_PREFIX(err, "PORTSHIM_parity: unknown setting");
+	CHECK_STR(err, "PORTSHIM_parity: unknown setting; did you mean PORTSHIM_PARITY?");
 	CHECK_INT(load(ENV("PORTSHIM_PARITYX=odd")), -1);
 	CHECK_PREFIX(err, "PORTSHIM_PARITYX: unknown setting");
 	CHECK_INT(load(ENV("PORTSHIM_PARIT=odd")), -1);
 	CHECK_PREFIX(err, "PORTSHIM_PARIT: unknown setting");
+	/* A config file's key too. */
+	config_init(&cfg, false);
+	CHECK_INT(config_from_text(&cfg, "stratgey = reuse\n", "t.conf", err, sizeof(err)), -1);
+	CHECK_STR(err, "t.conf:1: stratgey: unknown setting; did you mean strategy?");
 	CHECK_INT(load(ENV("PORTSHIM_ON-EXHAUST=fail")), -1);
 	CHECK_PREFIX(err, "PORTSHIM_ON-EXHAUST: unknown setting");
 }

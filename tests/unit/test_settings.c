@@ -1,0 +1,103 @@
+/* The settings table: every row is complete (the command makes its flag,
+ * --help line and --check row from it), its environment name and its
+ * config-file key reach the same setting, and where a value came from is
+ * noted (--check's "from" column). */
+#include "check.h"
+#include "config.h"
+#include "runtime.h"
+#include "settings.h"
+
+static struct config cfg;
+static char err[1024];
+
+static void test_rows_are_complete(void)
+{
+	CHECK(settings_count >= 13, "%zu rows", settings_count);
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting *s = &settings[i];
+		char accepted[512];
+		setting_accepted(s, accepted, sizeof(accepted));
+		CHECK(s->key && s->arg && s->help && s->show, "row %zu", i);
+		CHECK(accepted[0] != '\0', "%s: no accepted values", s->key);
+		CHECK(setting_find(s->key) == s, "%s", s->key);
+		CHECK(!s->fallback || setting_find(s->fallback), "%s falls back to nothing", s->key);
+	}
+}
+
+static void test_env_name_and_file_key_reach_the_row(void)
+{
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting *s = &settings[i];
+		char name[64];
+		setting_env_name(s, name, sizeof(name));
+		CHECK(setting_by_env(name, strlen(name)) == s, "%s -> %s", s->key, name);
+	}
+	CHECK(setting_by_env("PORTSHIM_ON_EXHAUS", 18) == NULL);
+	CHECK(setting_by_env("PORTSHIM_ON_EXHAUSTX", 20) == NULL);
+}
+
+static void test_choices_make_the_accepted_list(void)
+{
+	char accepted[128];
+
+	setting_accepted(setting_find("strategy"), accepted, sizeof(accepted));
+	CHECK_STR(accepted, "auto, range, reuse or exclusive");
+	setting_accepted(setting_find("order"), accepted, sizeof(accepted));
+	CHECK_STR(accepted, "random or sequential");
+	config_init(&cfg, false);
+	CHECK_INT(config_set(&cfg, "strategy", "reuse", "x", err, sizeof(err)), 0);
+	CHECK_INT(cfg.strategy, STRATEGY_REUSE);
+	CHECK_INT(config_set(&cfg, "strategy", "nope", "--strategy", err, sizeof(err)), -1);
+	CHECK_STR(err, "--strategy='nope': expected auto, range, reuse or exclusive");
+}
+
+/* The origin of each value, and rules: a file's `rule` lines add up, the
+ * environment's PORTSHIM_RULES replaces them. */
+static void test_origin_and_repeats(void)
+{
+	const struct setting *rules = setting_find("rules"), *order = setting_find("order");
+
+	config_init(&cfg, false);
+	CHECK_INT(config_from_text(&cfg, "rule = 10.0.0.0/8=odd\nrule = *:53=even\norder = sequential\n",
+				   "t.conf", err, sizeof(err)), 0);
+	CHECK_INT(cfg.rules.count, 2);
+	CHECK_INT(cfg.origin[setting_index(rules)], CONFIG_FILE);
+	CHECK_INT(cfg.origin[setting_index(order)], CONFIG_FILE);
+	CHECK_INT(cfg.origin[setting_index(setting_find("seed"))], CONFIG_DEFAULT);
+	char *const env[] = { "PORTSHIM_RULES=*=any", NULL };
+	CHECK_INT(config_from_environ(&cfg, env, err, sizeof(err)), 0);
+	CHECK_INT(cfg.rules.count, 1);
+	CHECK_INT(cfg.origin[setting_index(rules)], CONFIG_ENV);
+}
+
+/* --check's value column, from the resolved runtime. */
+static void test_show(void)
+{
+	static struct runtime rt;
+	char buf[256];
+	char *const env[] = { "PORTSHIM_RANGE=40000-40009", "PORTSHIM_RESERVED=40001-40003,40007",
+			      "PORTSHIM_STRATEGY=exclusive", "PORTSHIM_CONNECT=odd", NULL };
+
+	CHECK(runtime_configure(&rt, env, false, err, sizeof(err)) == 0, "%s", err);
+	static const struct { const char *key, *want; } rows[] = {
+		{ "parity", "-" }, { "connect", "odd" }, { "bind", "off" },
+		{ "range", "40000-40009" }, { "reserved", "40001-40003,40007" },
+		{ "order", "random" }, { "seed", "- (each process draws one)" },
+		{ "strategy", "exclusive" }, { "log", "-" }, { "rules", "-" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct setting_output out = { setting_find(rows[i].key), &rt, buf, sizeof(buf) };
+		out.s->show(&out);
+		CHECK_STR(buf, rows[i].want);
+	}
+}
+
+int main(void)
+{
+	RUN(test_rows_are_complete);
+	RUN(test_env_name_and_file_key_reach_the_row);
+	RUN(test_choices_make_the_accepted_list);
+	RUN(test_origin_and_repeats);
+	RUN(test_show);
+	return check_done();
+}
