@@ -13,6 +13,7 @@
 #include "filecheck.h"
 #include "jsonline.h"
 #include "runtime.h"
+#include "sysraw.h"
 
 static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg" };
 
@@ -88,7 +89,7 @@ void eventlog_init(struct eventlog_state *out)
 {
 	struct stat st;
 
-	out->stderr_known = fstat(STDERR_FILENO, &st) == 0;
+	out->stderr_known = sys_fstat(STDERR_FILENO, &st) == 0;
 	out->stderr_dev = st.st_dev;
 	out->stderr_ino = st.st_ino;
 }
@@ -103,7 +104,7 @@ static void write_stderr(const struct eventlog_state *out, const char *buf, size
 {
 	struct stat st;
 
-	if (!out->stderr_known || fstat(STDERR_FILENO, &st) != 0 ||
+	if (!out->stderr_known || sys_fstat(STDERR_FILENO, &st) != 0 ||
 	    st.st_dev != out->stderr_dev || st.st_ino != out->stderr_ino)
 		return;
 	if (write(STDERR_FILENO, buf, len) < 0) {
@@ -162,7 +163,7 @@ void eventlog_record(struct runtime *rt, const struct decision *d)
 		char buf[768];
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		size_t len = eventlog_format(buf, sizeof(buf), d, (long)getpid(), (long)gettid(),
+		size_t len = eventlog_format(buf, sizeof(buf), d, (long)getpid(), sys_gettid(),
 					     ts.tv_sec, ts.tv_nsec / 1000);
 		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, buf, len);
 	}
