@@ -7,6 +7,7 @@
 #include "../real.h"
 #include "../userptr.h"
 #include "../init.h"
+#include "../pending.h"
 #include "export.h"
 
 PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -31,7 +32,10 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if ((plan->npasses == 0 && !runtime_observing(rt)) || !sock_inspect(fd, &s) ||
 	    !sock_addr_fits(&s, dst, len)) {
 		errno = saved;
-		return real_connect(fd, dst, len);
+		result = real_connect(fd, dst, len);
+		/* Called again on a socket in progress: it may say how it ended. */
+		pending_connect_again(rt, fd, result, errno);
+		return result;
 	}
 	errno = saved;
 	decision_begin(&d, CALL_CONNECT, &s, dst, len, plan);
@@ -42,5 +46,7 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		result = autoconnect(rt, plan, &s, dst, len, &d);
 	}
 	eventlog_record(rt, &d);
+	if (result != 0 && d.error == EINPROGRESS)
+		pending_begin(rt, &d);
 	return result;
 }
