@@ -160,6 +160,11 @@ static int set_stats(struct config *cfg, const char *value, char *why, size_t wh
 	return set_path(cfg, cfg->stats, value, why, whylen);
 }
 
+static int set_control(struct config *cfg, const char *value, char *why, size_t whylen)
+{
+	return set_path(cfg, cfg->control, value, why, whylen);
+}
+
 static int set_rules(struct config *cfg, const char *value, char *why, size_t whylen)
 {
 	/* The environment's rules replace the file's: precedence is per setting. */
@@ -180,6 +185,7 @@ static const struct setting settings[] = {
 	{ "log", set_log, "stderr or a file path (shorter than 1024 bytes)" },
 	{ "stats", set_stats, "stderr or a file path (shorter than 1024 bytes)" },
 	{ "rules", set_rules, RULES_ACCEPTED },
+	{ "control", set_control, "a control file path (shorter than 1024 bytes)" },
 	{ "config", NULL, "a config file path" },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

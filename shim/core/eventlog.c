@@ -28,7 +28,7 @@ static void field(struct line *l, const char *name)
 
 /* What every line starts with: when, and which process and thread of which
  * program. */
-static void line_head(struct line *l, const struct log_origin *o)
+void eventlog_line_head(struct line *l, const struct log_origin *o)
 {
 	line_raw(l, "{");
 	field(l, "time");
@@ -68,7 +68,7 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d,
 	struct line l = { buf, size - 1, 0 }; /* room kept for the newline */
 	bool result = d->call == CALL_CONNECT_RESULT;
 
-	line_head(&l, o);
+	eventlog_line_head(&l, o);
 	field(&l, "fd");
 	line_uint(&l, (uint64_t)d->fd);
 	field(&l, "call");
@@ -188,6 +188,17 @@ void log_origin_now(const struct eventlog_state *out, struct log_origin *o)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	*o = (struct log_origin){ (long)getpid(), sys_gettid(), ts.tv_sec, ts.tv_nsec / 1000,
 				  out->comm };
+}
+
+void eventlog_write(struct runtime *rt, const char *line, size_t len)
+{
+	if (rt->cfg.log[0])
+		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, line, len);
+}
+
+void eventlog_stderr(struct runtime *rt, const char *text, size_t len)
+{
+	write_stderr(&rt->out, text, len);
 }
 
 void eventlog_record(struct runtime *rt, const struct decision *d)

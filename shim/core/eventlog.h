@@ -61,6 +61,14 @@ void eventlog_init(struct eventlog_state *out);
  * Keeps errno. */
 void eventlog_record(struct runtime *rt, const struct decision *d);
 
+struct line;
+/* '{' and the fields every line starts with (time, pid, tid, comm). */
+void eventlog_line_head(struct line *l, const struct log_origin *o);
+/* A whole line (with its newline) to the log, if there is one; text to fd 2
+ * while it is the file it was at start. */
+void eventlog_write(struct runtime *rt, const char *line, size_t len);
+void eventlog_stderr(struct runtime *rt, const char *text, size_t len);
+
 /* Formats one decision as a JSON line (with the newline) into buf; returns
  * the length.  The origin is passed in so tests can pin it. */
 size_t eventlog_format(char *buf, size_t size, const struct decision *d,
