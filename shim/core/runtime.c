@@ -230,6 +230,9 @@ static uint32_t reversed(uint32_t x)
 
 void runtime_forked(struct runtime *rt, uint64_t child)
 {
+	/* A thread of the parent that was checking the control file is not in
+	 * the child: its claim must not outlive it. */
+	atomic_flag_clear_explicit(&rt->control.busy, memory_order_relaxed);
 	if (rt->cfg.seed_set)
 		atomic_fetch_add_explicit(&rt->walk_phase, reversed((uint32_t)child),
 					  memory_order_relaxed);
