@@ -14,6 +14,11 @@ CFLAGS   := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE $(
 DEPFLAGS := -MMD -MP
 LDFLAGS  := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(SANITIZE) $(EXTRA_LDFLAGS)
 LDLIBS   := -ldl -pthread
+# The library loads on glibc 2.17 and later (shim/preload/symver.h binds the
+# old versions of dlsym, dladdr and pthread_once): before glibc 2.34 those
+# live in libdl.so.2 and libpthread.so.0, which it therefore names as needed.
+# Empty in the musl build.
+GLIBC_LIBS ?= -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--pop-state
 
 # The layers (shim/README.md): the core decides and describes, and builds
 # into one archive that the library, the command, the unit tests and the
@@ -54,12 +59,12 @@ MUSL_HELPERS := portprobe nbconnect prefork hostile
 HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo yes))
 
 .PHONY: all test unit asan tsan install uninstall clean check-exports check-layers demo bench \
-	fuzz musl musl-tree
+	fuzz musl musl-tree dist
 all: $(LIB) $(CLI) $(UNITS) $(HELPERS) check-layers $(if $(HAVE_MUSL),musl)
 
 musl:
 	@$(MAKE) --no-print-directory BUILD=$(MUSL_BUILD) CC=$(MUSL_CC) LIBNAME=$(MUSL_LIBNAME) \
-		musl-tree check-exports
+		GLIBC_LIBS= musl-tree check-exports
 musl-tree: $(LIB) $(addprefix $(BUILD)/helpers/,$(MUSL_HELPERS))
 
 # Everything is rebuilt when the flags change (a sanitizer tree, CC=clang);
@@ -102,7 +107,7 @@ $(BUILD)/exports.map: Makefile
 $(LIB): $(call OBJ,$(PRELOAD_SRC)) $(CORE) $(BUILD)/exports.map
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(BUILD)/exports.map -o $@ \
-		$(call OBJ,$(PRELOAD_SRC)) $(CORE) $(LDLIBS)
+		$(call OBJ,$(PRELOAD_SRC)) $(CORE) $(LDLIBS) $(GLIBC_LIBS)
 
 $(CLI): $(call OBJ,$(CLI_SRC)) $(CORE)
 	$(call say,CCLD,$@)
@@ -200,6 +205,19 @@ install: $(LIB) $(CLI) $(if $(HAVE_MUSL),musl)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libportshim.so $(DESTDIR)$(LIBDIR)/$(MUSL_LIBNAME)
 	rm -f $(DESTDIR)$(BINDIR)/portshim $(DESTDIR)$(MANDIR)/man1/portshim.1
+
+# A release tarball, build/portshim-VERSION.tar.gz (the command's
+# PORTSHIM_VERSION), of the tracked files as they are in the work tree;
+# outside a git tree (an unpacked tarball), of every file but build/.
+VERSION := $(shell sed -n 's/^\#define PORTSHIM_VERSION "\(.*\)"/\1/p' shim/cli/cli.h)
+DIST    := $(BUILD)/portshim-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(BUILD)
+	$(call say,DIST,$(DIST))
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then git ls-files; \
+	else find . -path ./build -prune -o -type f -print | sed 's|^\./||'; fi | LC_ALL=C sort | \
+		tar -czf $(DIST) --transform 's|^|portshim-$(VERSION)/|' --owner=0 --group=0 \
+			--mtime='@0' -T -
 
 clean:
 	rm -rf build

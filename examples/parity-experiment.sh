@@ -65,7 +65,7 @@ for policy in $policies; do
 	status=0
 	"$portshim" "--$setting" "$policy" --log "$log" -- "$@" >"$dir/$policy.out" 2>&1 || status=$?
 	printf '%-18s exit %-3d %6d decisions  (output: %s)\n' "--$setting $policy" "$status" \
-		"$(wc -l <"$log")" "$dir/$policy.out"
+		"$(grep -vc '"call":"\(connect-result\|control\)"' "$log")" "$dir/$policy.out"
 	[ "$status" -ne 125 ] || { cat "$dir/$policy.out" >&2; exit 125; }
 	logs+=("$log")
 done

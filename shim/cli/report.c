@@ -62,14 +62,41 @@ static const char *get_int(const struct jsonl_object *o, const char *key, int64_
 	return missing(key, what);
 }
 
+/* How a connect in progress ended ("call":"connect-result"): counted, its
+ * error among the errors, never as a decision. */
+static const char *add_connect_result(struct report *r, const struct jsonl_object *o)
+{
+	const char *result, *error = NULL, *why;
+
+	if ((why = get_string(o, "result", false, &result)) ||
+	    (why = get_string(o, "error", true, &error)))
+		return why;
+	if (strcmp(result, "connected") == 0 && !error) {
+		r->connected++;
+		return NULL;
+	}
+	if (strcmp(result, "failed") != 0 || !error)
+		return "field \"result\": expected connected (error null) or failed (with an error)";
+	r->failed++;
+	tally_count(&r->errors, error, -1);
+	return NULL;
+}
+
 /* Checks one decision and, only if all of it is good, counts it. */
 static const char *add_decision(struct report *r, const struct jsonl_object *o)
 {
 	const char *call, *proto, *result, *policy, *dst, *parity, *error = NULL, *why;
 	int64_t pid, port, attempts;
 
+	if ((why = get_string(o, "call", false, &call)))
+		return why;
+	if (strcmp(call, REPORT_CONNECT_RESULT) == 0)
+		return add_connect_result(r, o);
+	if (strcmp(call, REPORT_CONTROL) == 0) {
+		r->switches++;
+		return NULL;
+	}
 	if ((why = get_int(o, "pid", 0, INT64_MAX, false, &pid)) ||
-	    (why = get_string(o, "call", false, &call)) ||
 	    (why = get_string(o, "proto", false, &proto)) ||
 	    (why = get_string(o, "dst", true, &dst)) ||
 	    (why = get_string(o, "policy", false, &policy)) ||
@@ -94,7 +121,10 @@ static const char *add_decision(struct report *r, const struct jsonl_object *o)
 	tally_count(&r->calls, key, p);
 	tally_count(&r->policies, policy, p);
 	tally_count(&r->dests, dst ? dst : REPORT_NO_DST, p);
-	if (error)
+	/* A connect in progress is no error: its end comes in a line of its own. */
+	if (error && strcmp(error, "EINPROGRESS") == 0)
+		r->in_progress++;
+	else if (error)
 		tally_count(&r->errors, error, p);
 	snprintf(key, sizeof(key), "%lld", (long long)pid);
 	tally_count(&r->pids, key, p);
@@ -106,13 +136,22 @@ static bool blank(const char *s)
 	return s[strspn(s, " \t\r\n")] == '\0';
 }
 
+/* Where the object starts: lines may come with a prefix (`docker compose
+ * logs` puts "app-1  | " before each). */
+static size_t json_start(const char *line)
+{
+	const char *brace = strchr(line, '{');
+
+	return brace ? (size_t)(brace - line) : 0;
+}
+
 /* 0, or -1 if the file cannot be read. */
 static int read_log(struct report *r, const char *path)
 {
 	static struct jsonl_object obj;
 	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
-	size_t cap = 0, where;
+	size_t cap = 0, where, start;
 	ssize_t len;
 	unsigned long lineno = 0;
 	const char *why;
@@ -127,10 +166,13 @@ static int read_log(struct report *r, const char *path)
 		if (blank(line))
 			continue;
 		r->lines++;
+		start = json_start(line);
 		if (strlen(line) != (size_t)len)
 			why = "NUL byte in the line", where = strlen(line);
-		else if (jsonl_parse(line, (size_t)len, &obj, &why, &where) == 0)
+		else if (jsonl_parse(line + start, (size_t)len - start, &obj, &why, &where) == 0)
 			why = add_decision(r, &obj), where = 0;
+		else
+			where += start;
 		if (!why)
 			continue;
 		if (++r->bad > BAD_LINES_SHOWN)
@@ -157,6 +199,8 @@ static void report_usage(FILE *out)
 	fputs("usage: portshim report [--json] FILE...\n"
 	      "Summarizes portshim event logs (PORTSHIM_LOG, --log): decisions by parity,\n"
 	      "policy, destination, result, attempts and call; '-' reads standard input.\n"
+	      "Text before a line's '{' (docker compose logs' \"app-1  | \") is skipped.\n"
+	      "Exits 1 when it read no decision at all.\n"
 	      "  --json   one JSON object instead of the tables\n", out);
 }
 
@@ -201,6 +245,13 @@ int report_main(int argc, char **argv)
 	if (r.bad > BAD_LINES_SHOWN)
 		fprintf(stderr, "portshim report: %llu more bad lines not shown\n",
 			(unsigned long long)(r.bad - BAD_LINES_SHOWN));
+	if (r.decisions == 0 && status == 0) {
+		fprintf(stderr, "portshim report: no decision in %llu line%s read: is this a portshim log "
+				"(PORTSHIM_LOG, --log)?\n", (unsigned long long)r.lines,
+			r.lines == 1 ? "" : "s");
+	}
+	if (r.decisions == 0)
+		status = 1;
 	if (json)
 		report_print_json(&r, stdout);
 	else

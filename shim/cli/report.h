@@ -14,6 +14,9 @@ struct report {
 	uint64_t files, lines, decisions, bad;
 	uint64_t even, odd, none;
 	uint64_t attempts[ATTEMPT_BUCKETS];
+	/* Connects that returned EINPROGRESS, and how those that said so ended. */
+	uint64_t in_progress, connected, failed;
+	uint64_t switches; /* control-file lines (PORTSHIM_CONTROL) */
 	struct tally results, calls, policies, dests, errors, pids;
 };
 
@@ -21,6 +24,10 @@ struct report {
 /* The decisions of a destination-less call (bind) are filed under this
  * name among the destinations; no real destination is empty. */
 #define REPORT_NO_DST ""
+
+/* The "call" of the log's lines that are no decision. */
+#define REPORT_CONNECT_RESULT "connect-result"
+#define REPORT_CONTROL "control"
 
 void report_print_text(struct report *r, FILE *out);
 void report_print_json(struct report *r, FILE *out);

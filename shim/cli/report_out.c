@@ -119,8 +119,18 @@ void report_print_text(struct report *r, FILE *out)
 	for (int i = 0; i < ATTEMPT_BUCKETS; i++)
 		count_line(out, attempt_bucket_name(i), r->attempts[i], n, false);
 	count_table(out, "call/proto", &r->calls, NULL, n);
+	if (r->in_progress)
+		fprintf(out, "\nin progress %llu (connect() returned EINPROGRESS; no error): then "
+			"connected %llu, failed %llu, not seen %llu\n",
+			(unsigned long long)r->in_progress, (unsigned long long)r->connected,
+			(unsigned long long)r->failed,
+			(unsigned long long)(r->in_progress > r->connected + r->failed
+						     ? r->in_progress - r->connected - r->failed : 0));
 	if (r->errors.count)
 		count_table(out, "error", &r->errors, NULL, n);
+	if (r->switches)
+		fprintf(out, "\ncontrol file: %llu line%s (switches and refusals)\n",
+			(unsigned long long)r->switches, r->switches == 1 ? "" : "s");
 }
 
 static void json_string(FILE *out, const char *s)
@@ -199,6 +209,10 @@ void report_print_json(struct report *r, FILE *out)
 	fputc('}', out);
 	json_counts(out, "calls", &r->calls, NULL);
 	json_counts(out, "errors", &r->errors, NULL);
+	fprintf(out, ",\"in_progress\":{\"count\":%llu,\"connected\":%llu,\"failed\":%llu}"
+		",\"control_lines\":%llu",
+		(unsigned long long)r->in_progress, (unsigned long long)r->connected,
+		(unsigned long long)r->failed, (unsigned long long)r->switches);
 	json_splits(out, "policies", "policy", &r->policies);
 	json_splits(out, "destinations", "dst", &r->dests);
 	fputs("}\n", out);

@@ -48,6 +48,7 @@ struct config {
 	char log[CONFIG_PATH_MAX];   /* "stderr", a file path, or "" for none */
 	char stats[CONFIG_PATH_MAX];
 	char file[CONFIG_PATH_MAX];  /* PORTSHIM_CONFIG, once read */
+	char control[CONFIG_PATH_MAX]; /* PORTSHIM_CONTROL: re-read when it changes, or "" */
 
 	struct rules rules;          /* per-destination connect policies */
 

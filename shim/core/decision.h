@@ -8,7 +8,11 @@
 
 #include "config.h"
 
-enum shim_call { CALL_CONNECT, CALL_BIND, CALL_SENDTO, CALL_SENDMSG, CALL_SENDMMSG };
+/* CALL_CONNECT_RESULT is no decision: how a connect() that returned
+ * EINPROGRESS ended (error 0: connected), logged when the application
+ * learns it (getsockopt(SO_ERROR), a repeated connect()). */
+enum shim_call { CALL_CONNECT, CALL_BIND, CALL_SENDTO, CALL_SENDMSG, CALL_SENDMMSG,
+		 CALL_CONNECT_RESULT };
 
 enum decision_result {
 	RESULT_OK,          /* the socket got a port of the policy */

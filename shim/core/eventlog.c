@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -13,8 +14,10 @@
 #include "filecheck.h"
 #include "jsonline.h"
 #include "runtime.h"
+#include "sysraw.h"
 
-static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg" };
+static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg",
+					   "connect-result" };
 
 static void field(struct line *l, const char *name)
 {
@@ -23,18 +26,49 @@ static void field(struct line *l, const char *name)
 	line_raw(l, "\":");
 }
 
-size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pid, long tid,
-		       int64_t sec, long usec)
+/* What every line starts with: when, and which process and thread of which
+ * program. */
+void eventlog_line_head(struct line *l, const struct log_origin *o)
+{
+	line_raw(l, "{");
+	field(l, "time");
+	line_time(l, o->sec, o->usec);
+	field(l, "pid");
+	line_uint(l, (uint64_t)o->pid);
+	field(l, "tid");
+	line_uint(l, (uint64_t)o->tid);
+	field(l, "comm");
+	line_string(l, o->comm);
+}
+
+static void line_error(struct line *l, int error)
+{
+	field(l, "errno");
+	line_uint(l, (uint64_t)error);
+	field(l, "error");
+	if (error) {
+		const char *name = errno_name(error);
+		line_string(l, name ? name : "unknown");
+	} else {
+		line_raw(l, "null");
+	}
+}
+
+static size_t line_end(struct line *l)
+{
+	line_raw(l, "}");
+	l->buf[l->len++] = '\n';
+	l->buf[l->len] = '\0';
+	return l->len;
+}
+
+size_t eventlog_format(char *buf, size_t size, const struct decision *d,
+		       const struct log_origin *o)
 {
 	struct line l = { buf, size - 1, 0 }; /* room kept for the newline */
+	bool result = d->call == CALL_CONNECT_RESULT;
 
-	line_raw(&l, "{");
-	field(&l, "time");
-	line_time(&l, sec, usec);
-	field(&l, "pid");
-	line_uint(&l, (uint64_t)pid);
-	field(&l, "tid");
-	line_uint(&l, (uint64_t)tid);
+	eventlog_line_head(&l, o);
 	field(&l, "fd");
 	line_uint(&l, (uint64_t)d->fd);
 	field(&l, "call");
@@ -48,13 +82,19 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pi
 		line_raw(&l, "null");
 	else
 		line_sockaddr(&l, d->addr, d->addr_len);
-	field(&l, "policy");
-	line_string(&l, d->policy);
-	field(&l, "strategy");
-	if (d->result == RESULT_PASSTHROUGH)
-		line_raw(&l, "null");
-	else
-		line_string(&l, config_strategy_name(d->strategy));
+	field(&l, "dst_addr");
+	line_sockaddr_host(&l, d->call == CALL_BIND ? NULL : d->addr, d->addr_len);
+	field(&l, "dst_port");
+	line_sockaddr_port(&l, d->call == CALL_BIND ? NULL : d->addr, d->addr_len);
+	if (!result) {
+		field(&l, "policy");
+		line_string(&l, d->policy);
+		field(&l, "strategy");
+		if (d->result == RESULT_PASSTHROUGH)
+			line_raw(&l, "null");
+		else
+			line_string(&l, config_strategy_name(d->strategy));
+	}
 	field(&l, "port");
 	if (d->port) {
 		line_uint(&l, d->port);
@@ -65,30 +105,27 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pi
 		field(&l, "parity");
 		line_raw(&l, "null");
 	}
-	field(&l, "attempts");
-	line_uint(&l, d->attempts);
-	field(&l, "result");
-	line_string(&l, decision_result_name(d->result));
-	field(&l, "errno");
-	line_uint(&l, (uint64_t)d->error);
-	field(&l, "error");
-	if (d->error) {
-		const char *name = errno_name(d->error);
-		line_string(&l, name ? name : "unknown");
-	} else {
-		line_raw(&l, "null");
+	if (!result) {
+		field(&l, "attempts");
+		line_uint(&l, d->attempts);
 	}
-	line_raw(&l, "}");
-	buf[l.len++] = '\n';
-	buf[l.len] = '\0';
-	return l.len;
+	field(&l, "result");
+	line_string(&l, result ? (d->error ? "failed" : "connected")
+			       : decision_result_name(d->result));
+	line_error(&l, d->error);
+	return line_end(&l);
 }
 
 void eventlog_init(struct eventlog_state *out)
 {
 	struct stat st;
 
-	out->stderr_known = fstat(STDERR_FILENO, &st) == 0;
+	out->stderr_known = sys_fstat(STDERR_FILENO, &st) == 0;
+	/* The program's name, once: a prctl() per line would be a system call
+	 * on the connect path.  A name the program sets later is not seen. */
+	if (prctl(PR_GET_NAME, out->comm) != 0)
+		out->comm[0] = '\0';
+	out->comm[sizeof(out->comm) - 1] = '\0';
 	out->stderr_dev = st.st_dev;
 	out->stderr_ino = st.st_ino;
 }
@@ -103,7 +140,7 @@ static void write_stderr(const struct eventlog_state *out, const char *buf, size
 {
 	struct stat st;
 
-	if (!out->stderr_known || fstat(STDERR_FILENO, &st) != 0 ||
+	if (!out->stderr_known || sys_fstat(STDERR_FILENO, &st) != 0 ||
 	    st.st_dev != out->stderr_dev || st.st_ino != out->stderr_ino)
 		return;
 	if (write(STDERR_FILENO, buf, len) < 0) {
@@ -144,11 +181,31 @@ static void write_line(struct eventlog_state *out, struct sink_state *sink, cons
 	syscall(SYS_close, fd);
 }
 
+void log_origin_now(const struct eventlog_state *out, struct log_origin *o)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*o = (struct log_origin){ (long)getpid(), sys_gettid(), ts.tv_sec, ts.tv_nsec / 1000,
+				  out->comm };
+}
+
+void eventlog_write(struct runtime *rt, const char *line, size_t len)
+{
+	if (rt->cfg.log[0])
+		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, line, len);
+}
+
+void eventlog_stderr(struct runtime *rt, const char *text, size_t len)
+{
+	write_stderr(&rt->out, text, len);
+}
+
 void eventlog_record(struct runtime *rt, const struct decision *d)
 {
 	int saved = errno;
 
-	if (rt->cfg.stats[0]) {
+	if (rt->cfg.stats[0] && d->call != CALL_CONNECT_RESULT) {
 		struct stats *st = &rt->stats;
 		atomic_fetch_add_explicit(&st->result[d->result], 1, memory_order_relaxed);
 		if (d->port)
@@ -159,11 +216,10 @@ void eventlog_record(struct runtime *rt, const struct decision *d)
 						  memory_order_relaxed);
 	}
 	if (rt->cfg.log[0]) {
-		char buf[768];
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		size_t len = eventlog_format(buf, sizeof(buf), d, (long)getpid(), (long)gettid(),
-					     ts.tv_sec, ts.tv_nsec / 1000);
+		char buf[896];
+		struct log_origin o;
+		log_origin_now(&rt->out, &o);
+		size_t len = eventlog_format(buf, sizeof(buf), d, &o);
 		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, buf, len);
 	}
 	errno = saved;

@@ -36,21 +36,43 @@ struct eventlog_state {
 	dev_t stderr_dev;
 	ino_t stderr_ino;
 	struct sink_state log, stats;
+	char comm[16]; /* the program's name (PR_GET_NAME) at start */
 };
+
+/* Who wrote a line, and when. */
+struct log_origin {
+	long pid, tid;
+	int64_t sec;
+	long usec;
+	const char *comm;
+};
+
+/* This thread, now. */
+void log_origin_now(const struct eventlog_state *out, struct log_origin *o);
 
 struct runtime;
 
-/* Notes what fd 2 is (once, when the library starts). */
+/* Notes what fd 2 is and the program's name (once, when the library
+ * starts). */
 void eventlog_init(struct eventlog_state *out);
 
-/* Records a decision in the log and the summary, as configured.  Keeps
- * errno. */
+/* Records a decision in the log and the summary, as configured; a
+ * CALL_CONNECT_RESULT (how a connect in progress ended) only in the log.
+ * Keeps errno. */
 void eventlog_record(struct runtime *rt, const struct decision *d);
 
+struct line;
+/* '{' and the fields every line starts with (time, pid, tid, comm). */
+void eventlog_line_head(struct line *l, const struct log_origin *o);
+/* A whole line (with its newline) to the log, if there is one; text to fd 2
+ * while it is the file it was at start. */
+void eventlog_write(struct runtime *rt, const char *line, size_t len);
+void eventlog_stderr(struct runtime *rt, const char *text, size_t len);
+
 /* Formats one decision as a JSON line (with the newline) into buf; returns
- * the length.  pid, tid and time are passed in so tests can pin them. */
-size_t eventlog_format(char *buf, size_t size, const struct decision *d, long pid, long tid,
-		       int64_t sec, long usec);
+ * the length.  The origin is passed in so tests can pin it. */
+size_t eventlog_format(char *buf, size_t size, const struct decision *d,
+		       const struct log_origin *o);
 
 /* The summary line of `stats`, with the newline; returns the length. */
 size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid);

@@ -3,6 +3,7 @@
  * close() hook must not be re-entered. */
 #include "errnames.h"
 #include "filecheck.h"
+#include "sysraw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +55,7 @@ int sink_open(const char *path, struct sink_check *why)
 		why->error = errno;
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
+	if (sys_fstat(fd, &st) != 0) {
 		why->verdict = SINK_OPEN_FAILED;
 		why->error = errno;
 	} else {
@@ -83,7 +84,7 @@ void sink_probe(const char *path, struct sink_check *why)
 
 	why->euid = geteuid();
 	why->verdict = SINK_OK;
-	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (sys_fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		char dir[PATH_MAX];
 		/* Not there yet: sink_open() would create it, if its directory
 		 * lets this process (its effective ids) add a file. */
@@ -167,7 +168,7 @@ static int strict_dirs(const char *resolved_dir, uid_t euid, char *buf, size_t s
 
 	snprintf(dir, sizeof(dir), "%s", resolved_dir);
 	for (bool parent = true;; parent = false) {
-		if (fstatat(AT_FDCWD, dir, &st, 0) != 0) {
+		if (sys_fstatat(AT_FDCWD, dir, &st, 0) != 0) {
 			snprintf(buf, size, "cannot inspect %s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -198,7 +199,7 @@ static int strict_path(const char *path, const char *resolved, const struct stat
 	dir_of(resolved, dir, sizeof(dir));
 	if (strict_dirs(dir, euid, buf, size) != 0)
 		return -1;
-	if (fstatat(AT_FDCWD, path, &link, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(link.st_mode))
+	if (sys_fstatat(AT_FDCWD, path, &link, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(link.st_mode))
 		return 0;
 	dir_of(path, dir, sizeof(dir));
 	if (!realpath(dir, real_dir)) {
@@ -220,13 +221,13 @@ int settings_open(const char *path, const char *label, bool strict, char *err, s
 		snprintf(err, errlen, "%s='%s': cannot open: %s", label, path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
+	if (sys_fstat(fd, &st) != 0) {
 		snprintf(err, errlen, "%s='%s': cannot inspect: %s", label, path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s='%s': %s; expected a regular file", label, path,
 			 kind(st.st_mode));
 	} else if (strict && (!realpath(path, resolved) ||
-			      fstatat(AT_FDCWD, resolved, &at_path, AT_SYMLINK_NOFOLLOW) != 0 ||
+			      sys_fstatat(AT_FDCWD, resolved, &at_path, AT_SYMLINK_NOFOLLOW) != 0 ||
 			      at_path.st_dev != st.st_dev || at_path.st_ino != st.st_ino)) {
 		/* The directories checked must be the ones the file opened is
 		 * really in: every symbolic link resolved, the same inode. */

@@ -109,25 +109,45 @@ static void line_ipv6(struct line *l, const unsigned char *a)
 	}
 }
 
+/* The address alone, bare: a.b.c.d, or RFC 5952 IPv6 without brackets. */
+static void line_host(struct line *l, const struct sockaddr *addr)
+{
+	if (addr->sa_family == AF_INET)
+		line_ipv4(l, (const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr);
+	else
+		line_ipv6(l, (const unsigned char *)&((const struct sockaddr_in6 *)addr)->sin6_addr);
+}
+
 void line_sockaddr(struct line *l, const struct sockaddr *addr, socklen_t len)
 {
 	if (!inetaddr_complete(addr, len)) {
 		line_raw(l, "null");
-	} else if (addr->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-		line_char(l, '"');
-		line_ipv4(l, (const unsigned char *)&in->sin_addr);
-		line_char(l, ':');
-		line_uint(l, ntohs(in->sin_port));
-		line_char(l, '"');
-	} else {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
-		line_raw(l, "\"[");
-		line_ipv6(l, (const unsigned char *)&in6->sin6_addr);
-		line_raw(l, "]:");
-		line_uint(l, ntohs(in6->sin6_port));
-		line_char(l, '"');
+		return;
 	}
+	line_raw(l, addr->sa_family == AF_INET ? "\"" : "\"[");
+	line_host(l, addr);
+	line_raw(l, addr->sa_family == AF_INET ? ":" : "]:");
+	line_uint(l, sockaddr_port((const struct sockaddr_storage *)addr));
+	line_char(l, '"');
+}
+
+void line_sockaddr_host(struct line *l, const struct sockaddr *addr, socklen_t len)
+{
+	if (!inetaddr_complete(addr, len)) {
+		line_raw(l, "null");
+		return;
+	}
+	line_char(l, '"');
+	line_host(l, addr);
+	line_char(l, '"');
+}
+
+void line_sockaddr_port(struct line *l, const struct sockaddr *addr, socklen_t len)
+{
+	if (inetaddr_complete(addr, len))
+		line_uint(l, sockaddr_port((const struct sockaddr_storage *)addr));
+	else
+		line_raw(l, "null");
 }
 
 void line_time(struct line *l, int64_t sec, long usec)

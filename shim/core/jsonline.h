@@ -20,6 +20,10 @@ void line_string(struct line *l, const char *text);
 /* "addr:port" for IPv4, "[addr]:port" for IPv6 (RFC 5952 form), as a JSON
  * string; null for anything else. */
 void line_sockaddr(struct line *l, const struct sockaddr *addr, socklen_t len);
+/* Its parts: the address as a JSON string without brackets, the port as a
+ * number; null for anything else. */
+void line_sockaddr_host(struct line *l, const struct sockaddr *addr, socklen_t len);
+void line_sockaddr_port(struct line *l, const struct sockaddr *addr, socklen_t len);
 /* ISO 8601 UTC with microseconds, e.g. 2026-11-25T14:20:01.123456Z, quoted. */
 void line_time(struct line *l, int64_t sec, long usec);
 

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sysraw.h"
+
 struct rng {
 	uint64_t seed;
 	_Atomic uint64_t counter;
@@ -50,7 +52,7 @@ static inline uint64_t rng_fresh_seed(void)
 	uint64_t seed;
 	struct timespec ts;
 
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+	if (sys_getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
 		return seed;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return rng_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid());

@@ -165,9 +165,56 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 
 struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len)
 {
-	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
+	struct plan *now;
 
-	return rule >= 0 ? &rt->rule_plan[rule] : &rt->connect;
+	if (rt->cfg.control[0])
+		control_poll(rt);
+	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
+	if (rule >= 0)
+		return &rt->rule_plan[rule];
+	if (!rt->cfg.control[0])
+		return &rt->connect;
+	now = atomic_load_explicit(&rt->connect_now, memory_order_acquire);
+	return now ? now : &rt->connect;
+}
+
+struct plan *runtime_bind_plan(struct runtime *rt)
+{
+	struct plan *now;
+
+	if (!rt->cfg.control[0])
+		return &rt->bind;
+	control_poll(rt);
+	now = atomic_load_explicit(&rt->bind_now, memory_order_acquire);
+	return now ? now : &rt->bind;
+}
+
+/* Only the thread that holds control.busy comes here: the pool and the
+ * class sets grow, and nothing published is ever written again. */
+struct plan *runtime_pool_plan(struct runtime *rt, const struct policy *policy, bool for_bind,
+			       char *err, size_t errlen)
+{
+	struct plan *own = for_bind ? &rt->bind : &rt->connect;
+	char name[sizeof(own->name)];
+
+	policy_format(policy, name, sizeof(name));
+	if (strcmp(own->name, name) == 0)
+		return own;
+	for (int i = 0; i < rt->npool; i++)
+		if (rt->pool[i].for_bind == for_bind && strcmp(rt->pool[i].name, name) == 0)
+			return &rt->pool[i];
+	if (rt->npool == CONTROL_PLANS) {
+		snprintf(err, errlen, "more than %d different policies switched to", CONTROL_PLANS);
+		return NULL;
+	}
+	struct plan *plan = &rt->pool[rt->npool];
+	enum plan_error error = build_plan(rt, plan, policy, for_bind);
+	if (error != PLAN_OK) {
+		plan_failed(rt, error, name, err, errlen);
+		return NULL;
+	}
+	rt->npool++;
+	return plan;
 }
 
 /* Bits reversed: children 1, 2, 3, 4... land at 1/2, 1/4, 3/4, 1/8... of
@@ -183,6 +230,9 @@ static uint32_t reversed(uint32_t x)
 
 void runtime_forked(struct runtime *rt, uint64_t child)
 {
+	/* A thread of the parent that was checking the control file is not in
+	 * the child: its claim must not outlive it. */
+	atomic_flag_clear_explicit(&rt->control.busy, memory_order_relaxed);
 	if (rt->cfg.seed_set)
 		atomic_fetch_add_explicit(&rt->walk_phase, reversed((uint32_t)child),
 					  memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "control.h"
 #include "emulate.h"
 #include "eventlog.h"
 #include "policy.h"
@@ -70,6 +71,12 @@ struct runtime {
 	 * allowed set (a fraction, 32-bit fixed point), apart from its
 	 * parent's and its siblings'. */
 	_Atomic uint32_t walk_phase;
+	/* PORTSHIM_CONTROL (control.c): the plans in force when a control file
+	 * switched them (NULL: connect and bind above), from the pool. */
+	_Atomic(struct plan *) connect_now, bind_now;
+	struct plan pool[CONTROL_PLANS];
+	int npool;
+	struct control_state control;
 };
 
 extern struct runtime portshim_runtime;
@@ -82,8 +89,14 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 		      size_t errlen);
 
 /* The plan for a connect() to dst: the first matching rule's, else the
- * default. */
+ * default (or the control file's).  bind(0)'s. */
 struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len);
+struct plan *runtime_bind_plan(struct runtime *rt);
+
+/* The plan of `policy` for connect() or bind() in the pool (control.c):
+ * one already there, or a new one.  NULL with a message in err. */
+struct plan *runtime_pool_plan(struct runtime *rt, const struct policy *policy, bool for_bind,
+			       char *err, size_t errlen);
 
 /* Is anything recording decisions (PORTSHIM_LOG or PORTSHIM_STATS)? */
 static inline bool runtime_observing(const struct runtime *rt)
@@ -101,7 +114,8 @@ uint32_t runtime_walk_phase(struct runtime *rt);
  * nothing is recorded: a send or connect needs no look at its address. */
 static inline bool runtime_connect_idle(const struct runtime *rt)
 {
-	return rt->cfg.rules.count == 0 && rt->connect.npasses == 0 && !runtime_observing(rt);
+	return rt->cfg.rules.count == 0 && rt->connect.npasses == 0 && !runtime_observing(rt) &&
+	       !rt->cfg.control[0];
 }
 
 

@@ -223,6 +223,9 @@ const struct setting settings[] = {
 	  .help = "per-destination connect policy; repeatable" },
 	{ "config", AT(file), .show = show_path, .attr = SETTING_PATH, .arg = "FILE",
 	  .accepted = "a config file path", .help = "config file (key = value lines)" },
+	{ "control", AT(control), .set = set_path, .show = show_path, .attr = SETTING_PATH,
+	  .arg = "FILE", .accepted = "a control file path (shorter than 1024 bytes)",
+	  .help = "re-read when it changes: connect, bind, parity above the environment's" },
 };
 const size_t settings_count = sizeof(settings) / sizeof(settings[0]);
 _Static_assert(sizeof(settings) / sizeof(settings[0]) <= CONFIG_SETTINGS_MAX,

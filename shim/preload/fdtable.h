@@ -27,6 +27,8 @@
 #define FDTABLE_APP_SET_REUSEADDR (1u << 22)
 #define FDTABLE_APP_SET_RANGE     (1u << 23)
 #define FDTABLE_APP_SET_REUSEPORT (1u << 24)
+/* A connect() returned EINPROGRESS; its end is not logged yet (pending.c). */
+#define FDTABLE_PENDING           (1u << 25)
 
 struct fdtable {
 	_Atomic uint32_t entry[FDTABLE_SIZE];

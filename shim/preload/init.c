@@ -12,6 +12,7 @@
 
 #include "init.h"
 #include "real.h"
+#include "symver.h"
 #include "core/runtime.h"
 
 /* The number the parent gave the child it is forking, per thread: two

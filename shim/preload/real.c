@@ -3,6 +3,7 @@
  * socket API while we resolve) is detected with a thread-local flag and
  * served by the raw system call, so it neither recurses nor deadlocks. */
 #include "real.h"
+#include "symver.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>

@@ -23,7 +23,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	memcpy(&dst.sin6_addr, b, 16);
 	dst.sin6_port = (uint16_t)(b[16] | b[17] << 8);
 	struct decision d = {
-		.call = (enum shim_call)(b[18] % 5),
+		.call = (enum shim_call)(b[18] % 6),
 		.fd = b[19],
 		.type = b[20] & 1 ? SOCK_DGRAM : SOCK_STREAM,
 		.family = AF_INET6,
@@ -36,8 +36,9 @@ static void round_trip(const uint8_t *data, size_t size)
 		.result = (enum decision_result)(b[25] % RESULT_COUNT),
 		.error = b[26] % 134,
 	};
-	size_t len = eventlog_format(line, sizeof(line), &d, b[27], b[28],
-				     (int64_t)(b[29] | b[30] << 8) * 86400, b[31] * 3907L);
+	struct log_origin o = { b[27], b[28], (int64_t)(b[29] | b[30] << 8) * 86400,
+				b[31] * 3907L, "fuzz\\\"me" };
+	size_t len = eventlog_format(line, sizeof(line), &d, &o);
 	const char *why;
 	size_t where;
 	if (jsonl_parse(line, len, &obj, &why, &where) != 0)

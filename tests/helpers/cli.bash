@@ -43,8 +43,10 @@ ports_of_log() {
 	"$PYTHON" -c '
 import json, sys
 for line in open(sys.argv[1]):
-    port = json.loads(line)["port"]
-    if port is not None:
+    d = json.loads(line)
+    port = d.get("port")
+    # connect-result and control lines are no decisions.
+    if port is not None and d["call"] not in ("connect-result", "control"):
         print(port)' "$1"
 }
 

@@ -1,149 +1,111 @@
 #!/usr/bin/env bats
-# What a new user trips on (issue 14): nothing fails silently (files that
-# cannot be written, a library that does not load, a name one letter off),
-# the command's conventions (abbreviations, bundled short options, -q),
-# --print-env for a unit file or an image, and `portshim status PID`.
+# Deployment: the library's symbol versions, the release
+# tarball, and the container and systemd snippets of examples/ as written.
 
 load helper
 load ../helpers/cli
 
-@test "a log or summary file that cannot be written: one line each per process, the program runs" {
-	log=$BATS_TEST_TMPDIR/nodir/ev.jsonl stats=$BATS_TEST_TMPDIR/nodir/stats
-	run --separate-stderr shim PORTSHIM_LOG="$log" PORTSHIM_STATS="$stats" "$PROBE" -n 3 bind0
-	echo "status $status, stderr '$stderr'"
-	[ "$status" -eq 0 ]
-	[ "$(wc -l <<<"$output")" -eq 3 ] # the program's own output: its three ports
-	[ "$stderr" = "portshim: PORTSHIM_LOG='$log': not written: cannot open: ENOENT; the program runs on without it
-portshim: PORTSHIM_STATS='$stats': not written: cannot open: ENOENT; the program runs on without it" ]
-	# --check says the same, and fails.
-	run --separate-stderr wrap --log "$log" --check
-	[ "$status" -eq 125 ] && [ -z "$output" ]
-	[[ $stderr == "portshim: PORTSHIM_LOG='$log': not written: cannot open: ENOENT"* ]]
+# The highest GLIBC_x.y a shared object's dynamic symbols ask for.
+highest_glibc() {
+	objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sort -uV | tail -n 1
+}
+# Is GLIBC_x.y at most GLIBC_2.17?
+glibc_at_most_217() {
+	[ "$(printf '%s\n%s\n' "$1" GLIBC_2.17 | sort -V | tail -n 1)" = GLIBC_2.17 ]
 }
 
-@test "the summary line: 1 decision, 2 decisions" {
-	stats=$BATS_TEST_TMPDIR/stats
-	run shim PORTSHIM_BIND=odd PORTSHIM_STATS="$stats" "$PROBE" -n 1 bind0
-	[ "$status" -eq 0 ]
-	grep -qE '^portshim: pid [0-9]+: 1 decision: ok 1, ' "$stats"
-	run shim PORTSHIM_BIND=odd PORTSHIM_STATS="$stats.2" "$PROBE" -n 2 bind0
-	grep -qE '^portshim: pid [0-9]+: 2 decisions: ok 2, ' "$stats.2"
+@test "the library asks for no symbol version above GLIBC_2.17, and names libdl and libpthread" {
+	require_cmd objdump readelf
+	[ -z "${PORTSHIM_SANITIZER:-}" ] || skip "a sanitizer runtime asks for its own versions"
+	run highest_glibc "$PORTSHIM_LIB"
+	echo "highest: $output"
+	[ "$status" -eq 0 ] && [ -n "$output" ]
+	glibc_at_most_217 "$output"
+	# The comparison refuses what glibc 2.34 and 2.32 brought.
+	! glibc_at_most_217 GLIBC_2.34 && ! glibc_at_most_217 GLIBC_2.32 && glibc_at_most_217 GLIBC_2.2.5
+	# Before glibc 2.34, dlsym and pthread_once live in these two.
+	readelf -d "$PORTSHIM_LIB" | grep -F '[libdl.so.2]'
+	readelf -d "$PORTSHIM_LIB" | grep -F '[libpthread.so.0]'
 }
 
-@test "--check asks the dynamic linker: a file that is not a library fails, with its words" {
-	run --separate-stderr wrap --library /etc/hostname --check
-	echo "status $status, stdout '$output', stderr '$stderr'"
-	[ "$status" -eq 125 ]
-	[ -z "$output" ]
-	[[ $stderr == "portshim: /etc/hostname: the dynamic linker would not load it: "*"cannot be preloaded"* ]]
-	# The same for the command's own loader.
-	run --separate-stderr wrap --library /etc/hostname --check -- "$PROBE" noop
-	[ "$status" -eq 125 ]
-	# The real library loads.
-	run --separate-stderr wrap --check -- "$PROBE" noop
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
-}
-
-@test "a name one edit off: did you mean, from the library and from the command" {
-	run --separate-stderr noshim LD_PRELOAD="$(shim_preload)" PORTSHIM_CONECT=odd true
-	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: PORTSHIM_CONECT: unknown setting; did you mean PORTSHIM_CONNECT?" ]
-	run --separate-stderr wrap PORTSHIM_STRATEGIE=reuse -- true
-	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: PORTSHIM_STRATEGIE: unknown setting; did you mean PORTSHIM_STRATEGY?" ]
-	# A helper's name far from every setting is still refused, with the list.
-	run --separate-stderr noshim LD_PRELOAD="$(shim_preload)" PORTSHIM_LIB=/x true
-	[ "$status" -eq 125 ]
-	[[ $stderr == "portshim: PORTSHIM_LIB: unknown setting; known: PORTSHIM_PARITY, "* ]]
-}
-
-@test "options: unambiguous abbreviations, bundled short options, -q" {
-	run --separate-stderr wrap --conn odd --che
-	[ "$status" -eq 0 ]
-	grep -E '^connect +odd +flag --connect$' <<<"$output"
-	run --separate-stderr wrap --r 40000-40009 --check
-	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: ambiguous option '--r': --range, --reserved, --rule (see portshim --help)" ]
-	run wrap -qV
-	[ "$status" -eq 0 ]
-	[[ $output =~ ^portshim\ [0-9.]+$ ]]
-	run --separate-stderr wrap -x
-	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: unknown option '-x' (see portshim --help)" ]
-	# -q silences the command's warnings, and only those.
-	run --separate-stderr wrap --seed 1 --order sequential --check
-	[[ $stderr == "portshim: warning: a seed does nothing with order = sequential"* ]]
-	run --separate-stderr wrap -q --seed 1 --order sequential --check
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
-	run --separate-stderr wrap -q --connect evn -- true
-	[ "$status" -eq 125 ] && [ -n "$stderr" ]
-}
-
-@test "--print-env: the validated settings for a shell, a systemd unit, a Dockerfile" {
-	lib=$(realpath "$PORTSHIM_LIB")
-	run --separate-stderr wrap PORTSHIM_RANGE=40000-40999 --print-env --connect odd \
-		--rule '10.0.0.0/8=any' --rule '*:53=even'
+# The build stage of Dockerfile.portshim, as written: its tar and make
+# lines, run against the tarball of `make dist` in a directory of its own.
+@test "make dist: a versioned tarball that builds (as Dockerfile.portshim does) a working library" {
+	[ -z "${PORTSHIM_SANITIZER:-}" ] || skip "builds the plain library"
+	local version dist src=$BATS_TEST_TMPDIR/src
+	version=$(sed -n 's/^#define PORTSHIM_VERSION "\(.*\)"/\1/p' "$REPO_ROOT/shim/cli/cli.h")
+	run make -s -C "$REPO_ROOT" BUILD="$BATS_TEST_TMPDIR/build" dist
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "export PORTSHIM_CONNECT='odd'
-export PORTSHIM_RANGE='40000-40999'
-export PORTSHIM_RULES='10.0.0.0/8=any; *:53=even'
-export LD_PRELOAD='$lib'" ]
-	# What it prints, a shell takes back: the same configuration.
-	run bash -c "$output; printf '%s\n' \"\$PORTSHIM_RULES\""
-	[ "$output" = "10.0.0.0/8=any; *:53=even" ]
-	run wrap --print-env --format systemd --log "/var/log/a b%\"c"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = 'Environment="PORTSHIM_LOG=/var/log/a b%%\"c"' ]
-	[ "${lines[1]}" = "Environment=\"LD_PRELOAD=$lib\"" ]
-	run wrap --print-env --format docker --seed 7 --stats 'x$y'
-	[ "${lines[0]}" = 'ENV PORTSHIM_SEED="7"' ]
-	[[ ${lines[1]} == 'ENV PORTSHIM_STATS="/'*'/x\$y"' ]]
-	# Nothing invalid is printed.
-	run --separate-stderr wrap --print-env --connect evn
-	[ "$status" -eq 125 ] && [ -z "$output" ]
-	run --separate-stderr wrap --print-env --format yaml
-	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: --format='yaml': expected shell, systemd or docker" ]
-}
-
-@test "portshim status PID: loaded or not, its settings, since when, its decisions" {
+	dist=$BATS_TEST_TMPDIR/build/portshim-$version.tar.gz
+	[ -f "$dist" ]
+	tar -tzf "$dist" | grep -qx "portshim-$version/Makefile"
+	! tar -tzf "$dist" | grep -q "^portshim-$version/build/"
+	# The Dockerfile's own commands, with /tmp and /src moved here.
+	grep -q 'COPY --from=portshim-dist portshim-\*.tar.gz /tmp/' \
+		"$REPO_ROOT/examples/container/Dockerfile.portshim"
+	mkdir -p "$BATS_TEST_TMPDIR/tmp" && cp "$dist" "$BATS_TEST_TMPDIR/tmp/"
+	local cmds
+	cmds=$(sed -n '/^RUN mkdir -p \/src\/portshim/,/[^\\]$/p' \
+		"$REPO_ROOT/examples/container/Dockerfile.portshim" |
+		sed -e 's/^RUN //' -e "s|/tmp/|$BATS_TEST_TMPDIR/tmp/|g" -e "s|/src/portshim|$src|g")
+	echo "$cmds"
+	[[ $cmds == *"make -C $src build/libportshim.so build/portshim"* ]]
+	run bash -ec "$cmds"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ -x "$src/build/portshim" ]
+	run "$src/build/portshim" --version
+	[ "$output" = "portshim $version" ]
 	start_server tcp 127.0.0.1 5000
-	log=$BATS_TEST_TMPDIR/ev.jsonl pidfile=$BATS_TEST_TMPDIR/pid
-	in_ns_background "$BATS_TEST_TMPDIR/client.out" $(cli_preload) "$PORTSHIM_CLI" \
-		--connect odd --log "$log" -- "$PYTHON" -c '
-import os, socket, sys, time
-held = [socket.create_connection(("127.0.0.1", 5000)) for _ in range(3)]
-open(sys.argv[1] + ".tmp", "w").write(str(os.getpid()))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(60)' "$pidfile"
-	for _ in $(seq 200); do [ -s "$pidfile" ] && break; sleep 0.05; done
-	pid=$(cat "$pidfile")
-	run "$PORTSHIM_CLI" status "$pid"
-	echo "$output"
+	run in_ns env "${SCRUB[@]}" LD_PRELOAD="$src/build/libportshim.so" PORTSHIM_CONNECT=odd \
+		"$PROBE" -k -1 -n 4 connect 127.0.0.1 5000
 	[ "$status" -eq 0 ]
-	[[ ${lines[0]} == "pid $pid: the shim is loaded: "*/libportshim*.so ]]
-	grep -E "^started +$(date -u +%Y-%m-%d)T[0-9:]+Z\$" <<<"$output" ||
-		grep -E "^started +[0-9-]+T[0-9:]+Z\$" <<<"$output"
-	grep -E '^settings +PORTSHIM_CONNECT=odd$' <<<"$output"
-	grep -E "^ +PORTSHIM_LOG=$log\$" <<<"$output"
-	grep -E "^decisions +3 in $log\$" <<<"$output"
-	# A process without the shim.
-	run "$PORTSHIM_CLI" status $$
-	[ "$status" -eq 1 ]
-	[ "$output" = "pid $$: the shim is not loaded (no libportshim in /proc/$$/maps)" ]
-	run --separate-stderr "$PORTSHIM_CLI" status nope
-	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: usage: portshim status PID" ]
+	assert_ports odd $(output_ports)
 }
 
-@test "--check's table keeps its columns with long rule lists" {
-	run wrap --rule '10.0.0.0/8:443=odd' --rule '*:53=even' --rule '[2001:db8::]/32=any' --check
+@test "the Dockerfiles copy no build context and set LD_PRELOAD last" {
+	local f last
+	for f in "$REPO_ROOT"/examples/container/Dockerfile.portshim*; do
+		echo "$f"
+		! grep -Eq '^COPY +\. ' "$f"
+		grep -q '^COPY --from=portshim-dist ' "$f"
+		last=$(grep -E '^[A-Z]+ ' "$f" | tail -n 1)
+		[[ $last == "ENV LD_PRELOAD="* ]]
+		# LD_PRELOAD is set in that line alone, nowhere earlier.
+		[ "$(grep -c 'LD_PRELOAD=' "$f")" -eq 1 ]
+	done
+}
+
+# systemd's own parser over each drop-in, beside a unit of our own; the
+# ExecStart= form run as written, with the test's paths.
+@test "systemd drop-ins: both verify; the ExecStart form runs the service under the shim" {
+	require_cmd systemd-analyze
+	local dir=$BATS_TEST_TMPDIR/units conf line log=$BATS_TEST_TMPDIR/demo.jsonl
+	for conf in portshim.conf portshim-exec.conf; do
+		rm -rf "$dir" && mkdir -p "$dir/demo.service.d"
+		printf '[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/true\n' >"$dir/demo.service"
+		sed -e "s|/usr/local/bin/portshim|$PORTSHIM_CLI|" -e 's|/usr/sbin/SERVICE|/bin/true|' \
+			"$REPO_ROOT/examples/systemd/$conf" >"$dir/demo.service.d/$conf"
+		run bash -c "cd '$dir' && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./demo.service 2>&1"
+		echo "$conf: $output"
+		[ "$status" -eq 0 ]
+		! grep -q 'Unknown\|unknown\|Failed' <<<"$output"
+	done
+	grep -q '^LogsDirectory=portshim' "$REPO_ROOT/examples/systemd/portshim-exec.conf"
+	grep -q '^/var/log/portshim/\*.jsonl {' "$REPO_ROOT/examples/systemd/portshim.logrotate"
+	line=$(grep '^ExecStart=.*portshim .* -- ' "$REPO_ROOT/examples/systemd/portshim-exec.conf")
+	line=${line#ExecStart=}
+	line=${line/\/usr\/local\/bin\/portshim/$PORTSHIM_CLI}
+	line=${line/\/var\/log\/portshim\/%N.jsonl/$log}
+	line=${line%% -- *}
+	start_server tcp 127.0.0.1 5000
+	# The unit's own LD_PRELOAD stays, behind the library.
+	run in_ns env "${SCRUB[@]}" $(cli_preload) $line -- "$PROBE" -n 2 connect 127.0.0.1 5000
 	echo "$output"
 	[ "$status" -eq 0 ]
-	col=$(grep -E '^setting ' <<<"$output" | grep -bo 'from' | cut -d: -f1)
-	row=$(grep -E '^rules ' <<<"$output")
-	[ "$row" = "$(printf '%-12s %-32s %s' rules '10.0.0.0/8:443=odd; *:53=even;' 'flag --rule')" ]
-	[ "$(grep -bo 'flag --rule' <<<"$row" | cut -d: -f1)" -eq "$col" ]
-	grep -A1 -E '^rules ' <<<"$output" | tail -n 1 | grep -qxE ' {13}\[2001:db8::\]/32=any'
+	[ "$(grep -c '"call":"connect"' "$log")" -eq 2 ]
+	# A bad setting stops the start: status 125, one line naming it.
+	run in_ns env "${SCRUB[@]}" $(cli_preload) ${line/--connect any/--connect evn} -- /bin/true
+	[ "$status" -eq 125 ]
+	[[ $output == *"--connect='evn': expected"* ]]
 }

@@ -29,8 +29,9 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	# interleaved), and the numbers add up exactly.
 	"$PYTHON" - "$log" <<-'EOF'
 	import collections, json, sys
-	fields = ["time", "pid", "tid", "fd", "call", "proto", "family", "dst", "policy",
-	          "strategy", "port", "parity", "attempts", "result", "errno", "error"]
+	fields = ["time", "pid", "tid", "comm", "fd", "call", "proto", "family", "dst", "dst_addr",
+	          "dst_port", "policy", "strategy", "port", "parity", "attempts", "result", "errno",
+	          "error"]
 	pids, tids = collections.Counter(), collections.Counter()
 	for n, line in enumerate(open(sys.argv[1]), 1):
 	    d = json.loads(line)
@@ -38,6 +39,8 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	    assert d["call"] == "connect" and d["proto"] == "tcp" and d["result"] == "ok", (n, d)
 	    assert d["port"] % 2 == 1 and d["parity"] == "odd" and d["policy"] == "odd", (n, d)
 	    assert d["dst"] == "127.0.0.1:5000" and d["attempts"] >= 1, (n, d)
+	    assert d["dst_addr"] == "127.0.0.1" and d["dst_port"] == 5000, (n, d)
+	    assert d["comm"] == "threadconn", (n, d)
 	    pids[d["pid"]] += 1
 	    tids[(d["pid"], d["tid"])] += 1
 	assert sorted(pids.values()) == [100] * 4, pids
@@ -65,13 +68,18 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	[ "$status" -eq 0 ]
 	run wrap --bind odd --log "$log" -- "$PROBE" -n 5 bind0
 	[ "$status" -eq 0 ]
-	total=$(wc -l <"$log")
+	# Python connects with a timeout, non-blocking: each of its 30 connects
+	# is in progress first, and its end has a line of its own.
+	total=$(count_lines "$log" 'd["call"] != "connect-result"')
 	[ "$total" -eq 45 ]
+	[ "$(count_lines "$log" 'd["call"] == "connect" and d["error"] == "EINPROGRESS"')" -eq 30 ]
+	[ "$(count_lines "$log" 'd["call"] == "connect-result" and d["result"] == "connected"')" -eq 30 ]
+	[ "$(wc -l <"$log")" -eq 75 ]
 	run "$PORTSHIM_CLI" report "$log"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "portshim report: 1 file, 45 decisions from 3 processes, 0 bad lines" ]
-	odd=$(count_lines "$log" 'd["parity"] == "odd"')
+	odd=$(count_lines "$log" 'd["parity"] == "odd" and d["call"] != "connect-result"')
 	even=$(count_lines "$log" 'd["parity"] == "even"')
 	[ "$odd" -eq 35 ]
 	[ "$even" -eq 10 ]
@@ -90,6 +98,66 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	grep -E '^  connect/tcp +30 ' <<<"$output"
 	grep -E '^  sendto/udp +10 ' <<<"$output"
 	grep -E '^  bind/tcp +5 ' <<<"$output"
+	# In progress is no error.
+	grep -Fx 'in progress 30 (connect() returned EINPROGRESS; no error): then connected 30, failed 0, not seen 0' <<<"$output"
+	! grep -E '^  EINPROGRESS ' <<<"$output"
+}
+
+# Issue 14 item 3: "did that connection work?" from the log alone.
+@test "log: a curl to a closed port is in progress, then failed ECONNREFUSED; comm, dst_addr, dst_port" {
+	require_cmd curl
+	log=$BATS_TEST_TMPDIR/ev.jsonl
+	run wrap --connect odd --log "$log" -- curl -s --max-time 10 http://127.0.0.1:9/
+	[ "$status" -eq 7 ] # curl: "Couldn't connect"
+	cat "$log"
+	"$PYTHON" - "$log" <<-'EOF'
+	import json, sys
+	lines = [json.loads(l) for l in open(sys.argv[1])]
+	connect = [d for d in lines if d["call"] == "connect"]
+	result = [d for d in lines if d["call"] == "connect-result"]
+	assert len(connect) == 1 and len(result) == 1, lines
+	c, r = connect[0], result[0]
+	assert c["error"] == "EINPROGRESS" and c["result"] == "ok" and c["port"] % 2 == 1, c
+	assert c["comm"] == "curl" and r["comm"] == "curl", (c, r)
+	assert c["dst"] == "127.0.0.1:9" and c["dst_addr"] == "127.0.0.1" and c["dst_port"] == 9, c
+	for k in ("pid", "fd", "port", "dst", "dst_addr", "dst_port", "proto", "family"):
+	    assert r[k] == c[k], (k, c, r)
+	assert r["result"] == "failed" and r["error"] == "ECONNREFUSED" and r["errno"] == 111, r
+	EOF
+	run --separate-stderr "$PORTSHIM_CLI" report --json "$log"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/r.json"
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" 'd["errors"], d["in_progress"], d["decisions"]')" = \
+		"({'ECONNREFUSED': 1}, {'count': 1, 'connected': 0, 'failed': 1}, 1)" ]
+}
+
+@test "log: a non-blocking connect that completes: connect-result connected, from SO_ERROR" {
+	log=$BATS_TEST_TMPDIR/ev.jsonl
+	run wrap --connect any --log "$log" -- "$NBCONNECT" 127.0.0.1 5000
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "EINPROGRESS EALREADY 0 0 EISCONN" ]
+	port=${lines[0]%% *}
+	# One end, logged once (the later connect() calls log nothing more).
+	[ "$(count_lines "$log" 'd["call"] == "connect-result"')" -eq 1 ]
+	[ "$(count_lines "$log" "d['call'] == 'connect-result' and d['result'] == 'connected' and d['error'] is None and d['port'] == $port and d['comm'] == 'nbconnect'")" -eq 1 ]
+}
+
+@test "report: reads lines with a prefix (docker compose logs); no decision at all exits 1" {
+	log=$BATS_TEST_TMPDIR/ev.jsonl
+	run wrap --connect odd --log "$log" -- "$PROBE" -n 3 bind0
+	[ "$status" -eq 0 ]
+	sed 's/^/app-1  | /' "$log" >"$BATS_TEST_TMPDIR/compose.log"
+	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/compose.log"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "portshim report: 1 file, 3 decisions from 1 process, 0 bad lines" ]
+	# The same without the shim's lines: nothing to report is a failure.
+	printf 'app-1  | listening on :8080\n\n' >"$BATS_TEST_TMPDIR/other.log"
+	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/other.log"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"no decision in 1 line read"* ]]
+	: >"$BATS_TEST_TMPDIR/empty.log"
+	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/empty.log"
+	[ "$status" -eq 1 ]
 }
 
 @test "report --json: one JSON object, the same numbers, every destination" {

@@ -28,17 +28,17 @@ static bool defers_port(int fd)
 }
 
 /* The bind policy applied: returns what bind() returns, completes d. */
-static int bind_by_policy(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-			  socklen_t len, struct decision *d)
+static int bind_by_policy(struct runtime *rt, struct plan *plan, const struct sock *s,
+			  const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
 	int saved = errno, result;
 	struct pick pick;
 	struct flow flow = sock_flow(s, NULL, 0);
 
 	/* The kernel's bind(0) scans the lower half first for SO_REUSEADDR. */
-	if (rt->bind.policy.kind == POLICY_KERNEL)
+	if (plan->policy.kind == POLICY_KERNEL)
 		flow.reuseaddr = sock_reuseaddr(s);
-	switch (autobind_exclusive(rt, &rt->bind, s, addr, len, &flow, &pick)) {
+	switch (autobind_exclusive(rt, plan, s, addr, len, &flow, &pick)) {
 	case PICK_TAKEN:
 		d->result = RESULT_OK;
 		d->port = pick.port;
@@ -71,13 +71,15 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sockaddr_storage copy;
 	const struct sockaddr *local;
 	struct decision d;
+	struct plan *plan;
 	struct sock s;
 
 	/* Whatever happens next, the socket may be bound: not fresh any more. */
 	sock_note_not_fresh(fd);
 	/* An address the kernel refuses before anything else (unreadable:
 	 * EFAULT; too long) is its alone; the shim reads only its copy. */
-	if (!runtime_ensure() || (rt->bind.npasses == 0 && !runtime_observing(rt)) ||
+	if (!runtime_ensure() || ((plan = runtime_bind_plan(rt))->npasses == 0 &&
+				  !runtime_observing(rt)) ||
 	    !(local = userptr_inet_addr(&copy, addr, len)) || !asks_for_any_port(local))
 		return real_bind(fd, addr, len);
 	if (!sock_inspect(fd, &s) || !sock_addr_fits(&s, local, len) || defers_port(fd)) {
@@ -85,12 +87,12 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return real_bind(fd, local, len);
 	}
 	errno = saved;
-	decision_begin(&d, CALL_BIND, &s, local, len, &rt->bind);
-	if (rt->bind.npasses == 0) {
+	decision_begin(&d, CALL_BIND, &s, local, len, plan);
+	if (plan->npasses == 0) {
 		result = real_bind(fd, local, len);
 		decision_kernel(&d, RESULT_PASSTHROUGH, result);
 	} else {
-		result = bind_by_policy(rt, &s, local, len, &d);
+		result = bind_by_policy(rt, plan, &s, local, len, &d);
 	}
 	eventlog_record(rt, &d);
 	return result;

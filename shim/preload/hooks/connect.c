@@ -5,6 +5,7 @@
 
 #include "../autoconnect.h"
 #include "../real.h"
+#include "../pending.h"
 #include "../target.h"
 #include "export.h"
 
@@ -21,8 +22,14 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * (longer than any it takes; unreadable: EFAULT): nothing must be
 	 * bound first.  From here on the shim reads only its own copy, and
 	 * hands the kernel the same bytes it decided on. */
-	if (!target_of(rt, fd, addr, len, true, false, &copy, &t))
-		return real_connect(fd, t.dst ? t.dst : addr, len);
+	if (!target_of(rt, fd, addr, len, true, false, &copy, &t)) {
+		if (!t.dst)
+			return real_connect(fd, addr, len);
+		result = real_connect(fd, t.dst, len);
+		/* Called again on a socket in progress: it may say how it ended. */
+		pending_connect_again(rt, fd, result, errno);
+		return result;
+	}
 	decision_begin(&d, CALL_CONNECT, &t.s, t.dst, len, t.plan);
 	if (t.plan->npasses == 0) {
 		result = real_connect(fd, t.dst, len);
@@ -31,5 +38,7 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		result = autoconnect(rt, t.plan, &t.s, t.dst, len, &d);
 	}
 	eventlog_record(rt, &d);
+	if (result != 0 && d.error == EINPROGRESS)
+		pending_begin(rt, &d);
 	return result;
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "../autobind.h"
+#include "../pending.h"
 #include "../real.h"
 #include "../userptr.h"
 #include "export.h"
@@ -23,6 +24,11 @@ PORTSHIM_EXPORT int getsockopt(int fd, int level, int name, void *value, socklen
 	if (result == 0 && level == SOL_SOCKET && name == SO_REUSEADDR && *len > 0 &&
 	    *len <= sizeof(app) && sock_reuse_get(fd, &app))
 		memcpy(value, &app, *len);
+	/* How a connect in progress ended (pending.c). */
+	if (result == 0 && level == SOL_SOCKET && name == SO_ERROR && *len == sizeof(app)) {
+		memcpy(&app, value, sizeof(app));
+		pending_so_error(&portshim_runtime, fd, app);
+	}
 	return result;
 }
 
