@@ -37,6 +37,8 @@ HELPERS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/hel
 # The portshim command (shim/cli/): linked with the core modules, so that it
 # checks settings with the library's own parser.
 CLI_SRC  := $(wildcard shim/cli/*.c)
+# The seccomp supervisor (shim/seccomp/): part of the command, on libseccomp.
+SECCOMP_SRC := $(wildcard shim/seccomp/*.c)
 CLI      := $(BUILD)/portshim
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
@@ -81,10 +83,11 @@ $(CORE): $(call OBJ,$(CORE_SRC))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# The core refers to nothing of the interposition layer, and calls none of
-# the functions the library interposes (it runs inside them).
-check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC))
-	@preload=$$(nm --defined-only $(call OBJ,$(PRELOAD_SRC)) | awk 'NF == 3 { print $$3 }'); \
+# The core refers to nothing of the interposition layer or the seccomp
+# supervisor, and calls none of the functions the library interposes (it
+# runs inside them).
+check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC))
+	@preload=$$(nm --defined-only $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC)) | awk 'NF == 3 { print $$3 }'); \
 	bad=$$(nm -u $(CORE) | awk '{ print $$2 }' | sed 's/@.*//' | sort -u | \
 		grep -xF -e "$$preload" $(patsubst %,-e %,$(EXPORTS)) | tr '\n' ' '); \
 	if [ -n "$$bad" ]; then echo "check-layers: the core refers to: $$bad" >&2; exit 1; fi
@@ -103,9 +106,9 @@ $(LIB): $(call OBJ,$(PRELOAD_SRC)) $(CORE) $(BUILD)/exports.map
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(BUILD)/exports.map -o $@ \
 		$(call OBJ,$(PRELOAD_SRC)) $(CORE) $(LDLIBS)
 
-$(CLI): $(call OBJ,$(CLI_SRC)) $(CORE)
+$(CLI): $(call OBJ,$(CLI_SRC) $(SECCOMP_SRC)) $(CORE)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lseccomp
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)

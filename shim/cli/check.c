@@ -11,6 +11,7 @@
 #include "core/filecheck.h"
 #include "core/runtime.h"
 #include "cli.h"
+#include "seccomp/seccomp.h"
 
 #define MAX_KEYS 40
 
@@ -139,6 +140,8 @@ static void value(const char *key, char *buf, size_t size)
 		snprintf(buf, size, "%s", cfg->on_exhaust == ON_EXHAUST_FAIL ? "fail" : "kernel");
 	} else if (strcmp(key, "strategy") == 0) {
 		snprintf(buf, size, "%s", config_strategy_name(cfg->strategy));
+	} else if (strcmp(key, "backend") == 0) {
+		snprintf(buf, size, "%s", config_backend_name(cfg->backend));
 	} else if (strcmp(key, "log") == 0 || strcmp(key, "stats") == 0) {
 		const char *path = key[0] == 'l' ? cfg->log : cfg->stats;
 		snprintf(buf, size, "%s", path[0] ? path : "-");
@@ -187,6 +190,26 @@ static void warn_sink(const char *label, const char *path)
 	fputs(buf, stderr);
 }
 
+/* The seccomp backend: which program, why this backend, and whether the
+ * supervisor works here (the filter is tried in a child). */
+static int check_seccomp(const struct check_input *in, const struct target *t)
+{
+	char why[512];
+	const char *missing = seccomp_missing(true, why, sizeof(why));
+
+	printf("%s (%s): the seccomp backend%s supervises it\n", t->path,
+	       t->kind == TARGET_STATIC ? "a static executable"
+	       : t->kind == TARGET_DYNAMIC ? "dynamically linked" : "a script or other file",
+	       in->opt->value[cli_flag_of_key("backend")] || portshim_runtime.cfg.backend != BACKEND_AUTO
+		       ? "" : " (auto: no dynamic linker to preload into)");
+	if (missing) {
+		printf("%-12s seccomp: does not work here: needs %s\n", "backend", missing);
+		return CLI_EXIT_USAGE;
+	}
+	printf("%-12s seccomp: works here\n", "backend");
+	return 0;
+}
+
 int check_print(const struct check_input *in)
 {
 	const struct runtime *rt = &portshim_runtime;
@@ -204,8 +227,8 @@ int check_print(const struct check_input *in)
 		source(in, keys, in_file, k, from, sizeof(from));
 		printf("%-12s %-32s %s\n", keys[k], val, from);
 	}
-	printf("%-12s %s\n", "library", in->library);
-	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD"));
+	printf("%-12s %s\n", "library", in->library ? in->library : "- (the seccomp backend preloads nothing)");
+	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "-");
 
 	unsigned span = rt->range_hi - rt->range_lo + 1u;
 	printf("\nusable ports in %u-%u (%u ports, %u of them reserved):\n", rt->range_lo,
@@ -231,6 +254,8 @@ int check_print(const struct check_input *in)
 	case TARGET_STATIC:
 	case TARGET_DYNAMIC:
 	case TARGET_OTHER:
+		if (in->backend == BACKEND_SECCOMP)
+			return check_seccomp(in, t);
 		if (target_warning(t, warning, sizeof(warning))) {
 			printf("%s\n", warning);
 			break;

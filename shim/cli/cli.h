@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "core/config.h"
+
 #define PORTSHIM_VERSION "0.1.0"
 
 /* Exit statuses, as env(1), timeout(1) and the library itself use them. */
@@ -26,7 +28,8 @@ extern const int cli_nflags;
 struct options {
 	const char *value[16];   /* per cli_flags entry; NULL when not given */
 	char *rules;             /* the --rule values joined with "; " */
-	const char *library;     /* --library */
+	const char *library;           /* NULL under the seccomp backend */
+	enum backend backend;     /* --library */
 	bool check, help, version;
 	char **command;          /* NULL-terminated; NULL when none */
 };
@@ -59,13 +62,19 @@ struct target {
 void target_inspect(const char *name, struct target *t);
 /* One line on why the shim cannot reach it, or NULL. */
 const char *target_warning(const struct target *t, char *buf, unsigned size);
+/* The backend a command gets: the one asked for, or under `auto` the
+ * library for a dynamically linked program and the seccomp supervisor for
+ * a static one (a setuid program keeps the library's warning: under
+ * NO_NEW_PRIVS it would run without its privileges). */
+enum backend target_backend(enum backend asked, const struct target *t);
 
 /* --check: prints the effective configuration of the environment the
  * command would get.  `env_before` holds each flag's variable as it was
  * in the environment before the flags applied. */
 struct check_input {
 	const struct options *opt;
-	const char *library;
+	const char *library;           /* NULL under the seccomp backend */
+	enum backend backend;
 	const char *const *env_before; /* per cli_setting_keys() entry, NULL if unset */
 	const struct target *target;   /* the command's, when there is one */
 };

@@ -23,6 +23,7 @@ const struct flag_def cli_flags[] = {
 	{ "seed", "seed", "N", "seed of the random order, for reproducible runs" },
 	{ "rule", "rules", "DEST=POLICY", "per-destination connect policy; repeatable" },
 	{ "strategy", "strategy", "STRATEGY", "auto (default), range, reuse or exclusive" },
+	{ "backend", "backend", "BACKEND", "auto (default), preload or seccomp: who applies the policy" },
 	{ "on-exhaust", "on-exhaust", "WHAT", "fail (default) or kernel: what to do when no port is left" },
 	{ "log", "log", "FILE", "event log: one JSON line per decision (FILE or stderr)" },
 	{ "stats", "stats", "FILE", "summary line at exit (FILE or stderr)" },

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/runtime.h"
 #include "cli.h"
+#include "seccomp/seccomp.h"
 
 extern char **environ;
 
@@ -166,7 +167,6 @@ int wrapper_main(int argc, char **argv)
 	memset(&target, 0, sizeof(target));
 	if (opt.command)
 		target_inspect(opt.command[0], &target);
-	find_library(opt.library, opt.library ? NULL : library_for(&target), library);
 
 	for (int k = 0; keys[k] && k < 39; k++) {
 		char name[64];
@@ -186,15 +186,20 @@ int wrapper_main(int argc, char **argv)
 		if (!opt.value[cli_flag_of_key("bind")])
 			set("bind", opt.value[parity]);
 	}
-	char *preload = preload_value(library);
-	if (setenv("LD_PRELOAD", preload, 1) != 0)
-		cli_die("cannot set LD_PRELOAD: %s", strerror(errno));
-
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
 		die_config(&opt, err);
+	/* The seccomp backend preloads nothing (the supervisor decides). */
+	enum backend backend = target_backend(portshim_runtime.cfg.backend, &target);
+	if (backend == BACKEND_PRELOAD) {
+		find_library(opt.library, opt.library ? NULL : library_for(&target), library);
+		char *preload = preload_value(library);
+		if (setenv("LD_PRELOAD", preload, 1) != 0)
+			cli_die("cannot set LD_PRELOAD: %s", strerror(errno));
+	}
 
 	if (opt.check) {
-		struct check_input in = { &opt, library, env_before, &target };
+		struct check_input in = { &opt, backend == BACKEND_PRELOAD ? library : NULL,
+					  backend, env_before, &target };
 		return check_print(&in);
 	}
 
@@ -202,6 +207,13 @@ int wrapper_main(int argc, char **argv)
 		fprintf(stderr, "portshim: %s: %s\n", opt.command[0],
 			target.error == ENOENT ? "command not found" : strerror(target.error));
 		return target.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
+	}
+	if (backend == BACKEND_SECCOMP) {
+		if (target.set_id)
+			fprintf(stderr, "portshim: warning: %s is setuid, setgid or has file "
+				"capabilities: under the seccomp backend (NO_NEW_PRIVS) it runs "
+				"without them\n", target.path);
+		return seccomp_run(&portshim_runtime, opt.command);
 	}
 	if (target_warning(&target, err, sizeof(err)))
 		fprintf(stderr, "portshim: %s\n", err);

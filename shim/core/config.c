@@ -132,6 +132,25 @@ const char *config_strategy_name(enum strategy strategy)
 	return strategy_names[strategy];
 }
 
+static const char *const backend_names[] = { "auto", "preload", "seccomp", NULL };
+
+static int set_backend(struct config *cfg, const char *value, char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	int i = pick(value, backend_names);
+
+	if (i < 0)
+		return -1;
+	cfg->backend = (enum backend)i;
+	return 0;
+}
+
+const char *config_backend_name(enum backend backend)
+{
+	return backend_names[backend];
+}
+
 /* A file the shim writes to.  In a setuid or setgid program the
  * environment belongs to someone else: no path from it is taken. */
 static int set_path(const struct config *cfg, char *dest, const char *value, char *why,
@@ -177,6 +196,7 @@ static const struct setting settings[] = {
 	{ "seed", set_seed, "an unsigned 64-bit integer (decimal or 0x hex)" },
 	{ "on-exhaust", set_on_exhaust, "fail or kernel" },
 	{ "strategy", set_strategy, "auto, range, reuse or exclusive" },
+	{ "backend", set_backend, "auto, preload or seccomp" },
 	{ "log", set_log, "stderr or a file path (shorter than 1024 bytes)" },
 	{ "stats", set_stats, "stderr or a file path (shorter than 1024 bytes)" },
 	{ "rules", set_rules, RULES_ACCEPTED },

@@ -146,6 +146,11 @@ static void write_line(struct eventlog_state *out, struct sink_state *sink, cons
 
 void eventlog_record(struct runtime *rt, const struct decision *d)
 {
+	eventlog_record_for(rt, d, (long)getpid(), (long)gettid());
+}
+
+void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid)
+{
 	int saved = errno;
 
 	if (rt->cfg.stats[0]) {
@@ -162,7 +167,7 @@ void eventlog_record(struct runtime *rt, const struct decision *d)
 		char buf[768];
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		size_t len = eventlog_format(buf, sizeof(buf), d, (long)getpid(), (long)gettid(),
+		size_t len = eventlog_format(buf, sizeof(buf), d, pid, tid,
 					     ts.tv_sec, ts.tv_nsec / 1000);
 		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, buf, len);
 	}
@@ -206,6 +211,11 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 
 void stats_write(struct runtime *rt)
 {
+	stats_write_for(rt, (long)getpid());
+}
+
+void stats_write_for(struct runtime *rt, long pid)
+{
 	char buf[512];
 
 	uint64_t total = 0;
@@ -215,6 +225,6 @@ void stats_write(struct runtime *rt)
 	/* Processes that made no decision (a shell, a helper) stay quiet. */
 	if (!rt->cfg.stats[0] || total == 0)
 		return;
-	size_t len = stats_format(buf, sizeof(buf), &rt->stats, (long)getpid());
+	size_t len = stats_format(buf, sizeof(buf), &rt->stats, pid);
 	write_line(&rt->out, &rt->out.stats, "PORTSHIM_STATS", rt->cfg.stats, buf, len);
 }

@@ -46,6 +46,9 @@ void eventlog_init(struct eventlog_state *out);
 /* Records a decision in the log and the summary, as configured.  Keeps
  * errno. */
 void eventlog_record(struct runtime *rt, const struct decision *d);
+/* The same for a call made by another process (the seccomp supervisor
+ * decides for the program it watches): its pid and tid in the log. */
+void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid);
 
 /* Formats one decision as a JSON line (with the newline) into buf; returns
  * the length.  pid, tid and time are passed in so tests can pin them. */
@@ -57,5 +60,7 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 
 /* Writes the summary where PORTSHIM_STATS says (called at exit). */
 void stats_write(struct runtime *rt);
+/* The same under another process's pid (the supervised program's). */
+void stats_write_for(struct runtime *rt, long pid);
 
 #endif
