@@ -26,8 +26,11 @@ static int add_rules(scmp_filter_ctx ctx)
 		if (rc != 0)
 			return rc;
 	}
-	return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
-				SCMP_A4(SCMP_CMP_NE, 0));
+	/* Spelled out: SCMP_A4() leaves datum_b to the initializer's zero,
+	 * which clang's -Wmissing-field-initializers refuses. */
+	struct scmp_arg_cmp has_address = { .arg = 4, .op = SCMP_CMP_NE, .datum_a = 0,
+					    .datum_b = 0 };
+	return seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &has_address);
 }
 
 /* The filter traps sendmsg(), so the listener cannot travel as SCM_RIGHTS
