@@ -55,9 +55,23 @@ MUSL_LIB     := $(MUSL_BUILD)/$(MUSL_LIBNAME)
 MUSL_HELPERS := portprobe nbconnect prefork hostile
 HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo yes))
 
+# Static test programs for the seccomp backend (seccomp.bats): built
+# with gcc -static and without sanitizers in every tree, since a static
+# program is exactly what cannot take a preloaded runtime; and a Go program
+# built with CGO_ENABLED=0, when Go is installed, its cache under the build
+# tree and nothing fetched.
+STATIC_CC      ?= gcc
+STATIC_HELPERS := portprobe threadconn prefork sigconn connhold
+STATIC         := $(BUILD)/static
+HAVE_STATIC    := $(shell printf 'int main(void){return 0;}' | $(STATIC_CC) -static -x c -o /dev/null - \
+			2>/dev/null && echo yes)
+HAVE_GO        := $(shell command -v go >/dev/null 2>&1 && echo yes)
+SECCOMP_TESTS  := $(if $(HAVE_STATIC),$(addprefix $(STATIC)/,$(STATIC_HELPERS))) \
+		  $(if $(HAVE_GO),$(BUILD)/go/goconn)
+
 .PHONY: all test unit asan tsan install uninstall clean check-exports check-layers demo bench \
 	fuzz musl musl-tree
-all: $(LIB) $(CLI) $(UNITS) $(HELPERS) check-layers $(if $(HAVE_MUSL),musl)
+all: $(LIB) $(CLI) $(UNITS) $(HELPERS) $(SECCOMP_TESTS) check-layers $(if $(HAVE_MUSL),musl)
 
 musl:
 	@$(MAKE) --no-print-directory BUILD=$(MUSL_BUILD) CC=$(MUSL_CC) LIBNAME=$(MUSL_LIBNAME) \
@@ -124,6 +138,21 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(CORE) $(FLAGS_STAMP)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Ishim/core -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
 		$(CORE) $(LDFLAGS) $(LDLIBS)
+
+# denysys makes a system call fail the way a container profile would.
+$(BUILD)/helpers/denysys: LDLIBS += -lseccomp
+
+$(STATIC)/%: tests/helpers/%.c shim/core/errnames.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call say,STATIC,$@)
+	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
+		$< shim/core/errnames.c
+
+$(BUILD)/go/goconn: tests/helpers/go/goconn.go
+	@mkdir -p $(BUILD)/go
+	$(call say,GO,$@)
+	$(Q)CGO_ENABLED=0 GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE=$(abspath $(BUILD))/go/cache \
+		GOPATH=$(abspath $(BUILD))/go/path go build -o $@ $<
 
 # Only the interposed calls may be exported (EXPORTS, with the version
 # script made from it).

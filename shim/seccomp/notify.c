@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,6 +16,17 @@
 #include <unistd.h>
 
 #include "supervisor.h"
+
+/* One call at a time per socket.  A call interrupted by a signal and
+ * restarted (SA_RESTART) comes back as a new notification while the
+ * supervisor may still be applying a port for the first: the second waits
+ * here, then finds the socket bound (or connecting) and lets the kernel
+ * answer, with the socket's flags and range as the program left them.
+ * Striped by the socket's inode; held only across calls that do not wait. */
+#define SOCKET_LOCKS 64
+static pthread_mutex_t socket_locks[SOCKET_LOCKS] = {
+	[0 ... SOCKET_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER
+};
 
 struct call {
 	int listener;
@@ -115,12 +127,20 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	struct target_sock s;
 	if (!found || !target_socket(&c->task, (int)arg[0], &s, still_waiting, c))
 		return;
+	pthread_mutex_t *lock = &socket_locks[s.ino % SOCKET_LOCKS];
+	pthread_mutex_lock(lock);
+	if (!target_socket_unbound(&s)) {
+		pthread_mutex_unlock(lock);
+		close(s.fd);
+		return;
+	}
 	bool is_send = call != CALL_CONNECT && call != CALL_BIND;
 	bool fastopen = s.type == SOCK_STREAM && is_send && (flags & MSG_FASTOPEN);
 	/* A family the socket does not take is the kernel's to refuse. */
 	if ((s.type == SOCK_STREAM && is_send && !fastopen) ||
 	    addr.ss_family != s.local.ss_family ||
 	    (call == CALL_BIND && defers_port(s.fd))) {
+		pthread_mutex_unlock(lock);
 		close(s.fd);
 		return;
 	}
@@ -139,6 +159,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		apply_bind(rt, &s, (struct sockaddr *)&addr, len, &d, a);
 	else
 		apply_send(rt, &s, (struct sockaddr *)&addr, len, &d, a);
+	pthread_mutex_unlock(lock);
 	close(s.fd);
 	if (runtime_observing(rt))
 		eventlog_record_for(rt, &d, target_tgid(&c->task), c->task.tid);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -82,14 +83,23 @@ bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 	      (type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
 		goto other;
 	s->type = type;
-	s->local_len = sizeof(s->local);
-	if (getsockname(s->fd, (struct sockaddr *)&s->local, &s->local_len) != 0 ||
-	    sockaddr_port(&s->local) != 0)
+	struct stat st;
+	if (fstat(s->fd, &st) != 0)
 		goto other;
-	int flags = fcntl(s->fd, F_GETFL);
-	s->nonblocking = flags >= 0 && (flags & O_NONBLOCK);
+	s->ino = (uint64_t)st.st_ino;
 	return true;
 other:
 	close(s->fd);
 	return false;
+}
+
+bool target_socket_unbound(struct target_sock *s)
+{
+	s->local_len = sizeof(s->local);
+	if (getsockname(s->fd, (struct sockaddr *)&s->local, &s->local_len) != 0 ||
+	    sockaddr_port(&s->local) != 0)
+		return false;
+	int flags = fcntl(s->fd, F_GETFL);
+	s->nonblocking = flags >= 0 && (flags & O_NONBLOCK);
+	return true;
 }
