@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <string.h>
@@ -180,7 +181,12 @@ void *notify_serve(void *arg)
 	for (;;) {
 		memset(req, 0, sizes.seccomp_notif);
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
-			if (errno == EINTR || errno == ENOENT)
+			/* ENOENT: the caller went away before we took its call,
+			 * or no process is left under the filter: then the
+			 * listener has hung up, and this thread is done. */
+			struct pollfd p = { listener, POLLIN, 0 };
+			if (errno == EINTR ||
+			    (errno == ENOENT && poll(&p, 1, -1) >= 0 && !(p.revents & POLLHUP)))
 				continue;
 			return NULL;
 		}

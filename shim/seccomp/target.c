@@ -55,9 +55,11 @@ static int process_pidfd(struct target_task *t)
 		t->tgid = t->tid;
 		return pidfd;
 	}
-	if (errno != EINVAL)
+	/* Not a leader: EINVAL, or ENOENT from kernels that look the pid up
+	 * as a process (6.9+, without PIDFD_THREAD). */
+	if ((errno != EINVAL && errno != ENOENT) || target_tgid(t) == t->tid)
 		return -1;
-	return (int)syscall(SYS_pidfd_open, target_tgid(t), 0);
+	return (int)syscall(SYS_pidfd_open, t->tgid, 0);
 }
 
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,

@@ -121,3 +121,99 @@ probe_run() {
 	run -0 sup --connect odd -- "$PORTSHIM_HELPERS/rawconnect" -n 40 127.0.0.1 8080
 	assert_ports even $(server_ports 8080)
 }
+
+@test "a static program with 8 threads x 2,000 connects: all odd, one log line each" {
+	need "$STATIC/threadconn"
+	local log=$BATS_TEST_TMPDIR/ev.jsonl
+	start_sink
+	NS_TIMEOUT=240 run sup --connect odd --log "$log" -- "$STATIC/threadconn" -t 8 -n 2000 \
+		127.0.0.1 "${SINK_PORTS[0]}"
+	stop_sink
+	echo "$output"
+	echo "$SINK"
+	[ "$status" -eq 0 ]
+	[ "$(awk '$2 == 2000 && $3 == 0' <<<"$output" | wc -l)" -eq 8 ]
+	expect "$SINK" accepted -eq 16000 && expect "$SINK" odd -eq 16000 && expect "$SINK" even -eq 0
+	log_check "$log" 16000 odd ok
+	assert_ports odd $(printf '%s\n' "${log_ports[@]}" | sort -u)
+	# The program's threads, as the log names them (not the supervisor's).
+	[ "$(grep -o '"tid":[0-9]*' "$log" | sort -u | wc -l)" -eq 8 ]
+	diag "8 x 2,000 connects: attempts $(grep -o '"attempts":[0-9]*' "$log" | sort | uniq -c | tr -s ' \n' ' ')"
+}
+
+@test "a static program that forks 4 workers: every worker's ports odd, under range, reuse, exclusive" {
+	need "$STATIC/prefork"
+	local strategy log line
+	for strategy in range reuse exclusive; do
+		new_netns
+		log=$BATS_TEST_TMPDIR/ev-$strategy.jsonl
+		start_sink
+		run sup --connect odd --strategy "$strategy" --log "$log" -- "$STATIC/prefork" -w 4 -n 50 \
+			127.0.0.1 "${SINK_PORTS[@]}"
+		stop_sink
+		echo "$output"
+		echo "$SINK"
+		[ "$status" -eq 0 ]
+		line=$(grep '^prefork:' <<<"$output")
+		expect "$line" connected -eq 200 && expect "$line" failed -eq 0 &&
+			expect "$line" even -eq 0 && expect "$SINK" accepted -eq 200 &&
+			expect "$SINK" even -eq 0 && expect "$SINK" dup -eq 0 &&
+			expect "$SINK" tuples = "$(kv "$line" tuples)"
+		log_check "$log" 200 odd ok
+		# Four processes, each its own pid in the log.
+		[ "$(grep -o '"pid":[0-9]*' "$log" | sort -u | wc -l)" -eq 4 ]
+	done
+}
+
+# signals [SIGCONN_ARGS...]: static sigconn, 2,000 blocking connects kept
+# open while SIGALRM every 200 us interrupts them and connects from its
+# handler; as lifecycle.bats checks the library.
+signals() {
+	local n=2000 line
+	start_sink
+	NS_TIMEOUT=60 run sup --connect odd -- "$STATIC/sigconn" -n "$n" -i 200 "$@" \
+		127.0.0.1 "${SINK_PORTS[@]}"
+	line=$(grep '^sigconn:' <<<"$output")
+	stop_sink
+	echo "$output"
+	echo "$SINK"
+	[ "$status" -ne 124 ] || { echo "sigconn did not finish (deadlock?)" >&2; return 1; }
+	diag "seccomp ${*:-(no SA_RESTART)}: $(kv "$line" connected) connects, $(kv "$line" eintr)" \
+		"returned EINTR, $(kv "$line" signals) signals ($(kv "$line" during_connect) inside" \
+		"connect()), $(kv "$line" handler_connected) connects in the handler"
+	expect "$line" connected -eq "$n" && expect "$line" failed -eq 0 &&
+		expect "$line" odd -eq "$n" && expect "$line" even -eq 0 && expect "$line" dup -eq 0 &&
+		expect "$line" signals -ge 200 && expect "$line" during_connect -ge 100 &&
+		expect "$line" handler_connected -eq "$(kv "$line" signals)" &&
+		expect "$line" handler_failed -eq 0 && expect "$line" handler_even -eq 0 &&
+		expect "$SINK" accepted -eq $((n + $(kv "$line" handler_connected))) &&
+		expect "$SINK" even -eq 0 && expect "$SINK" dup -eq 0 &&
+		expect "$SINK" tuples = "$(kv "$line" tuples)" && [ "$status" -eq 0 ] || return 1
+	[ "${1:-}" != -r ] || expect "$line" eintr -eq 0
+}
+
+@test "signals interrupting blocking connects of a static program: EINTR as natively, nothing extra" {
+	need "$STATIC/sigconn"
+	signals
+	new_netns
+	signals -r
+}
+
+@test "18,000 concurrent connections of a static program on one parity" {
+	need "$STATIC/connhold"
+	local out=$BATS_TEST_TMPDIR/connhold.out pid
+	start_sink
+	ns_bg "$out" "$CLI" --connect odd -- "$STATIC/connhold" -w -n 18000 127.0.0.1 "${SINK_PORTS[@]}"
+	pid=$!
+	wait_line "$out" '^connhold:' 240 "$pid"
+	CLIENT=$(grep '^connhold:' "$out")
+	stop_sink
+	kill -TERM "$pid"
+	CLIENT_STATUS=0
+	wait "$pid" || CLIENT_STATUS=$?
+	echo "$CLIENT"
+	echo "$SINK"
+	diag "seccomp: $(kv "$CLIENT" connected) held, ports $(kv "$CLIENT" lo)-$(kv "$CLIENT" hi)," \
+		"$(kv "$CLIENT" ms) ms"
+	assert_held 18000
+}
