@@ -5,9 +5,13 @@
  * which knows the architecture's system call numbers, and hands the
  * listener to the parent (send_result() says how) before exec. */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -45,6 +49,44 @@ static void send_result(int channel, const char *text)
 		;
 }
 
+/* The filter loaded with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux
+ * 5.19) where the kernel has it: once the supervisor has taken a call, a
+ * signal no longer interrupts the program's wait for the answer (only a
+ * fatal one does).  Without it, a signal arriving while the supervisor
+ * applies a port would make connect() return EINTR, or restart it, before
+ * the connect has begun (natively EINTR means the handshake goes on).
+ * libseccomp 2.5 cannot set that flag: its BPF is exported and loaded
+ * here, and through seccomp_load() where the kernel refuses the flag.
+ * The listener, or -1 with why. */
+static int load(scmp_filter_ctx ctx, char *why, size_t whylen)
+{
+	struct sock_filter insns[512];
+	int mem = memfd_create("portshim-filter", MFD_CLOEXEC), rc;
+	ssize_t n = -1;
+
+	if (mem >= 0 && seccomp_export_bpf(ctx, mem) == 0 && lseek(mem, 0, SEEK_SET) == 0)
+		n = read(mem, insns, sizeof(insns));
+	if (mem >= 0)
+		close(mem);
+	if (n > 0 && n < (ssize_t)sizeof(insns) && n % (ssize_t)sizeof(insns[0]) == 0) {
+		struct sock_fprog prog = { (unsigned short)(n / (ssize_t)sizeof(insns[0])), insns };
+		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+				  &prog);
+		if (fd >= 0)
+			return (int)fd;
+	}
+	if ((rc = seccomp_load(ctx)) != 0) {
+		snprintf(why, whylen, "seccomp(SECCOMP_SET_MODE_FILTER, "
+			 "SECCOMP_FILTER_FLAG_NEW_LISTENER): %s", strerror(-rc));
+		return -1;
+	}
+	int fd = seccomp_notify_fd(ctx);
+	if (fd < 0)
+		snprintf(why, whylen, "seccomp user notification: no listener");
+	return fd;
+}
+
 int filter_install(int channel, char *why, size_t whylen)
 {
 	scmp_filter_ctx ctx = NULL;
@@ -68,16 +110,9 @@ int filter_install(int channel, char *why, size_t whylen)
 		snprintf(why, whylen, "seccomp_rule_add(): %s", strerror(-rc));
 		goto fail;
 	}
-	if ((rc = seccomp_load(ctx)) != 0) {
-		snprintf(why, whylen, "seccomp(SECCOMP_SET_MODE_FILTER, "
-			 "SECCOMP_FILTER_FLAG_NEW_LISTENER): %s", strerror(-rc));
+	listener = load(ctx, why, whylen);
+	if (listener < 0)
 		goto fail;
-	}
-	listener = seccomp_notify_fd(ctx);
-	if (listener < 0) {
-		snprintf(why, whylen, "seccomp user notification: no listener");
-		goto fail;
-	}
 	char ok[32], ack;
 	snprintf(ok, sizeof(ok), "ok %d", listener);
 	send_result(channel, ok);
