@@ -61,7 +61,7 @@ HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 
 # built with CGO_ENABLED=0, when Go is installed, its cache under the build
 # tree and nothing fetched.
 STATIC_CC      ?= gcc
-STATIC_HELPERS := portprobe threadconn prefork sigconn connhold
+STATIC_HELPERS := portprobe threadconn prefork sigconn connhold nbconnect hostile
 STATIC         := $(BUILD)/static
 HAVE_STATIC    := $(shell printf 'int main(void){return 0;}' | $(STATIC_CC) -static -x c -o /dev/null - \
 			2>/dev/null && echo yes)
@@ -142,11 +142,12 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(CORE) $(FLAGS_STAMP)
 # denysys makes a system call fail the way a container profile would.
 $(BUILD)/helpers/denysys: LDLIBS += -lseccomp
 
+$(STATIC)/hostile: $(HOSTILE_SRC)
 $(STATIC)/%: tests/helpers/%.c shim/core/errnames.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,STATIC,$@)
 	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
-		$< shim/core/errnames.c
+		$< $(filter %.c,$(filter-out $<,$^))
 
 $(BUILD)/go/goconn: tests/helpers/go/goconn.go
 	@mkdir -p $(BUILD)/go

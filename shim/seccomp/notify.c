@@ -93,7 +93,6 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	socklen_t len = 0;
 	enum shim_call call;
 	bool found = false;
-	int flags = 0;
 
 	a->carry_on = true;
 	/* The filter notifies only the native architecture's calls. */
@@ -108,17 +107,14 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		break;
 	case SYS_sendto:
 		call = CALL_SENDTO;
-		flags = (int)arg[3];
 		found = read_addr(c, arg[4], arg[5], &addr, &len);
 		break;
 	case SYS_sendmsg:
 		call = CALL_SENDMSG;
-		flags = (int)arg[2];
 		found = read_msg_addr(c, arg[1], &addr, &len);
 		break;
 	case SYS_sendmmsg:
 		call = CALL_SENDMMSG;
-		flags = (int)arg[3];
 		/* The first header's; a struct mmsghdr starts with its msghdr. */
 		found = arg[2] > 0 && read_msg_addr(c, arg[1], &addr, &len);
 		break;
@@ -136,9 +132,12 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		return;
 	}
 	bool is_send = call != CALL_CONNECT && call != CALL_BIND;
-	bool fastopen = s.type == SOCK_STREAM && is_send && (flags & MSG_FASTOPEN);
 	/* A family the socket does not take is the kernel's to refuse. */
-	if ((s.type == SOCK_STREAM && is_send && !fastopen) ||
+	/* A TCP send with MSG_FASTOPEN connects, but a port bound before it
+	 * would outlive a refusal that comes before the kernel needs one (no
+	 * route; the library checks for those in shim/preload/early.c): left
+	 * to the kernel, as a send without it. */
+	if ((s.type == SOCK_STREAM && is_send) ||
 	    addr.ss_family != s.local.ss_family ||
 	    (call == CALL_BIND && defers_port(s.fd))) {
 		pthread_mutex_unlock(lock);
@@ -154,6 +153,9 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		.addr_len = len,
 		.strategy = STRATEGY_EXCLUSIVE,
 	};
+	/* From here the supervisor answers, unless apply_*() hands the call
+	 * back to the kernel. */
+	a->carry_on = false;
 	if (call == CALL_CONNECT)
 		apply_connect(rt, &s, (struct sockaddr *)&addr, len, &d, a);
 	else if (call == CALL_BIND)
