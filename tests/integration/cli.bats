@@ -347,16 +347,21 @@ rejected() {
 	[ ! -e "$dest/usr/bin/portshim" ] && [ ! -e "$dest/usr/lib/libportshim.so" ]
 }
 
-@test "a static executable gets a one-line warning, and still runs" {
+@test "a static executable runs under the seccomp backend; under --backend preload it gets a one-line warning" {
 	require_cmd cc
 	printf 'int main(void) { return 3; }\n' >"$BATS_TEST_TMPDIR/static.c"
 	cc -static -o "$BATS_TEST_TMPDIR/static" "$BATS_TEST_TMPDIR/static.c" 2>/dev/null ||
 		skip "cc -static does not work here (no static libc)"
 	run --separate-stderr wrap --connect odd -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+	run wrap --check -- "$BATS_TEST_TMPDIR/static"
+	grep -E "^backend +seccomp: works here" <<<"$output"
+	run --separate-stderr wrap --backend preload --connect odd -- "$BATS_TEST_TMPDIR/static"
+	[ "$status" -eq 3 ]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 	[[ $stderr == "portshim: warning: $BATS_TEST_TMPDIR/static is a static executable: the shim cannot reach it"* ]]
-	run wrap --check -- "$BATS_TEST_TMPDIR/static"
+	run wrap --backend preload --check -- "$BATS_TEST_TMPDIR/static"
 	grep -E "^command +warning: .*static is a static executable" <<<"$output"
 	# A dynamic program gets no warning.
 	run --separate-stderr wrap -- sh -c 'exit 0'

@@ -31,6 +31,11 @@ teardown() {
 	done
 }
 
+# json_get_stdin EXPR: a value of the JSON document on stdin.
+json_get_stdin() {
+	"$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
 # need FILE...: test programs make builds (static ones need libc6-dev's
 # libc.a, goconn needs golang-go); missing, the test skips (fails under
 # PORTSHIM_TEST_STRICT=1).
@@ -128,8 +133,9 @@ probe_run() {
 	# second on one parity's 14,116 ports: their TIME_WAITs hold them).
 	need "$STATIC/connhold"
 	local log=$BATS_TEST_TMPDIR/ev.jsonl out=$BATS_TEST_TMPDIR/connhold.out pid
+	local stats=$BATS_TEST_TMPDIR/stats
 	start_sink
-	ns_bg "$out" "$CLI" --connect odd --log "$log" -- "$STATIC/connhold" -w -t 8 -n 2000 \
+	ns_bg "$out" "$CLI" --connect odd --log "$log" --stats "$stats" -- "$STATIC/connhold" -w -t 8 -n 2000 \
 		127.0.0.1 "${SINK_PORTS[@]}"
 	pid=$!
 	wait_line "$out" '^connhold:' 240 "$pid"
@@ -146,6 +152,12 @@ probe_run() {
 	# The program's 8 threads, as the log names them (not the supervisor's).
 	[ "$(grep -o '"tid":[0-9]*' "$log" | sort -u | wc -l)" -eq 8 ]
 	[ "$(grep -o '"pid":[0-9]*' "$log" | sort -u | wc -l)" -eq 1 ]
+	# The exit summary, under the program's pid, and portshim report.
+	local pid_seen
+	pid_seen=$(grep -o '"pid":[0-9]*' "$log" | head -n 1 | cut -d: -f2)
+	grep -E "^portshim: pid $pid_seen: 16000 decisions: ok 16000, .*; ports: even 0, odd 16000; attempts: 1:16000 " "$stats"
+	run -0 "$CLI" report --json "$log"
+	[ "$(json_get_stdin 'd["parity"]["odd"]' <<<"$output")" = 16000 ]
 	diag "8 x 2,000 connects in $(kv "$CLIENT" ms) ms; attempts:" \
 		"$(grep -o '"attempts":[0-9]*' "$log" | sort | uniq -c | tr -s ' \n' ' ')"
 }
