@@ -42,6 +42,8 @@ HELPERS  := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/hel
 # The portshim command (shim/cli/): linked with the core modules, so that it
 # checks settings with the library's own parser.
 CLI_SRC  := $(wildcard shim/cli/*.c)
+# The seccomp supervisor (shim/seccomp/): part of the command, on libseccomp.
+SECCOMP_SRC := $(wildcard shim/seccomp/*.c)
 CLI      := $(BUILD)/portshim
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
@@ -58,9 +60,23 @@ MUSL_LIB     := $(MUSL_BUILD)/$(MUSL_LIBNAME)
 MUSL_HELPERS := portprobe nbconnect prefork hostile
 HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo yes))
 
+# Static test programs for the seccomp backend (seccomp.bats): built
+# with gcc -static and without sanitizers in every tree, since a static
+# program is exactly what cannot take a preloaded runtime; and a Go program
+# built with CGO_ENABLED=0, when Go is installed, its cache under the build
+# tree and nothing fetched.
+STATIC_CC      ?= gcc
+STATIC_HELPERS := portprobe threadconn prefork sigconn connhold nbconnect hostile
+STATIC         := $(BUILD)/static
+HAVE_STATIC    := $(shell printf 'int main(void){return 0;}' | $(STATIC_CC) -static -x c -o /dev/null - \
+			2>/dev/null && echo yes)
+HAVE_GO        := $(shell command -v go >/dev/null 2>&1 && echo yes)
+SECCOMP_TESTS  := $(if $(HAVE_STATIC),$(addprefix $(STATIC)/,$(STATIC_HELPERS))) \
+		  $(if $(HAVE_GO),$(BUILD)/go/goconn)
+
 .PHONY: all test unit asan tsan install uninstall clean check-exports check-layers demo bench \
 	fuzz musl musl-tree dist
-all: $(LIB) $(CLI) $(UNITS) $(HELPERS) check-layers $(if $(HAVE_MUSL),musl)
+all: $(LIB) $(CLI) $(UNITS) $(HELPERS) $(SECCOMP_TESTS) check-layers $(if $(HAVE_MUSL),musl)
 
 musl:
 	@$(MAKE) --no-print-directory BUILD=$(MUSL_BUILD) CC=$(MUSL_CC) LIBNAME=$(MUSL_LIBNAME) \
@@ -86,10 +102,11 @@ $(CORE): $(call OBJ,$(CORE_SRC))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# The core refers to nothing of the interposition layer, and calls none of
-# the functions the library interposes (it runs inside them).
-check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC))
-	@preload=$$(nm --defined-only $(call OBJ,$(PRELOAD_SRC)) | awk 'NF == 3 { print $$3 }'); \
+# The core refers to nothing of the interposition layer or the seccomp
+# supervisor, and calls none of the functions the library interposes (it
+# runs inside them).
+check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC))
+	@preload=$$(nm --defined-only $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC)) | awk 'NF == 3 { print $$3 }'); \
 	bad=$$(nm -u $(CORE) | awk '{ print $$2 }' | sed 's/@.*//' | sort -u | \
 		grep -xF -e "$$preload" $(patsubst %,-e %,$(EXPORTS)) | tr '\n' ' '); \
 	if [ -n "$$bad" ]; then echo "check-layers: the core refers to: $$bad" >&2; exit 1; fi
@@ -109,9 +126,9 @@ $(LIB): $(call OBJ,$(PRELOAD_SRC)) $(CORE) $(BUILD)/exports.map
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(BUILD)/exports.map -o $@ \
 		$(call OBJ,$(PRELOAD_SRC)) $(CORE) $(LDLIBS) $(GLIBC_LIBS)
 
-$(CLI): $(call OBJ,$(CLI_SRC)) $(CORE)
+$(CLI): $(call OBJ,$(CLI_SRC) $(SECCOMP_SRC)) $(CORE)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lseccomp
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -127,6 +144,22 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(CORE) $(FLAGS_STAMP)
 	$(call say,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Ishim/core -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
 		$(CORE) $(LDFLAGS) $(LDLIBS)
+
+# denysys makes a system call fail the way a container profile would.
+$(BUILD)/helpers/denysys: LDLIBS += -lseccomp
+
+$(STATIC)/hostile: $(HOSTILE_SRC)
+$(STATIC)/%: tests/helpers/%.c shim/core/errnames.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call say,STATIC,$@)
+	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
+		$< $(filter %.c,$(filter-out $<,$^))
+
+$(BUILD)/go/goconn: tests/helpers/go/goconn.go
+	@mkdir -p $(BUILD)/go
+	$(call say,GO,$@)
+	$(Q)CGO_ENABLED=0 GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE=$(abspath $(BUILD))/go/cache \
+		GOPATH=$(abspath $(BUILD))/go/path go build -o $@ $<
 
 # Only the interposed calls may be exported (EXPORTS, with the version
 # script made from it).

@@ -13,6 +13,7 @@
 #include "core/runtime.h"
 #include "core/settings.h"
 #include "cli.h"
+#include "seccomp/seccomp.h"
 
 /* Where a setting's value came from: a flag, the environment, the config
  * file, the setting it falls back to, or the built-in default. */
@@ -120,6 +121,26 @@ static void row(const char *key, const char *val, const char *from)
 	}
 }
 
+/* The seccomp backend: which program, why this backend, and whether the
+ * supervisor works here (the filter is tried in a child). */
+static int check_seccomp(const struct target *t)
+{
+	char why[512];
+	const char *missing = seccomp_missing(true, why, sizeof(why));
+
+	printf("%s (%s): the seccomp backend%s supervises it\n", t->path,
+	       t->kind == TARGET_STATIC ? "a static executable"
+	       : t->kind == TARGET_DYNAMIC ? "dynamically linked" : "a script or other file",
+	       portshim_runtime.cfg.backend != BACKEND_AUTO ? ""
+							      : " (auto: no dynamic linker to preload into)");
+	if (missing) {
+		printf("%-12s seccomp: does not work here: needs %s\n", "backend", missing);
+		return CLI_EXIT_USAGE;
+	}
+	printf("%-12s seccomp: works here\n", "backend");
+	return 0;
+}
+
 int check_print(const struct check_input *in)
 {
 	const struct runtime *rt = &portshim_runtime;
@@ -138,8 +159,8 @@ int check_print(const struct check_input *in)
 		source(in->opt, &settings[i], from, sizeof(from));
 		row(settings[i].key, val, from);
 	}
-	printf("%-12s %s\n", "library", in->library);
-	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD"));
+	printf("%-12s %s\n", "library", in->library ? in->library : "- (the seccomp backend preloads nothing)");
+	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "-");
 
 	unsigned span = rt->range_hi - rt->range_lo + 1u;
 	printf("\nusable ports in %u-%u (%u ports, %u of them reserved):\n", rt->range_lo,
@@ -165,6 +186,8 @@ int check_print(const struct check_input *in)
 	case TARGET_STATIC:
 	case TARGET_DYNAMIC:
 	case TARGET_OTHER:
+		if (in->backend == BACKEND_SECCOMP)
+			return check_seccomp(t);
 		/* A command the shim cannot reach fails the check. */
 		if (target_unreachable(t, warning, sizeof(warning))) {
 			printf("warning: %s\n", warning);

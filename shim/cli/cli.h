@@ -58,12 +58,18 @@ const char *target_unreachable(const struct target *t, char *buf, unsigned size)
  * mode, libcheck.c)?  0, or -1 with the loader's reason in why. */
 int libcheck(const char *loader, const char *program, const char *library, char *why,
 	     size_t size);
+/* The backend a command gets: the one asked for, or under `auto` the
+ * library for a dynamically linked program and the seccomp supervisor for
+ * a static one (a setuid program keeps the library's warning: under
+ * NO_NEW_PRIVS it would run without its privileges). */
+enum backend target_backend(enum backend asked, const struct target *t);
 
 /* --check: prints the effective configuration of the environment the
  * command would get. */
 struct check_input {
 	const struct options *opt;
-	const char *library;
+	const char *library;           /* NULL under the seccomp backend */
+	enum backend backend;
 	const struct target *target;   /* the command's, when there is one */
 };
 int check_print(const struct check_input *in);

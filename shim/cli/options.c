@@ -38,7 +38,9 @@ void cli_help(void)
 	       "Runs COMMAND with libportshim.so preloaded, so that the source ports of its\n"
 	       "TCP and UDP sockets follow a policy.  Each option sets the PORTSHIM_ variable\n"
 	       "of the same name; options win over the environment, which wins over a\n"
-	       "config file.\n"
+	       "config file.  A static COMMAND (no dynamic linker: Go, gcc -static) runs\n"
+	       "under the seccomp backend instead: portshim stays its parent and applies the\n"
+	       "same policies through seccomp user notification (--backend; Linux 5.6+).\n"
 	       "\n");
 	for (size_t i = 0; i < settings_count; i++) {
 		char left[64];

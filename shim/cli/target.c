@@ -213,3 +213,10 @@ const char *target_unreachable(const struct target *t, char *buf, unsigned size)
 		return NULL;
 	return buf;
 }
+
+enum backend target_backend(enum backend asked, const struct target *t)
+{
+	if (asked != BACKEND_AUTO)
+		return asked;
+	return t->kind == TARGET_STATIC && !t->set_id ? BACKEND_SECCOMP : BACKEND_PRELOAD;
+}

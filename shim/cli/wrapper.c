@@ -16,6 +16,7 @@
 #include "core/runtime.h"
 #include "core/settings.h"
 #include "cli.h"
+#include "seccomp/seccomp.h"
 
 extern char **environ;
 
@@ -160,7 +161,6 @@ int wrapper_main(int argc, char **argv)
 	memset(&target, 0, sizeof(target));
 	if (opt.command)
 		target_inspect(opt.command[0], &target);
-	find_library(opt.library, opt.library ? NULL : library_for(&target), library);
 
 	/* Flags win over the environment and the file: --parity must beat a
 	 * PORTSHIM_CONNECT from either, which in the library would beat
@@ -171,12 +171,16 @@ int wrapper_main(int argc, char **argv)
 		if (flag)
 			set(&settings[i], opt.value[setting_index(flag)]);
 	}
-	char *preload = preload_value(library);
-	if (setenv("LD_PRELOAD", preload, 1) != 0)
-		cli_die("cannot set LD_PRELOAD: %s", strerror(errno));
-
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
 		die_config(&opt, err);
+	/* The seccomp backend preloads nothing (the supervisor decides). */
+	enum backend backend = target_backend(portshim_runtime.cfg.backend, &target);
+	if (backend == BACKEND_PRELOAD) {
+		find_library(opt.library, opt.library ? NULL : library_for(&target), library);
+		char *preload = preload_value(library);
+		if (setenv("LD_PRELOAD", preload, 1) != 0)
+			cli_die("cannot set LD_PRELOAD: %s", strerror(errno));
+	}
 
 	/* A seed only orders the random walk. */
 	if (portshim_runtime.cfg.seed_set && portshim_runtime.cfg.order == ORDER_SEQUENTIAL &&
@@ -186,7 +190,8 @@ int wrapper_main(int argc, char **argv)
 	if (opt.print_env)
 		return print_env(opt.format, library);
 	if (opt.check) {
-		struct check_input in = { &opt, library, &target };
+		struct check_input in = { &opt, backend == BACKEND_PRELOAD ? library : NULL,
+					  backend, &target };
 		return check_print(&in);
 	}
 
@@ -194,6 +199,13 @@ int wrapper_main(int argc, char **argv)
 		fprintf(stderr, "portshim: %s: %s\n", opt.command[0],
 			target.error == ENOENT ? "command not found" : strerror(target.error));
 		return target.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
+	}
+	if (backend == BACKEND_SECCOMP) {
+		if (target.set_id && !opt.quiet)
+			fprintf(stderr, "portshim: warning: %s is setuid, setgid or has file "
+				"capabilities: under the seccomp backend (NO_NEW_PRIVS) it runs "
+				"without them\n", target.path);
+		return seccomp_run(&portshim_runtime, opt.command);
 	}
 	if (target_unreachable(&target, err, sizeof(err))) {
 		if (opt.strict)

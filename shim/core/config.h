@@ -16,6 +16,9 @@
 enum port_order { ORDER_RANDOM, ORDER_SEQUENTIAL };
 enum on_exhaust { ON_EXHAUST_FAIL, ON_EXHAUST_KERNEL };
 enum strategy { STRATEGY_AUTO, STRATEGY_RANGE, STRATEGY_REUSE, STRATEGY_EXCLUSIVE };
+/* Who applies the policy: read by the portshim command only (the library
+ * is the preload backend itself). */
+enum backend { BACKEND_AUTO, BACKEND_PRELOAD, BACKEND_SECCOMP };
 
 #define CONFIG_PATH_MAX 1024
 /* At least the number of rows of the settings table (settings.c). */
@@ -44,6 +47,7 @@ struct config {
 	uint64_t seed;
 	enum on_exhaust on_exhaust;
 	enum strategy strategy;
+	enum backend backend;
 
 	char log[CONFIG_PATH_MAX];   /* "stderr", a file path, or "" for none */
 	char stats[CONFIG_PATH_MAX];
@@ -100,5 +104,6 @@ void config_finish(struct config *cfg);
 void config_env_name(const char *key, char *buf, size_t size);
 
 const char *config_strategy_name(enum strategy strategy);
+const char *config_backend_name(enum backend backend);
 
 #endif

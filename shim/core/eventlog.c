@@ -203,6 +203,12 @@ void eventlog_stderr(struct runtime *rt, const char *text, size_t len)
 
 void eventlog_record(struct runtime *rt, const struct decision *d)
 {
+	eventlog_record_for(rt, d, (long)getpid(), sys_gettid(), NULL);
+}
+
+void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid,
+			 const char *comm)
+{
 	int saved = errno;
 
 	if (rt->cfg.stats[0] && d->call != CALL_CONNECT_RESULT) {
@@ -219,6 +225,10 @@ void eventlog_record(struct runtime *rt, const struct decision *d)
 		char buf[896];
 		struct log_origin o;
 		log_origin_now(&rt->out, &o);
+		o.pid = pid;
+		o.tid = tid;
+		if (comm)
+			o.comm = comm;
 		size_t len = eventlog_format(buf, sizeof(buf), d, &o);
 		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, buf, len);
 	}
@@ -262,6 +272,11 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 
 void stats_write(struct runtime *rt)
 {
+	stats_write_for(rt, (long)getpid());
+}
+
+void stats_write_for(struct runtime *rt, long pid)
+{
 	char buf[512];
 
 	uint64_t total = 0;
@@ -271,6 +286,6 @@ void stats_write(struct runtime *rt)
 	/* Processes that made no decision (a shell, a helper) stay quiet. */
 	if (!rt->cfg.stats[0] || total == 0)
 		return;
-	size_t len = stats_format(buf, sizeof(buf), &rt->stats, (long)getpid());
+	size_t len = stats_format(buf, sizeof(buf), &rt->stats, pid);
 	write_line(&rt->out, &rt->out.stats, "PORTSHIM_STATS", rt->cfg.stats, buf, len);
 }

@@ -60,6 +60,11 @@ void eventlog_init(struct eventlog_state *out);
  * CALL_CONNECT_RESULT (how a connect in progress ended) only in the log.
  * Keeps errno. */
 void eventlog_record(struct runtime *rt, const struct decision *d);
+/* The same for a call made by another process (the seccomp supervisor
+ * decides for the program it watches): its pid, tid and name (comm; NULL
+ * for this process's) in the log. */
+void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid,
+			 const char *comm);
 
 struct line;
 /* '{' and the fields every line starts with (time, pid, tid, comm). */
@@ -79,5 +84,7 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 
 /* Writes the summary where PORTSHIM_STATS says (called at exit). */
 void stats_write(struct runtime *rt);
+/* The same under another process's pid (the supervised program's). */
+void stats_write_for(struct runtime *rt, long pid);
 
 #endif

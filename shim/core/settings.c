@@ -15,14 +15,20 @@
 static const char *const order_names[] = { "random", "sequential", NULL };
 static const char *const on_exhaust_names[] = { "fail", "kernel", NULL };
 static const char *const strategy_names[] = { "auto", "range", "reuse", "exclusive", NULL };
+static const char *const backend_names[] = { "auto", "preload", "seccomp", NULL };
 
 _Static_assert(sizeof(enum port_order) == sizeof(int) && sizeof(enum on_exhaust) == sizeof(int) &&
-		       sizeof(enum strategy) == sizeof(int),
+		       sizeof(enum strategy) == sizeof(int) && sizeof(enum backend) == sizeof(int),
 	       "a choice is stored as an int");
 
 const char *config_strategy_name(enum strategy strategy)
 {
 	return strategy_names[strategy];
+}
+
+const char *config_backend_name(enum backend backend)
+{
+	return backend_names[backend];
 }
 
 /* One of the row's names, stored as its index (the enum's value). */
@@ -215,6 +221,8 @@ const struct setting settings[] = {
 	  .help = "fail (default) or kernel: what to do when no port is left" },
 	{ "strategy", CHOICE(strategy, strategy_names), .arg = "STRATEGY",
 	  .help = "auto (default), range, reuse or exclusive" },
+	{ "backend", CHOICE(backend, backend_names), .arg = "BACKEND",
+	  .help = "auto (default), preload or seccomp: how COMMAND is reached" },
 	{ "log", PATH(log), .arg = "FILE",
 	  .help = "event log: one JSON line per decision (FILE or stderr)" },
 	{ "stats", PATH(stats), .arg = "FILE", .help = "summary line at exit (FILE or stderr)" },

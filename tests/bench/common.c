@@ -32,7 +32,8 @@ pid_t spawn(const char *const argv[], const struct variant *v, int out_fd)
 			env[n++] = *e;
 	if (v->shim) {
 		snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
-		env[n++] = preload;
+		if (v->pin != PIN_SUPERVISED)
+			env[n++] = preload;
 		for (int i = 0; i < 3 && v->env[i]; i++)
 			env[n++] = (char *)v->env[i];
 	}
@@ -42,6 +43,14 @@ pid_t spawn(const char *const argv[], const struct variant *v, int out_fd)
 	int null = open("/dev/null", O_RDONLY);
 	if (null >= 0)
 		dup2(null, 0);
+	if (v->pin == PIN_SUPERVISED) {
+		/* portshim --backend seccomp -- argv... */
+		const char *sup[64] = { portshim_cmd, "--backend", "seccomp", "--" };
+		for (int i = 0; argv[i] && i < 59; i++)
+			sup[4 + i] = argv[i];
+		execve(portshim_cmd, (char *const *)sup, env);
+		die("exec %s", portshim_cmd);
+	}
 	execve(argv[0], (char *const *)argv, env);
 	die("exec %s", argv[0]);
 }

@@ -29,6 +29,7 @@
 const char *lib, *only;
 int rounds = 9, quick;
 char bench_net[4096], bench_alloc[4096], churn_prog[4096], sink_prog[4096];
+char portshim_cmd[4096];
 static const char *bindir, *helpers, *version = "unknown";
 
 static void loadavg(char *buf, size_t size)
@@ -74,7 +75,7 @@ static void machine(void)
 
 int main(int argc, char **argv)
 {
-	const char *out_path = NULL, *sections = "abcdef";
+	const char *out_path = NULL, *sections = "abcdefg";
 	int opt;
 
 	while ((opt = getopt(argc, argv, "L:B:H:o:r:qs:V:v:")) != -1) {
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 		case 'V': version = optarg; break;
 		case 'v': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: portbench -L LIB -B BINDIR [-H HELPERS] [-o JSON] [-r ROUNDS] [-q] [-s abcdef]\n"
+			fprintf(stderr, "usage: portbench -L LIB -B BINDIR [-H HELPERS] [-o JSON] [-r ROUNDS] [-q] [-s abcdefg]\n"
 					"                 [-V VERSION] [-v VARIANTS]\n");
 			return 2;
 		}
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 	snprintf(bench_alloc, sizeof(bench_alloc), "%s/bench_alloc", bindir);
 	snprintf(churn_prog, sizeof(churn_prog), "%s/churn", helpers ? helpers : ".");
 	snprintf(sink_prog, sizeof(sink_prog), "%s/sink", helpers ? helpers : ".");
+	snprintf(portshim_cmd, sizeof(portshim_cmd), "%.*s/portshim",
+		 (int)(strrchr(lib, '/') ? strrchr(lib, '/') - lib : 1), strrchr(lib, '/') ? lib : ".");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	char tmp[4200];
@@ -139,6 +142,8 @@ int main(int argc, char **argv)
 		section_e();
 	if (strchr(sections, 'f'))
 		section_f();
+	if (strchr(sections, 'g'))
+		section_g();
 
 	targets_report();
 	double elapsed = (double)(now_ns() - t0) / 1e9;

@@ -15,6 +15,7 @@ extern const char *lib;	 /* -L: the libportshim.so to preload */
 extern const char *only; /* -v: the (a) variants to run, "range/any,reuse/odd" */
 extern int rounds, quick;
 extern char bench_net[4096], bench_alloc[4096], churn_prog[4096], sink_prog[4096];
+extern char portshim_cmd[4096]; /* the portshim command beside the library (section g) */
 extern FILE *json;
 
 /* A setting to run a program under: without the shim, or preloaded with
@@ -23,8 +24,12 @@ struct variant {
 	const char *name;
 	bool shim;
 	const char *env[3];
-	int pin; /* bench_net loop -R (1) / -B (2): native, the program pins the port */
+	/* bench_net loop -R (1) / -B (2): native, the program pins the port;
+	 * PIN_SUPERVISED: under `portshim --backend seccomp` (section g), with
+	 * the settings but not preloaded. */
+	int pin;
 };
+#define PIN_SUPERVISED (-1)
 
 extern const struct variant native;
 
@@ -94,5 +99,6 @@ void section_c(void); /* c_threads.c: connections per second by threads */
 void section_d(void); /* d_memory.c: memory */
 void section_e(void); /* e_pressure.c: port pressure */
 void section_f(void); /* f_churn.c: churn through TIME_WAIT */
+void section_g(void); /* g_seccomp.c: the seccomp backend's connect cost */
 
 #endif

@@ -349,21 +349,26 @@ rejected() {
 	[ ! -e "$dest/usr/bin/portshim" ] && [ ! -e "$dest/usr/lib/libportshim.so" ]
 }
 
-@test "a static executable gets a one-line warning, and still runs; --check and --strict fail" {
+@test "a static executable runs under the seccomp backend; under --backend preload: a one-line warning, and --check and --strict fail" {
 	require_cmd cc
 	printf 'int main(void) { return 3; }\n' >"$BATS_TEST_TMPDIR/static.c"
 	cc -static -o "$BATS_TEST_TMPDIR/static" "$BATS_TEST_TMPDIR/static.c" 2>/dev/null ||
 		skip "cc -static does not work here (no static libc)"
 	run --separate-stderr wrap --connect odd -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+	run wrap --check -- "$BATS_TEST_TMPDIR/static"
+	grep -E "^backend +seccomp: works here" <<<"$output"
+	run --separate-stderr wrap --backend preload --connect odd -- "$BATS_TEST_TMPDIR/static"
+	[ "$status" -eq 3 ]
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 	[[ $stderr == "portshim: warning: $BATS_TEST_TMPDIR/static is a static executable: the shim cannot reach it"* ]]
-	run --separate-stderr wrap -q --connect odd -- "$BATS_TEST_TMPDIR/static"
+	run --separate-stderr wrap --backend preload -q --connect odd -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 3 ] && [ -z "$stderr" ]
-	run wrap --check -- "$BATS_TEST_TMPDIR/static"
+	run wrap --backend preload --check -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 125 ]
 	grep -E "^command +warning: .*static is a static executable" <<<"$output"
-	rejected --strict -- "$BATS_TEST_TMPDIR/static"
+	rejected --backend preload --strict -- "$BATS_TEST_TMPDIR/static"
 	[[ $line == "portshim: $BATS_TEST_TMPDIR/static is a static executable: "*"; --strict: nothing was run" ]]
 	# A script whose interpreter is static: the same.
 	printf '#!%s\n' "$BATS_TEST_TMPDIR/static" >"$BATS_TEST_TMPDIR/script"

@@ -1,0 +1,83 @@
+/* The parts of the seccomp supervisor (shim/seccomp/): the filter the
+ * program runs under (filter.c), the notifications it raises (notify.c),
+ * the program's memory and sockets (target.c), ports applied to a socket
+ * of the program (apply.c), the process that runs it all (run.c). */
+#ifndef PORTSHIM_SECCOMP_SUPERVISOR_H
+#define PORTSHIM_SECCOMP_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "core/decision.h"
+#include "core/inetaddr.h"
+#include "core/runtime.h"
+
+/* Linux 6.3's option (<linux/in.h>), for headers older than it. */
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+/* filter.c: in the child, before exec: NO_NEW_PRIVS, the filter, and its
+ * listener sent to the parent over `channel`.  0, or -1 with a phrase in
+ * why. */
+int filter_install(int channel, char *why, size_t whylen);
+/* In the parent: the listener, taken from the child, or -1 with the
+ * child's phrase in why. */
+int filter_receive(int channel, pid_t child, char *why, size_t whylen);
+
+/* A socket of the program, duplicated into the supervisor. */
+struct target_sock {
+	int fd;        /* the supervisor's duplicate */
+	int app_fd;    /* the program's number for it */
+	int type;      /* SOCK_STREAM or SOCK_DGRAM */
+	uint64_t ino;  /* the socket's inode: one per socket, whatever its fds */
+	bool nonblocking;
+	struct sockaddr_storage local; /* getsockname() */
+	socklen_t local_len;
+};
+
+/* The program's thread that made the call. */
+struct target_task {
+	pid_t tid;
+	pid_t tgid; /* 0 until known */
+};
+
+/* target.c.  Copies len bytes at the program's addr; false if unreadable. */
+bool target_read(const struct target_task *t, uint64_t addr, void *buf, size_t len);
+/* The program's pid (thread group id) for the thread. */
+pid_t target_tgid(struct target_task *t);
+/* Duplicates the program's fd: true for an AF_INET or AF_INET6 TCP or UDP
+ * socket (the caller closes s->fd); false otherwise (nothing to close).
+ * `still_valid` is checked once the thread's process is pinned, so that a
+ * recycled pid is never used. */
+bool target_socket(struct target_task *t, int fd, struct target_sock *s,
+		   bool (*still_valid)(void *), void *arg);
+/* Has it no local port yet?  Fills local and nonblocking. */
+bool target_socket_unbound(struct target_sock *s);
+
+/* What the program's call returns: its own run by the kernel (carry_on),
+ * or the supervisor's result (-1 and error, or val). */
+struct answer {
+	bool carry_on;
+	long val;
+	int error;
+};
+
+/* apply.c: the calls, as the library's hooks make them (shim/preload/),
+ * each filling the decision and the answer. */
+void apply_connect(struct runtime *rt, struct target_sock *s, const struct sockaddr *dst,
+		   socklen_t len, struct decision *d, struct answer *a);
+void apply_bind(struct runtime *rt, struct target_sock *s, const struct sockaddr *local,
+		socklen_t len, struct decision *d, struct answer *a);
+/* A send to dst on a socket with no port (UDP, or TCP with MSG_FASTOPEN):
+ * bound to a port of the connect plan, then the program's own send runs. */
+void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr *dst,
+		socklen_t len, struct decision *d, struct answer *a);
+
+/* notify.c: serves the listener until the process exits (a thread). */
+void *notify_serve(void *listener);
+
+#endif

@@ -1,0 +1,65 @@
+/* (g) the seccomp backend: connect + accept + close, one client thread,
+ * under `portshim --backend seccomp` (the supervisor makes each connect on
+ * its duplicate of the program's socket; README.md, "Backends") against
+ * native and against the library with the same settings.  Wall time: the
+ * program's CPU time leaves out the supervisor's, which runs in another
+ * process. */
+#include "portbench.h"
+
+struct loop_run {
+	int n, warm;
+};
+
+static void loop_measure(const struct variant *v, const void *ctx, double cost[2])
+{
+	static const char *const keys[] = { "seg_wall_ns", "seg_cpu_ns" };
+	const struct loop_run *lr = ctx;
+
+	loop_once(v, 1, lr->n, lr->warm, 2, keys, cost);
+}
+
+void section_g(void)
+{
+	enum { NV = 4 };
+	static const struct variant v[NV] = {
+		{ "preload range/any", true, { "PORTSHIM_STRATEGY=range", "PORTSHIM_CONNECT=any" }, 0 },
+		{ "seccomp range/any", true, { "PORTSHIM_STRATEGY=range", "PORTSHIM_CONNECT=any" }, PIN_SUPERVISED },
+		{ "preload range/odd", true, { "PORTSHIM_STRATEGY=range", "PORTSHIM_CONNECT=odd" }, 0 },
+		{ "seccomp range/odd", true, { "PORTSHIM_STRATEGY=range", "PORTSHIM_CONNECT=odd" }, PIN_SUPERVISED },
+	};
+	static struct alternation alt; /* [0] wall, [1] CPU */
+	bool run[NV] = { true, true, true, true };
+	int n = quick ? 1000 : 2000, warm = 200;
+	struct loop_run lr = { n, warm };
+
+	fprintf(stderr, "portbench: (g) seccomp backend, connect+accept+close, %d per run, %d rounds\n",
+		n, rounds);
+	alternate(&alt, NV, v, run, loop_measure, &lr);
+	double nw = median(alt.nat[0], alt.nnat);
+	printf("\n(g) the seccomp backend: connect + accept + close on loopback, one client thread (%d per\n"
+	       "    run, segments of 100, %d rounds; wall time, ratio over the native runs around each run)\n",
+	       n, rounds);
+	printf("    %-20s %12s %12s %14s %14s\n", "variant", "wall ns/conn", "ratio wall",
+	       "vs preload", "added us/conn");
+	printf("    %-20s %12.0f %12s\n", "native", nw, "1");
+	jopen("seccomp", '{');
+	fprintf(json, "\n    \"connections_per_run\": %d, \"rounds\": %d, \"native_wall_ns_median\": %.1f,"
+		      "\n    \"variants\": [", n, rounds, nw);
+	double worst = 0;
+	for (int i = 0; i < NV; i++) {
+		double sw = median(alt.shim[0][i], rounds), rw = median(alt.ratio[0][i], rounds);
+		double pre = i % 2 ? median(alt.shim[0][i - 1], rounds) : sw;
+		printf("    %-20s %12.0f %12.3f %14.3f %14.2f\n", v[i].name, sw, rw, sw / pre,
+		       (sw - nw) / 1000.0);
+		fprintf(json, "%s\n      {\"variant\": \"%s\", \"wall_ns_median\": %.1f, "
+			      "\"wall_ratio_median\": %.4f, \"vs_preload\": %.4f, \"wall_ratios\": ",
+			i ? "," : "", v[i].name, sw, rw, sw / pre);
+		jarray(alt.ratio[0][i], rounds, "%.4f");
+		fputc('}', json);
+		if (v[i].pin == PIN_SUPERVISED && rw > worst)
+			worst = rw;
+	}
+	fprintf(json, "\n    ]\n  }");
+	target("g", "connect ratio seccomp backend/native, strategy range (worst policy; wall)",
+	       "<= 1.5", worst <= 1.5, "%.3f", worst);
+}
