@@ -4,8 +4,9 @@
 # disconnect, sendto() and bind(0) behave as without the shim once another
 # socket took the old port; a TCP socket read through a dup() and inherited
 # across exec shows the application's own IP_LOCAL_PORT_RANGE.  Each under
-# every strategy, compared with the same program without the shim.
-# sanitizers: tsan
+# every strategy, compared with the same program without the shim.  (Not
+# under make tsan: one test runs python3, which a ThreadSanitizer library
+# cannot be preloaded into.)
 
 load helper
 
