@@ -52,7 +52,7 @@ MANDIR   ?= $(PREFIX)/share/man
 # images): the same sources compiled with musl-gcc in a tree of their own,
 # the library named for its libc, with the test programs the musl tests
 # run.  Skipped when musl-gcc is missing (make test then fails under
-# PORTSHIM_TEST_STRICT=1) and in the sanitizer trees.
+# PSTEST_STRICT=1) and in the sanitizer trees.
 MUSL_CC      ?= musl-gcc
 MUSL_BUILD   := $(BUILD)/musl
 MUSL_LIBNAME := libportshim-musl.so
@@ -169,7 +169,7 @@ check-exports: $(LIB)
 	if [ "$$got" != "$$want" ]; then echo "exports: got [$$got] want [$$want]"; exit 1; fi
 
 test: all check-exports
-	@BUILD=$(BUILD) PORTSHIM_LIB=$(abspath $(LIB)) tests/run
+	@BUILD=$(BUILD) PSTEST_LIB=$(abspath $(LIB)) tests/run
 
 unit: $(UNITS)
 	@BUILD=$(BUILD) tests/run --unit-only
@@ -188,13 +188,13 @@ asan: $(LIB) $(if $(HAVE_MUSL),musl)
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -shared-libasan" \
 		EXTRA_LDFLAGS="-Wl,-rpath,$(dir $(ASAN_RT))" all
-	BUILD=build/asan PORTSHIM_SANITIZER=asan PORTSHIM_MUSL_LIB=$(abspath $(MUSL_LIB)) \
-		PORTSHIM_MUSL_HELPERS=$(abspath $(MUSL_BUILD)/helpers) PORTSHIM_LIB=$(abspath build/asan/libportshim.so) \
-		PORTSHIM_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" \
-		PORTSHIM_PLAIN_LIB=$(abspath $(LIB)) tests/run
+	BUILD=build/asan PSTEST_SANITIZER=asan PSTEST_MUSL_LIB=$(abspath $(MUSL_LIB)) \
+		PSTEST_MUSL_HELPERS=$(abspath $(MUSL_BUILD)/helpers) PSTEST_LIB=$(abspath build/asan/libportshim.so) \
+		PSTEST_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" \
+		PSTEST_PLAIN_LIB=$(abspath $(LIB)) tests/run
 tsan:
 	$(MAKE) BUILD=build/tsan CC=clang OPT="-O1 -g" SANITIZE="-fsanitize=thread" all
-	BUILD=build/tsan PORTSHIM_SANITIZER=tsan PORTSHIM_LIB=$(abspath build/tsan/libportshim.so) \
+	BUILD=build/tsan PSTEST_SANITIZER=tsan PSTEST_LIB=$(abspath build/tsan/libportshim.so) \
 		tests/run
 
 # The load-balancer skew demo (examples/lb-demo): the README's first command.

@@ -2,18 +2,18 @@
 # after `load helper`): the portshim command under test.
 #
 # The command is the one built beside the library under test
-# ($PORTSHIM_LIB's directory: build/portshim, or build/asan/portshim).
-PORTSHIM_CLI=${PORTSHIM_CLI:-$(dirname "$PORTSHIM_LIB")/portshim}
+# ($PSTEST_LIB's directory: build/portshim, or build/asan/portshim).
+PSTEST_CLI=${PSTEST_CLI:-$(dirname "$PSTEST_LIB")/portshim}
 REPO_ROOT=$(cd "$TESTS_DIR/../.." && pwd)
-THREADCONN=$PORTSHIM_HELPERS/threadconn
+THREADCONN=$PSTEST_HELPERS/threadconn
 
-# Under a sanitizer build, its runtime (PORTSHIM_PRELOAD's entries other
+# Under a sanitizer build, its runtime (PSTEST_PRELOAD's entries other
 # than the library) must be preloaded ahead of the instrumented library in
 # every program; the wrapper keeps a sanitizer runtime first.
 sanitizer_preload() {
 	local entry out=()
-	for entry in ${PORTSHIM_PRELOAD:-}; do
-		[ "$entry" = "$PORTSHIM_LIB" ] || out+=("$entry")
+	for entry in ${PSTEST_PRELOAD:-}; do
+		[ "$entry" = "$PSTEST_LIB" ] || out+=("$entry")
 	done
 	printf '%s\n' "${out[*]}"
 }
@@ -29,7 +29,7 @@ cli_preload() {
 wrap() {
 	local env=()
 	while [[ ${1:-} == *=* && ${1:-} != -* ]]; do env+=("$1"); shift; done
-	in_ns env "${SCRUB[@]}" $(cli_preload) "${env[@]}" "$PORTSHIM_CLI" "$@"
+	in_ns env "${SCRUB[@]}" $(cli_preload) "${env[@]}" "$PSTEST_CLI" "$@"
 }
 
 # json_get FILE EXPR: a value of a JSON document, EXPR a Python expression
@@ -54,8 +54,8 @@ for line in open(sys.argv[1]):
 # own namespace (helper.bash) and with the command built.
 setup() {
 	common_setup
-	[ -x "$PORTSHIM_CLI" ] || {
-		echo "no $PORTSHIM_CLI: run make" >&2
+	[ -x "$PSTEST_CLI" ] || {
+		echo "no $PSTEST_CLI: run make" >&2
 		return 1
 	}
 }

@@ -18,7 +18,7 @@ probe_wrapped() {
 }
 
 @test "--help names every setting of the library as a flag, and --version" {
-	run "$PORTSHIM_CLI" --help
+	run "$PSTEST_CLI" --help
 	[ "$status" -eq 0 ]
 	help=$output
 	# The library lists its settings when it rejects an unknown name.
@@ -31,14 +31,14 @@ probe_wrapped() {
 		[ "$flag" = rules ] && flag=rule
 		grep -q -- "--$flag " <<<"$help" || { echo "--$flag ($var) missing from --help"; return 1; }
 	done
-	run "$PORTSHIM_CLI" --version
+	run "$PSTEST_CLI" --version
 	[ "$status" -eq 0 ]
 	[[ $output =~ ^portshim\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
 
 @test "the man page documents every flag of --help, every variable, and the same version" {
 	man=$REPO_ROOT/shim/cli/portshim.1
-	run "$PORTSHIM_CLI" --help
+	run "$PSTEST_CLI" --help
 	flags=$(grep -oE -- '--[a-z][a-z-]*' <<<"$output" | sort -u)
 	[ "$(wc -l <<<"$flags")" -ge 17 ]
 	for flag in $flags; do
@@ -49,7 +49,7 @@ probe_wrapped() {
 	for var in $(grep -o 'PORTSHIM_[A-Z_]*' <<<"$stderr" | grep -v NO_SUCH | sort -u); do
 		grep -q "^\.B $var\$" "$man" || { echo "$var missing from ENVIRONMENT in portshim.1"; return 1; }
 	done
-	version=$("$PORTSHIM_CLI" --version)
+	version=$("$PSTEST_CLI" --version)
 	grep -q "^\.TH PORTSHIM 1 .* \"$version\"" "$man"
 	# Every exit status --help gives is in the man page too.
 	for code in 125 126 127; do grep -q "^\.B $code\$" "$man"; done
@@ -193,8 +193,8 @@ probe_wrapped() {
 	grep -E '^  connect +odd +500$' <<<"$output"
 	grep -E '^  bind +odd +500$' <<<"$output"
 	grep -E '^  rule 1 +10\.0\.0\.0/8:443=odd +500$' <<<"$output"
-	grep -E "^LD_PRELOAD +.*$(basename "$PORTSHIM_LIB")" <<<"$output"
-	grep -E "^command +$PROBE \(dynamically linked, glibc's loader /.*ld-linux.*\): the shim reaches it with .*$(basename "$PORTSHIM_LIB")\$" <<<"$output"
+	grep -E "^LD_PRELOAD +.*$(basename "$PSTEST_LIB")" <<<"$output"
+	grep -E "^command +$PROBE \(dynamically linked, glibc's loader /.*ld-linux.*\): the shim reaches it with .*$(basename "$PSTEST_LIB")\$" <<<"$output"
 	# Every setting of the library has a line.
 	[ "$(sed -n '/^setting/,/^library/p' <<<"$output" | wc -l)" -ge 15 ]
 }
@@ -296,7 +296,7 @@ rejected() {
 	run wrap LD_PRELOAD="$san$other" OTHER_MARKER="$marker" --connect odd -- \
 		sh -c 'printf "%s\n" "$LD_PRELOAD"'
 	[ "$status" -eq 0 ]
-	lib=$(realpath "$PORTSHIM_LIB")
+	lib=$(realpath "$PSTEST_LIB")
 	[[ " $output " == *" $lib $other "* ]]
 	[ -e "$marker" ]
 	# Both take effect in one program.
@@ -314,11 +314,11 @@ rejected() {
 
 @test "--library names the library to preload; one LD_PRELOAD cannot hold is refused" {
 	mkdir -p "$BATS_TEST_TMPDIR/lib" "$BATS_TEST_TMPDIR/with space"
-	cp "$PORTSHIM_LIB" "$BATS_TEST_TMPDIR/lib/libportshim.so"
+	cp "$PSTEST_LIB" "$BATS_TEST_TMPDIR/lib/libportshim.so"
 	run wrap --library "$BATS_TEST_TMPDIR/lib/libportshim.so" -- sh -c 'printf "%s\n" "$LD_PRELOAD"'
 	[ "$status" -eq 0 ]
 	[[ " $output " == *" $BATS_TEST_TMPDIR/lib/libportshim.so "* ]]
-	cp "$PORTSHIM_LIB" "$BATS_TEST_TMPDIR/with space/libportshim.so"
+	cp "$PSTEST_LIB" "$BATS_TEST_TMPDIR/with space/libportshim.so"
 	rejected --library "$BATS_TEST_TMPDIR/with space/libportshim.so"
 	[[ $line == *"LD_PRELOAD cannot hold a path with a space or a colon"* ]]
 	rejected --library "$BATS_TEST_TMPDIR/lib/missing.so"

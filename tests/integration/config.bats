@@ -95,14 +95,14 @@ rejected() {
 
 @test "the library exports exactly the calls it interposes" {
 	require_cmd nm
-	got=$(nm -D --defined-only "$PORTSHIM_LIB" | awk '$2 ~ /^[TtWwiI]$/ { print $3 }' | sort | tr '\n' ' ')
+	got=$(nm -D --defined-only "$PSTEST_LIB" | awk '$2 ~ /^[TtWwiI]$/ { print $3 }' | sort | tr '\n' ' ')
 	want="bind close close_range connect dup dup2 dup3 execl execle execlp execv execve execvp execvpe fcntl fcntl64 fexecve getsockopt sendmmsg sendmsg sendto setsockopt socket "
 	echo "got:  $got"
 	echo "want: $want"
 	[ "$got" = "$want" ]
 	# Nothing else defined at all (data, versioned or not), beyond the
 	# dynamic section's own symbols.
-	others=$(nm -D --defined-only "$PORTSHIM_LIB" | awk '$2 !~ /^[TtWwiI]$/ { print $3 }' | sort | tr '\n' ' ')
+	others=$(nm -D --defined-only "$PSTEST_LIB" | awk '$2 !~ /^[TtWwiI]$/ { print $3 }' | sort | tr '\n' ' ')
 	echo "other symbols: $others"
 	[ -z "$others" ]
 }

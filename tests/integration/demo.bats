@@ -61,7 +61,7 @@ check_demo() {
 }
 
 @test "the demo with 6 backends: 3 of 6 natively and under even, 6 of 6 under any" {
-	run in_ns env "${SCRUB[@]}" $(cli_preload) PORTSHIM="$PORTSHIM_CLI" \
+	run in_ns env "${SCRUB[@]}" $(cli_preload) PORTSHIM="$PSTEST_CLI" \
 		"$REPO_ROOT/examples/lb-demo/run.sh" 100 6
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -71,7 +71,7 @@ check_demo() {
 @test "parity-experiment.sh runs a command under each policy and reports by policy" {
 	start_server tcp 127.0.0.1 5000
 	dir=$BATS_TEST_TMPDIR/exp
-	run in_ns env "${SCRUB[@]}" $(cli_preload) PORTSHIM="$PORTSHIM_CLI" \
+	run in_ns env "${SCRUB[@]}" $(cli_preload) PORTSHIM="$PSTEST_CLI" \
 		"$REPO_ROOT/examples/parity-experiment.sh" -o "$dir" -- \
 		"$PYTHON" "$PROGRAMS/pyclient.py" tcp 127.0.0.1 5000 10
 	echo "$output"
@@ -134,7 +134,7 @@ check_demo() {
 @test "parity-experiment.sh checks every policy before it runs any" {
 	dir=$BATS_TEST_TMPDIR/exp
 	marker=$BATS_TEST_TMPDIR/ran
-	run --separate-stderr in_ns env "${SCRUB[@]}" $(cli_preload) PORTSHIM="$PORTSHIM_CLI" \
+	run --separate-stderr in_ns env "${SCRUB[@]}" $(cli_preload) PORTSHIM="$PSTEST_CLI" \
 		"$REPO_ROOT/examples/parity-experiment.sh" -o "$dir" -p "off even evn" -- \
 		"$PROBE" -t "$marker" noop
 	echo "status $status, stdout '$output', stderr '$stderr'"

@@ -16,22 +16,22 @@ glibc_at_most_217() {
 
 @test "the library asks for no symbol version above GLIBC_2.17, and names libdl and libpthread" {
 	require_cmd objdump readelf
-	[ -z "${PORTSHIM_SANITIZER:-}" ] || skip "a sanitizer runtime asks for its own versions"
-	run highest_glibc "$PORTSHIM_LIB"
+	[ -z "${PSTEST_SANITIZER:-}" ] || skip "a sanitizer runtime asks for its own versions"
+	run highest_glibc "$PSTEST_LIB"
 	echo "highest: $output"
 	[ "$status" -eq 0 ] && [ -n "$output" ]
 	glibc_at_most_217 "$output"
 	# The comparison refuses what glibc 2.34 and 2.32 brought.
 	! glibc_at_most_217 GLIBC_2.34 && ! glibc_at_most_217 GLIBC_2.32 && glibc_at_most_217 GLIBC_2.2.5
 	# Before glibc 2.34, dlsym and pthread_once live in these two.
-	readelf -d "$PORTSHIM_LIB" | grep -F '[libdl.so.2]'
-	readelf -d "$PORTSHIM_LIB" | grep -F '[libpthread.so.0]'
+	readelf -d "$PSTEST_LIB" | grep -F '[libdl.so.2]'
+	readelf -d "$PSTEST_LIB" | grep -F '[libpthread.so.0]'
 }
 
 # The build stage of Dockerfile.portshim, as written: its tar and make
 # lines, run against the tarball of `make dist` in a directory of its own.
 @test "make dist: a versioned tarball that builds (as Dockerfile.portshim does) a working library" {
-	[ -z "${PORTSHIM_SANITIZER:-}" ] || skip "builds the plain library"
+	[ -z "${PSTEST_SANITIZER:-}" ] || skip "builds the plain library"
 	local version dist src=$BATS_TEST_TMPDIR/src
 	version=$(sed -n 's/^#define PORTSHIM_VERSION "\(.*\)"/\1/p' "$REPO_ROOT/shim/cli/cli.h")
 	run make -s -C "$REPO_ROOT" BUILD="$BATS_TEST_TMPDIR/build" dist
@@ -84,7 +84,7 @@ glibc_at_most_217() {
 	for conf in portshim.conf portshim-exec.conf; do
 		rm -rf "$dir" && mkdir -p "$dir/demo.service.d"
 		printf '[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/true\n' >"$dir/demo.service"
-		sed -e "s|/usr/local/bin/portshim|$PORTSHIM_CLI|" -e 's|/usr/sbin/SERVICE|/bin/true|' \
+		sed -e "s|/usr/local/bin/portshim|$PSTEST_CLI|" -e 's|/usr/sbin/SERVICE|/bin/true|' \
 			"$REPO_ROOT/examples/systemd/$conf" >"$dir/demo.service.d/$conf"
 		run bash -c "cd '$dir' && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./demo.service 2>&1"
 		echo "$conf: $output"
@@ -95,7 +95,7 @@ glibc_at_most_217() {
 	grep -q '^/var/log/portshim/\*.jsonl {' "$REPO_ROOT/examples/systemd/portshim.logrotate"
 	line=$(grep '^ExecStart=.*portshim .* -- ' "$REPO_ROOT/examples/systemd/portshim-exec.conf")
 	line=${line#ExecStart=}
-	line=${line/\/usr\/local\/bin\/portshim/$PORTSHIM_CLI}
+	line=${line/\/usr\/local\/bin\/portshim/$PSTEST_CLI}
 	line=${line/\/var\/log\/portshim\/%N.jsonl/$log}
 	line=${line%% -- *}
 	start_server tcp 127.0.0.1 5000

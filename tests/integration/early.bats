@@ -6,7 +6,7 @@
 
 load helper
 
-EARLY=$PORTSHIM_HELPERS/earlyconn
+EARLY=$PSTEST_HELPERS/earlyconn
 
 @test "a constructor's connect() before main(): the policy applies (the kernel's would be even)" {
 	ns_range 40000 40999

@@ -11,12 +11,12 @@
 load helper
 load ../helpers/cli
 
-FDLIFE=$PORTSHIM_HELPERS/fdlife
+FDLIFE=$PSTEST_HELPERS/fdlife
 
 setup() {
 	common_setup
 	[ "$(id -u)" = 0 ] || {
-		[ "${PORTSHIM_TEST_STRICT:-0}" != 1 ] || { echo "these tests need root" >&2; return 1; }
+		[ "${PSTEST_STRICT:-0}" != 1 ] || { echo "these tests need root" >&2; return 1; }
 		skip "needs root (files owned by another user)"
 	}
 	# A directory only root can write to, as /etc/portshim would be.

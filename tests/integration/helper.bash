@@ -11,19 +11,19 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROGRAMS=$TESTS_DIR/programs
 # `make test` passes both; these defaults let `bats tests/integration` run
 # straight after `make`.
-PORTSHIM_LIB=${PORTSHIM_LIB:-$TESTS_DIR/../../build/libportshim.so}
-PORTSHIM_HELPERS=${PORTSHIM_HELPERS:-$TESTS_DIR/../../build/helpers}
-PROBE=$PORTSHIM_HELPERS/portprobe
-NBCONNECT=$PORTSHIM_HELPERS/nbconnect
+PSTEST_LIB=${PSTEST_LIB:-$TESTS_DIR/../../build/libportshim.so}
+PSTEST_HELPERS=${PSTEST_HELPERS:-$TESTS_DIR/../../build/helpers}
+PROBE=$PSTEST_HELPERS/portprobe
+NBCONNECT=$PSTEST_HELPERS/nbconnect
 
-# A missing tool skips the test, except in CI (PORTSHIM_TEST_STRICT=1),
+# A missing tool skips the test, except in CI (PSTEST_STRICT=1),
 # where a skip would hide that a whole area went untested.
 require_cmd() {
 	local cmd
 	for cmd in "$@"; do
 		command -v "$cmd" >/dev/null 2>&1 && continue
-		if [ "${PORTSHIM_TEST_STRICT:-0}" = 1 ]; then
-			echo "required command '$cmd' is missing (PORTSHIM_TEST_STRICT=1)" >&2
+		if [ "${PSTEST_STRICT:-0}" = 1 ]; then
+			echo "required command '$cmd' is missing (PSTEST_STRICT=1)" >&2
 			return 1
 		fi
 		skip "$cmd is not installed"
@@ -31,19 +31,19 @@ require_cmd() {
 }
 
 # The one place that says what LD_PRELOAD is: sanitizer builds preload
-# their runtime ahead of the shim and hand the whole list in PORTSHIM_PRELOAD.
+# their runtime ahead of the shim and hand the whole list in PSTEST_PRELOAD.
 shim_preload() {
-	if [ -n "${PORTSHIM_PRELOAD:-}" ]; then
-		printf '%s\n' "$PORTSHIM_PRELOAD"
+	if [ -n "${PSTEST_PRELOAD:-}" ]; then
+		printf '%s\n' "$PSTEST_PRELOAD"
 	else
-		printf '%s\n' "${PORTSHIM_LIB:?}"
+		printf '%s\n' "${PSTEST_LIB:?}"
 	fi
 }
 
 # `env` arguments that drop every PORTSHIM_* variable of the test's own
-# environment (PORTSHIM_LIB, PORTSHIM_HELPERS, PORTSHIM_TEST_STRICT...): the
-# shim rejects unknown PORTSHIM_* names, and a test must set exactly the
-# settings it means.  Computed once per test, in common_setup.
+# environment (a user's shell may set some; the suite's own variables are
+# named PSTEST_* so that they cannot collide): the shim rejects unknown
+# PORTSHIM_* names, and a test must set exactly the settings it means.  Computed once per test, in common_setup.
 scrub_args() {
 	local name
 	SCRUB=(-u LD_PRELOAD)
@@ -100,9 +100,9 @@ shim() {
 	preload=$(shim_preload)
 	for arg in "$@"; do
 		[[ $arg == *=* ]] && continue
-		if [ "${PORTSHIM_SANITIZER:-}" = asan ] &&
+		if [ "${PSTEST_SANITIZER:-}" = asan ] &&
 			[[ " curl wget " == *" $(basename "$arg") "* ]]; then
-			preload=${PORTSHIM_PLAIN_LIB:?make asan passes the plain library}
+			preload=${PSTEST_PLAIN_LIB:?make asan passes the plain library}
 		fi
 		break
 	done

@@ -9,8 +9,8 @@
 
 load helper
 
-HOSTILE=$PORTSHIM_HELPERS/hostile
-FDLIFE=$PORTSHIM_HELPERS/fdlife
+HOSTILE=$PSTEST_HELPERS/hostile
+FDLIFE=$PSTEST_HELPERS/fdlife
 
 STRATEGIES=(range reuse exclusive auto)
 
@@ -194,7 +194,7 @@ hostile_compare() {
 	grep -q READY "$out"
 	# About 50 s here; a sanitizer build runs 20,000.
 	local cycles=1000000
-	[ -z "${PORTSHIM_SANITIZER:-}" ] || cycles=20000
+	[ -z "${PSTEST_SANITIZER:-}" ] || cycles=20000
 	SECONDS=0
 	NS_TIMEOUT=300 run shim PORTSHIM_RANGE=40000-40063 PORTSHIM_CONNECT=any "$FDLIFE" longhaul 5001 $cycles
 	echo "$output (${SECONDS} s)"

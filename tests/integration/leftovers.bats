@@ -10,7 +10,7 @@
 
 load helper
 
-LEFTOVER=$PORTSHIM_HELPERS/leftover
+LEFTOVER=$PSTEST_HELPERS/leftover
 
 # compare CASE PORT STRATEGY...: the case natively, then under each strategy.
 compare() {

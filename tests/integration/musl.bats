@@ -9,8 +9,8 @@
 load helper
 load ../helpers/cli
 
-MUSL_LIB=${PORTSHIM_MUSL_LIB:-$TESTS_DIR/../../build/musl/libportshim-musl.so}
-MUSL=${PORTSHIM_MUSL_HELPERS:-$TESTS_DIR/../../build/musl/helpers}
+MUSL_LIB=${PSTEST_MUSL_LIB:-$TESTS_DIR/../../build/musl/libportshim-musl.so}
+MUSL=${PSTEST_MUSL_HELPERS:-$TESTS_DIR/../../build/musl/helpers}
 
 setup() {
 	common_setup

@@ -80,7 +80,7 @@ portshim: PORTSHIM_STATS='$stats': not written: cannot open: ENOENT; the program
 }
 
 @test "--print-env: the validated settings for a shell, a systemd unit, a Dockerfile" {
-	lib=$(realpath "$PORTSHIM_LIB")
+	lib=$(realpath "$PSTEST_LIB")
 	run --separate-stderr wrap PORTSHIM_RANGE=40000-40999 --print-env --connect odd \
 		--rule '10.0.0.0/8=any' --rule '*:53=even'
 	echo "$output"
@@ -110,7 +110,7 @@ export LD_PRELOAD='$lib'" ]
 @test "portshim status PID: loaded or not, its settings, since when, its decisions" {
 	start_server tcp 127.0.0.1 5000
 	log=$BATS_TEST_TMPDIR/ev.jsonl pidfile=$BATS_TEST_TMPDIR/pid
-	in_ns_background "$BATS_TEST_TMPDIR/client.out" $(cli_preload) "$PORTSHIM_CLI" \
+	in_ns_background "$BATS_TEST_TMPDIR/client.out" $(cli_preload) "$PSTEST_CLI" \
 		--connect odd --log "$log" -- "$PYTHON" -c '
 import os, socket, sys, time
 held = [socket.create_connection(("127.0.0.1", 5000)) for _ in range(3)]
@@ -119,7 +119,7 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(60)' "$pidfile"
 	for _ in $(seq 200); do [ -s "$pidfile" ] && break; sleep 0.05; done
 	pid=$(cat "$pidfile")
-	run "$PORTSHIM_CLI" status "$pid"
+	run "$PSTEST_CLI" status "$pid"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "pid $pid: the shim is loaded: "*/libportshim*.so ]]
@@ -129,10 +129,10 @@ time.sleep(60)' "$pidfile"
 	grep -E "^ +PORTSHIM_LOG=$log\$" <<<"$output"
 	grep -E "^decisions +3 in $log\$" <<<"$output"
 	# A process without the shim.
-	run "$PORTSHIM_CLI" status $$
+	run "$PSTEST_CLI" status $$
 	[ "$status" -eq 1 ]
 	[ "$output" = "pid $$: the shim is not loaded (no libportshim in /proc/$$/maps)" ]
-	run --separate-stderr "$PORTSHIM_CLI" status nope
+	run --separate-stderr "$PSTEST_CLI" status nope
 	[ "$status" -eq 125 ]
 	[ "$stderr" = "portshim: usage: portshim status PID" ]
 }

@@ -52,7 +52,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	# The server saw the 400 connections.
 	[ "$(wc -l <"$(server_log 5000)")" -eq 400 ]
 
-	run "$PORTSHIM_CLI" report --json "$log"
+	run "$PSTEST_CLI" report --json "$log"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/r.json"
 	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" 'd["decisions"], d["processes"], d["bad_lines"], d["parity"]["odd"]')" = "(400, 4, 0, 400)" ]
@@ -75,7 +75,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	[ "$(count_lines "$log" 'd["call"] == "connect" and d["error"] == "EINPROGRESS"')" -eq 30 ]
 	[ "$(count_lines "$log" 'd["call"] == "connect-result" and d["result"] == "connected"')" -eq 30 ]
 	[ "$(wc -l <"$log")" -eq 75 ]
-	run "$PORTSHIM_CLI" report "$log"
+	run "$PSTEST_CLI" report "$log"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "portshim report: 1 file, 45 decisions from 3 processes, 0 bad lines" ]
@@ -124,7 +124,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	    assert r[k] == c[k], (k, c, r)
 	assert r["result"] == "failed" and r["error"] == "ECONNREFUSED" and r["errno"] == 111, r
 	EOF
-	run --separate-stderr "$PORTSHIM_CLI" report --json "$log"
+	run --separate-stderr "$PSTEST_CLI" report --json "$log"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/r.json"
 	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" 'd["errors"], d["in_progress"], d["decisions"]')" = \
@@ -147,16 +147,16 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	run wrap --connect odd --log "$log" -- "$PROBE" -n 3 bind0
 	[ "$status" -eq 0 ]
 	sed 's/^/app-1  | /' "$log" >"$BATS_TEST_TMPDIR/compose.log"
-	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/compose.log"
+	run --separate-stderr "$PSTEST_CLI" report "$BATS_TEST_TMPDIR/compose.log"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "portshim report: 1 file, 3 decisions from 1 process, 0 bad lines" ]
 	# The same without the shim's lines: nothing to report is a failure.
 	printf 'app-1  | listening on :8080\n\n' >"$BATS_TEST_TMPDIR/other.log"
-	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/other.log"
+	run --separate-stderr "$PSTEST_CLI" report "$BATS_TEST_TMPDIR/other.log"
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"no decision in 1 line read"* ]]
 	: >"$BATS_TEST_TMPDIR/empty.log"
-	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/empty.log"
+	run --separate-stderr "$PSTEST_CLI" report "$BATS_TEST_TMPDIR/empty.log"
 	[ "$status" -eq 1 ]
 }
 
@@ -168,7 +168,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	wrap --connect any --log "$log" -- "$PROBE" -n 8 connect 127.0.0.1 5001 >/dev/null
 	run wrap --connect off --log "$log" -- "$PROBE" -n 3 connect 127.0.0.1 5002
 	[ "$status" -eq 1 ] # nothing listens there: ECONNREFUSED, still decisions
-	"$PORTSHIM_CLI" report --json "$log" >"$BATS_TEST_TMPDIR/r.json"
+	"$PSTEST_CLI" report --json "$log" >"$BATS_TEST_TMPDIR/r.json"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/r.json")" -eq 1 ]
 	j=$BATS_TEST_TMPDIR/r.json
 	[ "$(json_get "$j" 'd["files"], d["decisions"], d["bad_lines"]')" = "(1, 23, 0)" ]
@@ -190,10 +190,10 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 		wrap --connect "$policy" --log "$BATS_TEST_TMPDIR/$policy.jsonl" -- \
 			"$PROBE" -n 7 connect 127.0.0.1 5000 >/dev/null
 	done
-	run "$PORTSHIM_CLI" report --json "$BATS_TEST_TMPDIR/even.jsonl" "$BATS_TEST_TMPDIR/odd.jsonl"
+	run "$PSTEST_CLI" report --json "$BATS_TEST_TMPDIR/even.jsonl" "$BATS_TEST_TMPDIR/odd.jsonl"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/r.json"
 	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" 'd["files"], d["decisions"], d["parity"]["even"], d["parity"]["odd"], d["processes"]')" = "(2, 14, 7, 7, 2)" ]
-	run "$PORTSHIM_CLI" report - <"$BATS_TEST_TMPDIR/odd.jsonl"
+	run "$PSTEST_CLI" report - <"$BATS_TEST_TMPDIR/odd.jsonl"
 	[ "${lines[0]}" = "portshim report: 1 file, 7 decisions from 1 process, 0 bad lines" ]
 }
 
@@ -216,7 +216,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 		printf '\n  \n'                                       # blank: not counted
 	} >>"$log"
 	wrap --connect odd --log "$log" -- "$PROBE" -n 2 connect 127.0.0.1 5000 >/dev/null
-	run --separate-stderr "$PORTSHIM_CLI" report "$log"
+	run --separate-stderr "$PSTEST_CLI" report "$log"
 	echo "$output"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
@@ -233,15 +233,15 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 }
 
 @test "report: usage errors exit 125, an unreadable file 1" {
-	run --separate-stderr "$PORTSHIM_CLI" report
+	run --separate-stderr "$PSTEST_CLI" report
 	[ "$status" -eq 125 ]
 	[[ $stderr == "portshim report: no log file given; usage: "* ]]
-	run --separate-stderr "$PORTSHIM_CLI" report --frob x
+	run --separate-stderr "$PSTEST_CLI" report --frob x
 	[ "$status" -eq 125 ]
-	run --separate-stderr "$PORTSHIM_CLI" report "$BATS_TEST_TMPDIR/missing.jsonl"
+	run --separate-stderr "$PSTEST_CLI" report "$BATS_TEST_TMPDIR/missing.jsonl"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "portshim report: $BATS_TEST_TMPDIR/missing.jsonl: No such file or directory" ]
-	run "$PORTSHIM_CLI" report --help
+	run "$PSTEST_CLI" report --help
 	[ "$status" -eq 0 ]
 	[[ $output == "usage: portshim report [--json] FILE..."* ]]
 }

@@ -10,8 +10,8 @@
 load helper
 load sharing_helper
 
-BUILT=$(dirname "$PORTSHIM_LIB")
-CLI=${PORTSHIM_CLI:-$BUILT/portshim}
+BUILT=$(dirname "$PSTEST_LIB")
+CLI=${PSTEST_CLI:-$BUILT/portshim}
 STATIC=$BUILT/static
 GOCONN=$BUILT/go/goconn
 
@@ -38,13 +38,13 @@ json_get_stdin() {
 
 # need FILE...: test programs make builds (static ones need libc6-dev's
 # libc.a, goconn needs golang-go); missing, the test skips (fails under
-# PORTSHIM_TEST_STRICT=1).
+# PSTEST_STRICT=1).
 need() {
 	local f
 	for f in "$@"; do
 		[ -x "$f" ] && continue
-		if [ "${PORTSHIM_TEST_STRICT:-0}" = 1 ]; then
-			echo "$f was not built (PORTSHIM_TEST_STRICT=1)" >&2
+		if [ "${PSTEST_STRICT:-0}" = 1 ]; then
+			echo "$f was not built (PSTEST_STRICT=1)" >&2
 			return 1
 		fi
 		skip "$f was not built"
@@ -120,10 +120,10 @@ probe_run() {
 @test "syscall(SYS_connect) from a dynamic program: --backend seccomp reaches it, the library does not" {
 	start_server tcp 127.0.0.1 8080
 	for strategy in auto range reuse exclusive; do
-		probe_run "$strategy" --backend seccomp "$PORTSHIM_HELPERS/rawconnect" -n 40 127.0.0.1 8080
+		probe_run "$strategy" --backend seccomp "$PSTEST_HELPERS/rawconnect" -n 40 127.0.0.1 8080
 	done
 	: >"$(server_log 8080)"
-	run -0 sup --connect odd -- "$PORTSHIM_HELPERS/rawconnect" -n 40 127.0.0.1 8080
+	run -0 sup --connect odd -- "$PSTEST_HELPERS/rawconnect" -n 40 127.0.0.1 8080
 	assert_ports even $(server_ports 8080)
 }
 
@@ -325,7 +325,7 @@ signals() {
 	for denied in pidfd_getfd:ENOSYS pidfd_getfd:EPERM process_vm_readv:EPERM seccomp:EPERM; do
 		run sup --backend seccomp -- true
 		[ "$status" -eq 0 ]
-		run ns "$PORTSHIM_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
+		run ns "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
 			"$CLI" -- "$STATIC/portprobe" -t "$marker" noop
 		echo "$denied: $output"
 		[ "$status" -eq 125 ]
@@ -333,13 +333,13 @@ signals() {
 		grep -qE "^portshim: the seccomp backend needs .*${denied%:*}" <<<"$output"
 		[ ! -e "$marker" ]
 		# --check says so too.
-		run ns "$PORTSHIM_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
+		run ns "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
 			"$CLI" --check -- "$STATIC/portprobe"
 		[ "$status" -eq 125 ]
 		grep -qE "^backend +seccomp: does not work here: needs .*${denied%:*}" <<<"$output"
 	done
 	# A dynamic command keeps the library under auto, wherever seccomp fails.
-	run -0 ns "$PORTSHIM_HELPERS/denysys" pidfd_getfd ENOSYS "$CLI" --check -- "$PORTSHIM_HELPERS/portprobe"
+	run -0 ns "$PSTEST_HELPERS/denysys" pidfd_getfd ENOSYS "$CLI" --check -- "$PSTEST_HELPERS/portprobe"
 	grep -q 'the shim reaches it with .*libportshim.so' <<<"$output"
 }
 

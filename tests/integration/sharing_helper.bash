@@ -11,13 +11,13 @@
 # 127.0.0.1 at SINK_PORTS, which lie outside every port range used here.
 bats_require_minimum_version 1.5.0
 
-HELPERS=${PORTSHIM_HELPERS:-$BATS_TEST_DIRNAME/../../build/helpers}
-SHIM_LIB=${PORTSHIM_LIB:-$BATS_TEST_DIRNAME/../../build/libportshim.so}
+HELPERS=${PSTEST_HELPERS:-$BATS_TEST_DIRNAME/../../build/helpers}
+SHIM_LIB=${PSTEST_LIB:-$BATS_TEST_DIRNAME/../../build/libportshim.so}
 SINK_PORTS=(8001 8002 8003 8004)
 
 # What LD_PRELOAD must be: sanitizer builds hand the whole list over.
 preload() {
-	printf '%s\n' "${PORTSHIM_PRELOAD:-$SHIM_LIB}"
+	printf '%s\n' "${PSTEST_PRELOAD:-$SHIM_LIB}"
 }
 
 # TAP diagnostics, shown in CI logs.
