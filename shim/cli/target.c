@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/elfkind.h"
 
 /* Is there a runnable regular file at path?  0, or the errno execve()
  * would most likely give. */
@@ -61,85 +62,20 @@ static int find(const char *name, char *out, size_t size)
 	return error;
 }
 
-/* The dynamic linker named by PT_INTERP, by its file name: glibc's is
- * ld-linux*.so.N, ld64.so.N (64-bit PowerPC, s390x) or ld.so.1; musl's is
- * ld-musl-ARCH.so.1. */
-static enum target_libc libc_of_loader(const char *interp)
-{
-	const char *base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
-
-	if (strncmp(base, "ld-musl-", 8) == 0)
-		return LIBC_MUSL;
-	if (strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld64.so", 7) == 0 ||
-	    strncmp(base, "ld.so", 5) == 0)
-		return LIBC_GLIBC;
-	return LIBC_UNKNOWN;
-}
-
-/* ELF program headers, both classes: what PT_INTERP needs. */
-struct phdr {
-	uint32_t type;
-	uint64_t offset, filesz;
-};
-
-static bool read_phdr(int fd, bool is64, off_t at, struct phdr *ph)
-{
-	if (is64) {
-		Elf64_Phdr p;
-		if (pread(fd, &p, sizeof(p), at) != (ssize_t)sizeof(p))
-			return false;
-		*ph = (struct phdr){ p.p_type, p.p_offset, p.p_filesz };
-	} else {
-		Elf32_Phdr p;
-		if (pread(fd, &p, sizeof(p), at) != (ssize_t)sizeof(p))
-			return false;
-		*ph = (struct phdr){ p.p_type, p.p_offset, p.p_filesz };
-	}
-	return true;
-}
-
-/* Static, or dynamic with the loader in t->interp; TARGET_OTHER when the
- * file is not an executable ELF file (or unreadable). */
+/* The command's kind, from its ELF headers (core/elf.c). */
 static enum target_kind elf_kind(int fd, struct target *t)
 {
-	unsigned char ident[EI_NIDENT];
-	uint64_t phoff;
-	unsigned phnum, phentsize;
+	static const enum target_libc libc[] = { LIBC_UNKNOWN, LIBC_GLIBC, LIBC_MUSL };
 
-	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
-	    memcmp(ident, ELFMAG, SELFMAG) != 0)
-		return TARGET_OTHER;
-	bool is64 = ident[EI_CLASS] == ELFCLASS64;
-	if (is64) {
-		Elf64_Ehdr eh;
-		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
-		    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
-			return TARGET_OTHER;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-	} else if (ident[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-		if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
-		    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
-			return TARGET_OTHER;
-		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-	} else {
-		return TARGET_OTHER;
-	}
-	for (unsigned i = 0; i < phnum; i++) {
-		struct phdr ph;
-		if (!read_phdr(fd, is64, (off_t)(phoff + (uint64_t)i * phentsize), &ph))
-			return TARGET_OTHER;
-		if (ph.type != PT_INTERP)
-			continue;
-		size_t len = ph.filesz < sizeof(t->interp) ? (size_t)ph.filesz : sizeof(t->interp) - 1;
-		ssize_t got = pread(fd, t->interp, len, (off_t)ph.offset);
-		if (got <= 0)
-			return TARGET_OTHER;
-		t->interp[got] = '\0'; /* PT_INTERP holds its own NUL too */
-		t->libc = libc_of_loader(t->interp);
+	switch (elf_kind_of(fd, t->interp, sizeof(t->interp))) {
+	case ELF_STATIC:
+		return TARGET_STATIC;
+	case ELF_DYNAMIC:
+		t->libc = libc[elf_loader_libc(t->interp)];
 		return TARGET_DYNAMIC;
+	default:
+		return TARGET_OTHER;
 	}
-	return TARGET_STATIC;
 }
 
 /* An executable file: ELF, or a "#!" script, whose interpreter decides
@@ -164,8 +100,8 @@ static enum target_kind file_kind(const char *path, struct target *t, bool follo
 	}
 	/* The dynamic linker itself has no PT_INTERP, yet honours LD_PRELOAD
 	 * for the program it is asked to run. */
-	if (kind == TARGET_STATIC && libc_of_loader(path) != LIBC_UNKNOWN) {
-		t->libc = libc_of_loader(path);
+	if (kind == TARGET_STATIC && !elf_unreachable(ELF_STATIC, path)) {
+		t->libc = elf_loader_libc(path) == ELF_LIBC_MUSL ? LIBC_MUSL : LIBC_GLIBC;
 		snprintf(t->interp, sizeof(t->interp), "%s", path);
 		kind = TARGET_DYNAMIC;
 	}

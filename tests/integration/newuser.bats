@@ -147,3 +147,17 @@ time.sleep(60)' "$pidfile"
 	[ "$(grep -bo 'flag --rule' <<<"$row" | cut -d: -f1)" -eq "$col" ]
 	grep -A1 -E '^rules ' <<<"$output" | tail -n 1 | grep -qxE ' {13}\[2001:db8::\]/32=any'
 }
+
+@test "a dynamic program that execs a static one: one warning line naming it; a dynamic one: none" {
+	local static=$PSTEST_HELPERS/../static/portprobe
+	[ -x "$static" ] || { echo "no static test program at $static (make builds it)"; false; }
+	run --separate-stderr shim PORTSHIM_CONNECT=odd sh -c 'exec "$1" noop' sh "$static"
+	echo "status $status, stderr '$stderr'"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ]
+	[[ $stderr == "portshim: warning: $static is a static executable: the shim cannot follow it there"* ]]
+	# The same exec of a dynamic program says nothing.
+	run --separate-stderr shim PORTSHIM_CONNECT=odd sh -c 'exec "$1" noop' sh "$PROBE"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}

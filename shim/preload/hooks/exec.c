@@ -1,13 +1,70 @@
 /* The exec family: a program that inherits a socket the shim connected
- * must find on it only its own options (sockstate.c).  posix_spawn() and
- * system() exec from inside the C library, where no hook reaches. */
+ * must find on it only its own options (sockstate.c), and a static program
+ * about to replace this one, which the library cannot follow, is named on
+ * stderr.  posix_spawn() and system() exec from inside the C library,
+ * where no hook reaches. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "core/elfkind.h"
+#include "core/jsonline.h"
+#include "core/runtime.h"
 #include "../real.h"
 #include "../sock.h"
 #include "export.h"
+
+/* One line on stderr (while fd 2 is what it was) when `path` is a static
+ * executable: its connections will have the kernel's ports. */
+static void warn_if_static(const char *path)
+{
+	char interp[256], text[4400];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	enum elf_kind kind = elf_kind_of(fd, interp, sizeof(interp));
+	real_close(fd);
+	if (!elf_unreachable(kind, path))
+		return;
+	struct line l = { text, sizeof(text) - 1, 0 };
+	line_raw(&l, "portshim: warning: ");
+	line_raw(&l, path);
+	line_raw(&l, " is a static executable: the shim cannot follow it there (LD_PRELOAD "
+		     "needs the dynamic linker), so its ports are the kernel's; portshim "
+		     "--backend seccomp reaches it\n");
+	eventlog_stderr(&portshim_runtime, text, l.len);
+}
+
+/* execvp()'s search: the first executable `file` along PATH. */
+static void warn_if_static_on_path(const char *file)
+{
+	const char *path = getenv("PATH");
+	char full[4096];
+
+	if (strchr(file, '/')) {
+		warn_if_static(file);
+		return;
+	}
+	for (const char *dir = path ? path : "/bin:/usr/bin"; dir; ) {
+		const char *end = strchr(dir, ':');
+		size_t n = end ? (size_t)(end - dir) : strlen(dir);
+		if (n + strlen(file) + 2 < sizeof(full)) {
+			memcpy(full, n ? dir : ".", n ? n : 1);
+			size_t at = n ? n : 1;
+			full[at++] = '/';
+			strcpy(full + at, file);
+			if (access(full, X_OK) == 0) {
+				warn_if_static(full);
+				return;
+			}
+		}
+		dir = end ? end + 1 : NULL;
+	}
+}
 
 /* exec() returns only when it failed. */
 static int failed(int result)
@@ -18,24 +75,28 @@ static int failed(int result)
 
 PORTSHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+	warn_if_static(path);
 	sock_before_exec();
 	return failed(real_execve(path, argv, envp));
 }
 
 PORTSHIM_EXPORT int execv(const char *path, char *const argv[])
 {
+	warn_if_static(path);
 	sock_before_exec();
 	return failed(real_execve(path, argv, environ));
 }
 
 PORTSHIM_EXPORT int execvp(const char *file, char *const argv[])
 {
+	warn_if_static_on_path(file);
 	sock_before_exec();
 	return failed(real_execvp(file, argv));
 }
 
 PORTSHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+	warn_if_static_on_path(file);
 	sock_before_exec();
 	return failed(real_execvpe(file, argv, envp));
 }
