@@ -373,7 +373,7 @@ rejected() {
 	# A script whose interpreter is static: the same.
 	printf '#!%s\n' "$BATS_TEST_TMPDIR/static" >"$BATS_TEST_TMPDIR/script"
 	chmod +x "$BATS_TEST_TMPDIR/script"
-	rejected --strict -- "$BATS_TEST_TMPDIR/script"
+	rejected --backend preload --strict -- "$BATS_TEST_TMPDIR/script"
 	[[ $line == *"/script is a static executable run by $BATS_TEST_TMPDIR/static: "* ]]
 	# A dynamic program gets no warning.
 	run --separate-stderr wrap --strict -- sh -c 'exit 0'

@@ -7,14 +7,20 @@ load helper
 # fidelity_run OUT [SETTING=VALUE...]: the fidelity workload (2,000 connects
 # over 3 listeners, 500 bind(0)) in a fresh namespace, natively when no
 # setting is given.
+# The kernel's perturbation table is shared by every network namespace,
+# and its slots are chosen by addresses and port alone: another run of
+# the suite beside this one, connecting to the same listeners' ports,
+# would move the native run's steps.  So each test draws its own ports.
 fidelity_run() {
-	local out=$1
+	local out=$1 base
 	shift
 	start_netns
+	: "${FIDELITY_BASE:=$((7000 + RANDOM % 2000 * 3))}"
+	base=$FIDELITY_BASE
 	if [ $# -eq 0 ]; then
-		noshim "$PYTHON" "$PROGRAMS/fidelity.py" 2000 500 7001 7002 7003 >"$out"
+		noshim "$PYTHON" "$PROGRAMS/fidelity.py" 2000 500 $base $((base + 1)) $((base + 2)) >"$out"
 	else
-		shim "$@" "$PYTHON" "$PROGRAMS/fidelity.py" 2000 500 7001 7002 7003 >"$out"
+		shim "$@" "$PYTHON" "$PROGRAMS/fidelity.py" 2000 500 $base $((base + 1)) $((base + 2)) >"$out"
 	fi
 }
 
