@@ -98,6 +98,20 @@ struct plan *runtime_bind_plan(struct runtime *rt);
 struct plan *runtime_pool_plan(struct runtime *rt, const struct policy *policy, bool for_bind,
 			       char *err, size_t errlen);
 
+/* The ports strategy `range` can apply to a socket whose own
+ * IP_LOCAL_PORT_RANGE is `app_range`: a per-socket range only narrows the
+ * namespace's (the kernel ignores a bound outside it). */
+static inline struct portwindow runtime_range_window(const struct runtime *rt, uint32_t app_range)
+{
+	struct portwindow win = port_range_window(app_range);
+
+	if (win.lo < rt->kernel_lo)
+		win.lo = (uint16_t)rt->kernel_lo;
+	if (win.hi > rt->kernel_hi)
+		win.hi = (uint16_t)rt->kernel_hi;
+	return win;
+}
+
 /* Is anything recording decisions (PORTSHIM_LOG or PORTSHIM_STATS)? */
 static inline bool runtime_observing(const struct runtime *rt)
 {

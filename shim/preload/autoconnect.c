@@ -76,14 +76,8 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
 	flow.shares = t->s->type == SOCK_STREAM;
 	if (!sock_port_range(t->s, &app_range))
 		return UNSUPPORTED;
-	/* A per-socket range only narrows the namespace's: the kernel ignores
-	 * a bound outside it, so only ports inside can be applied this way. */
-	struct portwindow win = port_range_window(app_range);
-	if (win.lo < rt->kernel_lo)
-		win.lo = (uint16_t)rt->kernel_lo;
-	if (win.hi > rt->kernel_hi)
-		win.hi = (uint16_t)rt->kernel_hi;
-	enum pick_result picked = pick_port(rt, plan, win, &flow, try_range, t, pick);
+	enum pick_result picked = pick_port(rt, plan, runtime_range_window(rt, app_range), &flow,
+					    try_range, t, pick);
 	/* Nothing of ours may outlive the call: a socket disconnected later,
 	 * duplicated or inherited across exec must see the application's own
 	 * range (0 unless it set one). */

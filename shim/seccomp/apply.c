@@ -121,13 +121,7 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
 
 	if (!port_range(s, &app_range))
 		return UNSUPPORTED;
-	/* Only ports inside the namespace's range can be applied this way. */
-	struct portwindow win = port_range_window(app_range);
-	if (win.lo < rt->kernel_lo)
-		win.lo = (uint16_t)rt->kernel_lo;
-	if (win.hi > rt->kernel_hi)
-		win.hi = (uint16_t)rt->kernel_hi;
-	candidates_begin(&c, rt, plan, win, &flow);
+	candidates_begin(&c, rt, plan, runtime_range_window(rt, app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		d->attempts = c.attempts;
 		if (set_port_range(s, (uint32_t)port << 16 | (uint32_t)port) != 0) {
