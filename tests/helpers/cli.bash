@@ -32,6 +32,17 @@ wrap() {
 	in_ns env "${SCRUB[@]}" $(cli_preload) "${env[@]}" "$PSTEST_CLI" "$@"
 }
 
+# plain_wrap ARGS...: wrap, except under `make asan`, where programs that
+# hang with the ASan runtime preloaded (curl, wget: see helper.bash's shim)
+# run under the plain build's command and library instead.
+plain_wrap() {
+	if [ "${PSTEST_SANITIZER:-}" = asan ]; then
+		in_ns env "${SCRUB[@]}" "$(dirname "${PSTEST_PLAIN_LIB:?}")/portshim" "$@"
+	else
+		wrap "$@"
+	fi
+}
+
 # json_get FILE EXPR: a value of a JSON document, EXPR a Python expression
 # over `d` (e.g. 'd["parity"]["odd"]').
 json_get() {

@@ -107,7 +107,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 @test "log: a curl to a closed port is in progress, then failed ECONNREFUSED; comm, dst_addr, dst_port" {
 	require_cmd curl
 	log=$BATS_TEST_TMPDIR/ev.jsonl
-	run wrap --connect odd --log "$log" -- curl -s --max-time 10 http://127.0.0.1:9/
+	run plain_wrap --connect odd --log "$log" -- curl -s --max-time 10 http://127.0.0.1:9/
 	[ "$status" -eq 7 ] # curl: "Couldn't connect"
 	cat "$log"
 	"$PYTHON" - "$log" <<-'EOF'

@@ -123,7 +123,15 @@ probe_run() {
 		probe_run "$strategy" --backend seccomp "$PSTEST_HELPERS/rawconnect" -n 40 127.0.0.1 8080
 	done
 	: >"$(server_log 8080)"
-	run -0 sup --connect odd -- "$PSTEST_HELPERS/rawconnect" -n 40 127.0.0.1 8080
+	# The control: the library does not see it.  Under make asan the plain
+	# build's command and program (an instrumented library needs the ASan
+	# runtime ahead of it, which the command does not preload).
+	local cli=$CLI raw=$PSTEST_HELPERS/rawconnect
+	if [ "${PSTEST_SANITIZER:-}" = asan ]; then
+		cli=$(dirname "$PSTEST_PLAIN_LIB")/portshim
+		raw=$(dirname "$PSTEST_PLAIN_LIB")/helpers/rawconnect
+	fi
+	run -0 ns "$cli" --connect odd -- "$raw" -n 40 127.0.0.1 8080
 	assert_ports even $(server_ports 8080)
 }
 
