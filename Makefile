@@ -214,6 +214,7 @@ $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^)) -ldl -pthread
+.PRECIOUS: $(FUZZ)/fuzz_%
 fuzz-%: $(FUZZ)/fuzz_%
 	@mkdir -p $(FUZZ)/corpus-$*
 	@echo "fuzz_$*: $(FUZZ_SECONDS) s"
