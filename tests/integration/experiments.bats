@@ -92,19 +92,23 @@ load helper
 	[[ $stderr == *"missing.conf': cannot open: No such file or directory" ]]
 }
 
-# seeded_ports ORDER SEED: 40 ports of a fresh namespace's run of the probe.
+# seeded_ports VAR ORDER SEED: VAR gets the 40 ports of a fresh namespace's
+# run of the probe.  Not in a command substitution: the namespace's holder
+# must be recorded in this shell, for teardown to end it.
 seeded_ports() {
+	local -n into=$1
+	shift
 	start_netns
 	ns_range 40000 49999
 	start_server tcp 127.0.0.1 5000
-	shim PORTSHIM_CONNECT=odd PORTSHIM_ORDER="$1" PORTSHIM_SEED="$2" \
-		"$PROBE" -k -1 -n 40 connect 127.0.0.1 5000
+	into=$(shim PORTSHIM_CONNECT=odd PORTSHIM_ORDER="$1" PORTSHIM_SEED="$2" \
+		"$PROBE" -k -1 -n 40 connect 127.0.0.1 5000)
 }
 
 @test "seed: the same program twice in fresh namespaces gets the same ports (random order)" {
-	first=$(seeded_ports random 12345)
-	second=$(seeded_ports random 12345)
-	other=$(seeded_ports random 54321)
+	seeded_ports first random 12345
+	seeded_ports second random 12345
+	seeded_ports other random 54321
 	assert_same_lists "$first" "$second"
 	assert_ports odd $first
 	[ "$first" != "$other" ]
@@ -116,8 +120,8 @@ seeded_ports() {
 }
 
 @test "seed: sequential order walks upwards and repeats run after run" {
-	first=$(seeded_ports sequential 7)
-	second=$(seeded_ports sequential 7)
+	seeded_ports first sequential 7
+	seeded_ports second sequential 7
 	assert_same_lists "$first" "$second"
 	[ "$(head -n 3 <<<"$first" | tr '\n' ' ')" = "40001 40003 40005 " ]
 	[ "$(sort -n <<<"$first")" = "$first" ]
