@@ -171,6 +171,10 @@ int wrapper_main(int argc, char **argv)
 		if (flag)
 			set(&settings[i], opt.value[setting_index(flag)]);
 	}
+	/* --strict reaches past the command: a program under the library that
+	 * execs a static one is refused there too. */
+	if (opt.strict && !opt.value[setting_index(setting_find("exec-static"))])
+		set(setting_find("exec-static"), "refuse");
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
 		die_config(&opt, err);
 	/* The seccomp backend preloads nothing (the supervisor decides). */

@@ -15,6 +15,8 @@
 
 enum port_order { ORDER_RANDOM, ORDER_SEQUENTIAL };
 enum on_exhaust { ON_EXHAUST_FAIL, ON_EXHAUST_KERNEL };
+/* What the library does when a program it runs in execs a static one. */
+enum exec_static { EXEC_STATIC_WARN, EXEC_STATIC_REFUSE };
 enum strategy { STRATEGY_AUTO, STRATEGY_RANGE, STRATEGY_REUSE, STRATEGY_EXCLUSIVE };
 /* Who applies the policy: read by the portshim command only (the library
  * is the preload backend itself). */
@@ -46,6 +48,7 @@ struct config {
 	bool seed_set;            /* else: a seed from getrandom() */
 	uint64_t seed;
 	enum on_exhaust on_exhaust;
+	enum exec_static exec_static;
 	enum strategy strategy;
 	enum backend backend;
 

@@ -14,11 +14,13 @@
 
 static const char *const order_names[] = { "random", "sequential", NULL };
 static const char *const on_exhaust_names[] = { "fail", "kernel", NULL };
+static const char *const exec_static_names[] = { "warn", "refuse", NULL };
 static const char *const strategy_names[] = { "auto", "range", "reuse", "exclusive", NULL };
 static const char *const backend_names[] = { "auto", "preload", "seccomp", NULL };
 
 _Static_assert(sizeof(enum port_order) == sizeof(int) && sizeof(enum on_exhaust) == sizeof(int) &&
-		       sizeof(enum strategy) == sizeof(int) && sizeof(enum backend) == sizeof(int),
+		       sizeof(enum strategy) == sizeof(int) && sizeof(enum backend) == sizeof(int) &&
+		       sizeof(enum exec_static) == sizeof(int),
 	       "a choice is stored as an int");
 
 const char *config_strategy_name(enum strategy strategy)
@@ -217,6 +219,8 @@ const struct setting settings[] = {
 	{ "seed", .set = set_seed, .show = show_seed, .arg = "N",
 	  .accepted = "an unsigned 64-bit integer (decimal or 0x hex)",
 	  .help = "seed of the random order, for reproducible runs" },
+	{ "exec-static", CHOICE(exec_static, exec_static_names), .arg = "WHAT",
+	  .help = "warn (default) or refuse (exit 125): a program that execs a static one" },
 	{ "on-exhaust", CHOICE(on_exhaust, on_exhaust_names), .arg = "WHAT",
 	  .help = "fail (default) or kernel: what to do when no port is left" },
 	{ "strategy", CHOICE(strategy, strategy_names), .arg = "STRATEGY",

@@ -161,3 +161,25 @@ time.sleep(60)' "$pidfile"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }
+
+@test "--strict and exec-static = refuse: a program that execs a static one ends there, status 125, one line" {
+	local static=$PSTEST_HELPERS/../static/portprobe
+	[ -x "$static" ] || { echo "no static test program at $static (make builds it)"; false; }
+	printf '#!/bin/sh\nexec "$1" noop\n' >"$BATS_TEST_TMPDIR/wrapper.sh"
+	chmod +x "$BATS_TEST_TMPDIR/wrapper.sh"
+	# The command cannot see past the script: the library refuses the exec.
+	run --separate-stderr wrap --strict --connect odd -- "$BATS_TEST_TMPDIR/wrapper.sh" "$static"
+	echo "status $status, stderr '$stderr'"
+	[ "$status" -eq 125 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ]
+	[[ $stderr == "portshim: $static is a static executable: "*"; exec-static = refuse: it was not run" ]]
+	# The setting alone, under the library.
+	run --separate-stderr shim PORTSHIM_EXEC_STATIC=refuse sh -c 'exec "$1" noop' sh "$static"
+	[ "$status" -eq 125 ] && [[ $stderr == *"exec-static = refuse: it was not run" ]]
+	# Without either, the script runs its static child (with a warning).
+	run --separate-stderr wrap --connect odd -- "$BATS_TEST_TMPDIR/wrapper.sh" "$static"
+	[ "$status" -eq 0 ] && [[ $stderr == "portshim: warning: $static is a static executable"* ]]
+	# And --strict leaves a dynamic child alone.
+	run --separate-stderr wrap --strict --connect odd -- "$BATS_TEST_TMPDIR/wrapper.sh" "$PROBE"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+}

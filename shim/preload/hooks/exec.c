@@ -4,6 +4,7 @@
  * stderr.  posix_spawn() and system() exec from inside the C library,
  * where no hook reaches. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,14 +14,20 @@
 #include "core/elfkind.h"
 #include "core/jsonline.h"
 #include "core/runtime.h"
+#include "../init.h"
 #include "../real.h"
 #include "../sock.h"
 #include "export.h"
 
 /* One line on stderr (while fd 2 is what it was) when `path` is a static
- * executable: its connections will have the kernel's ports. */
+ * executable: its connections would have the kernel's ports.  With
+ * exec-static = refuse the process ends there instead, status 125, as the
+ * command's --strict ends before running one. */
 static void warn_if_static(const char *path)
 {
+	if (!runtime_ensure())
+		return;
+	bool refuse = portshim_runtime.cfg.exec_static == EXEC_STATIC_REFUSE;
 	char interp[256], text[4400];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -31,12 +38,15 @@ static void warn_if_static(const char *path)
 	if (!elf_unreachable(kind, path))
 		return;
 	struct line l = { text, sizeof(text) - 1, 0 };
-	line_raw(&l, "portshim: warning: ");
+	line_raw(&l, refuse ? "portshim: " : "portshim: warning: ");
 	line_raw(&l, path);
 	line_raw(&l, " is a static executable: the shim cannot follow it there (LD_PRELOAD "
-		     "needs the dynamic linker), so its ports are the kernel's; portshim "
-		     "--backend seccomp reaches it\n");
+		     "needs the dynamic linker), so its ports would be the kernel's; portshim "
+		     "--backend seccomp reaches it");
+	line_raw(&l, refuse ? "; exec-static = refuse: it was not run\n" : "\n");
 	eventlog_stderr(&portshim_runtime, text, l.len);
+	if (refuse)
+		_exit(PORTSHIM_EXIT_CONFIG);
 }
 
 /* execvp()'s search: the first executable `file` along PATH. */
