@@ -25,6 +25,10 @@
  *   -r HOW     release with close (default), dup2, dup3 or close_range; the
  *              descriptor left by dup2/dup3 stays open, so only the hook under
  *              test can have given the port back
+ *   -R         make each release abortive (SO_LINGER 0): the 4-tuple is gone
+ *              when the call returns.  Otherwise the client's FIN waits for
+ *              the server's last ACK (LAST_ACK), which a loaded machine can
+ *              delay past the next connect to the same server.
  *   -B ADDR    bind the socket to ADDR first (port from -b, default 0)
  *   -b PORT    the port for -B
  *   -N         set IP_BIND_ADDRESS_NO_PORT before the -B bind
@@ -67,6 +71,7 @@ static int family = AF_INET, type = SOCK_STREAM, listen_too, no_port;
 static const char *bind_addr;
 static int bind_port;
 static enum release release_how = R_CLOSE;
+static int abortive;
 static int null_fd = -1;
 
 static void usage(void)
@@ -110,6 +115,11 @@ static int local_port(int fd)
 
 static void release(int fd)
 {
+	if (abortive) {
+		struct linger now = { 1, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	}
 	switch (release_how) {
 	case R_CLOSE:
 		close(fd);
@@ -243,7 +253,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage dest;
 	socklen_t dlen = 0;
 
-	while ((opt = getopt(argc, argv, "u6n:k:r:B:b:NLs:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "u6n:k:r:RB:b:NLs:t:")) != -1) {
 		switch (opt) {
 		case 'u': type = SOCK_DGRAM; break;
 		case '6': family = AF_INET6; break;
@@ -253,6 +263,7 @@ int main(int argc, char **argv)
 		case 'b': bind_port = atoi(optarg); break;
 		case 'N': no_port = 1; break;
 		case 'L': listen_too = 1; break;
+		case 'R': abortive = 1; break;
 		case 's': hold = atoi(optarg); break;
 		case 't':
 			if (close(open(optarg, O_WRONLY | O_CREAT, 0644)) != 0)

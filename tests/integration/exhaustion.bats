@@ -97,7 +97,8 @@ held_then_one() {
 @test "a 2-port range serves 200 sequential TCP connections and 200 UDP sockets" {
 	start_server tcp 127.0.0.1 5000
 	start_server udp 127.0.0.1 5001
-	probe_vs_server 5000 PORTSHIM_RANGE=40000-40001 -- -n 200 connect 127.0.0.1 5000
+	# Abortive releases (-R): no 4-tuple is still closing at the next connect.
+	probe_vs_server 5000 PORTSHIM_RANGE=40000-40001 -- -R -n 200 connect 127.0.0.1 5000
 	[ "${#ports[@]}" -eq 200 ]
 	assert_ports 40000-40001 "${ports[@]}"
 	probe_vs_server 5001 PORTSHIM_RANGE=40000-40001 -- -u -n 200 sendto 127.0.0.1 5001
@@ -110,13 +111,15 @@ held_then_one() {
 # is known free, so each connect costs exactly one bind() and no bind() is
 # ever refused (a port still marked as held would be found only by the
 # last-resort scan, which tries the busy port too).  strace counts them.
+# The releases are abortive (-R), so the next connect never meets the last
+# one's 4-tuple still closing (natively that connect would fail too).
 released_at_once() {
 	require_cmd strace
 	start_server tcp 127.0.0.1 5000
 	: >"$(server_log 5000)"
 	run noshim PORTSHIM_RANGE=40000-40001 PORTSHIM_STRATEGY=exclusive \
 		strace -f -qq -e trace=bind -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
-		-E LD_PRELOAD="$(shim_preload)" "$PROBE" -k 1 -n 31 -r "$1" connect 127.0.0.1 5000
+		-E LD_PRELOAD="$(shim_preload)" "$PROBE" -k 1 -n 31 -R -r "$1" connect 127.0.0.1 5000
 	echo "$output"
 	[ "$status" -eq 0 ]
 	assert_same_lists "$output" "$(server_ports 5000)"
