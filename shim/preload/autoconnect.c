@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "autobind.h"
-#include "early.h"
 #include "pick.h"
 #include "real.h"
 
@@ -241,7 +240,8 @@ int autoconnect(struct runtime *rt, struct plan *plan, const struct sock *s,
 
 	d->strategy = strategy;
 	/* Only `range` leaves the socket unbound when the connect fails. */
-	if (strategy != STRATEGY_RANGE && early_refusal(rt, s, addr, len))
+	struct flow flow = sock_flow(s, addr, len);
+	if (strategy != STRATEGY_RANGE && early_refusal(rt, &real_early_calls, s->fd, &flow))
 		return kernel_connect(&t, d, RESULT_PASSTHROUGH, saved);
 	enum outcome outcome = apply(rt, plan, &strategy, &t, &pick);
 	d->strategy = strategy;

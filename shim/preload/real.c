@@ -208,3 +208,10 @@ int real_fexecve(int fd, char *const argv[], char *const envp[])
 	return CALL(fexecve, (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH), fd,
 		    argv, envp);
 }
+
+const struct early_calls real_early_calls = {
+	.getsockopt = real_getsockopt,
+	.socket = real_socket,
+	.connect = real_connect,
+	.close = real_close,
+};

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "core/early.h"
+
 /* Binds the table now (the library constructor does), so that no hook has
  * to do it lazily, possibly interrupted by a signal handler that calls
  * another hook. */
@@ -37,5 +39,8 @@ int real_execve(const char *path, char *const argv[], char *const envp[]);
 int real_execvp(const char *file, char *const argv[]);
 int real_execvpe(const char *file, char *const argv[], char *const envp[]);
 int real_fexecve(int fd, char *const argv[], char *const envp[]);
+
+/* The calls core/early.c makes, as these. */
+extern const struct early_calls real_early_calls;
 
 #endif

@@ -19,8 +19,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/candidates.h"
+#include "core/early.h"
 #include "supervisor.h"
 
 static int get_int(int fd, int level, int name)
@@ -106,6 +109,25 @@ static void connect_kernel(const struct target_sock *s, const struct sockaddr *d
 		d->port = local_port(s);
 	connect_answer(s, error, d, a);
 }
+
+/* The calls core/early.c makes: the supervisor's own, on its duplicate.
+ * (glibc declares connect() with a transparent union argument.) */
+static int sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return connect(fd, addr, len);
+}
+
+static int sys_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	return getsockopt(fd, level, name, value, len);
+}
+
+static const struct early_calls libc_calls = {
+	.getsockopt = sys_getsockopt,
+	.socket = socket,
+	.connect = sys_connect,
+	.close = close,
+};
 
 enum outcome { CONNECTED, CLASHED, EXHAUSTED, UNSUPPORTED };
 
@@ -217,6 +239,12 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 		return;
 	}
 	d->strategy = strategy_for(rt, s);
+	/* Only `range` leaves the socket unbound when the connect fails. */
+	struct flow flow = { dst, len, &s->local, s->type, 0, false };
+	if (d->strategy != STRATEGY_RANGE && early_refusal(rt, &libc_calls, s->fd, &flow)) {
+		connect_kernel(s, dst, len, RESULT_PASSTHROUGH, d, a);
+		return;
+	}
 	if (d->strategy == STRATEGY_RANGE)
 		outcome = connect_range(rt, plan, s, dst, len, d, &error);
 	else

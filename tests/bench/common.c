@@ -32,7 +32,7 @@ pid_t spawn(const char *const argv[], const struct variant *v, int out_fd)
 			env[n++] = *e;
 	if (v->shim) {
 		snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
-		if (v->pin != PIN_SUPERVISED)
+		if (v->pin >= 0)
 			env[n++] = preload;
 		for (int i = 0; i < 3 && v->env[i]; i++)
 			env[n++] = (char *)v->env[i];
@@ -50,6 +50,13 @@ pid_t spawn(const char *const argv[], const struct variant *v, int out_fd)
 			sup[4 + i] = argv[i];
 		execve(portshim_cmd, (char *const *)sup, env);
 		die("exec %s", portshim_cmd);
+	}
+	if (v->pin == PIN_FLOOR) {
+		const char *floor[64] = { notify_floor, "--" };
+		for (int i = 0; argv[i] && i < 61; i++)
+			floor[2 + i] = argv[i];
+		execve(notify_floor, (char *const *)floor, env);
+		die("exec %s", notify_floor);
 	}
 	execve(argv[0], (char *const *)argv, env);
 	die("exec %s", argv[0]);

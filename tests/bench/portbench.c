@@ -29,7 +29,7 @@
 const char *lib, *only;
 int rounds = 9, quick;
 char bench_net[4096], bench_alloc[4096], churn_prog[4096], sink_prog[4096];
-char portshim_cmd[4096];
+char portshim_cmd[4096], notify_floor[4096];
 static const char *bindir, *helpers, *version = "unknown";
 
 static void loadavg(char *buf, size_t size)
@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 		lib = abs;
 	snprintf(bench_net, sizeof(bench_net), "%s/bench_net", bindir);
 	snprintf(bench_alloc, sizeof(bench_alloc), "%s/bench_alloc", bindir);
+	snprintf(notify_floor, sizeof(notify_floor), "%s/notify_floor", bindir);
 	snprintf(churn_prog, sizeof(churn_prog), "%s/churn", helpers ? helpers : ".");
 	snprintf(sink_prog, sizeof(sink_prog), "%s/sink", helpers ? helpers : ".");
 	snprintf(portshim_cmd, sizeof(portshim_cmd), "%.*s/portshim",

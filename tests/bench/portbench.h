@@ -16,6 +16,7 @@ extern const char *only; /* -v: the (a) variants to run, "range/any,reuse/odd" *
 extern int rounds, quick;
 extern char bench_net[4096], bench_alloc[4096], churn_prog[4096], sink_prog[4096];
 extern char portshim_cmd[4096]; /* the portshim command beside the library (section g) */
+extern char notify_floor[4096]; /* a CONTINUE-only supervisor (notify_floor.c, section g) */
 extern FILE *json;
 
 /* A setting to run a program under: without the shim, or preloaded with
@@ -26,10 +27,12 @@ struct variant {
 	const char *env[3];
 	/* bench_net loop -R (1) / -B (2): native, the program pins the port;
 	 * PIN_SUPERVISED: under `portshim --backend seccomp` (section g), with
-	 * the settings but not preloaded. */
+	 * the settings but not preloaded; PIN_FLOOR: under notify_floor, the
+	 * user-notification round trip alone. */
 	int pin;
 };
 #define PIN_SUPERVISED (-1)
+#define PIN_FLOOR (-2)
 
 extern const struct variant native;
 

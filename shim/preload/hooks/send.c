@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include "../autobind.h"
-#include "../early.h"
 #include "../real.h"
 #include "../target.h"
 #include "../userptr.h"
@@ -50,13 +49,13 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 
 	/* A send with MSG_FASTOPEN connects: bound first, a socket the kernel
 	 * refuses would keep the port. */
-	if (early_refusal(rt, &s, dst, len)) {
+	struct flow flow = sock_flow(&s, dst, len);
+	if (early_refusal(rt, &real_early_calls, s.fd, &flow)) {
 		st->observe = true;
 		errno = saved;
 		return 0;
 	}
 	int status = 0;
-	struct flow flow = sock_flow(&s, dst, len);
 	switch (autobind_exclusive(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow,
 				   &pick)) {
 	case PICK_TAKEN:

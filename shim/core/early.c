@@ -6,9 +6,8 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
-#include "real.h"
-
-static bool refused_by_address(const struct sock *s, const struct sockaddr *addr, socklen_t len)
+static bool refused_by_address(const struct early_calls *io, int fd, const struct sockaddr *addr,
+			       socklen_t len)
 {
 	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)addr;
 	int on = 0;
@@ -18,17 +17,17 @@ static bool refused_by_address(const struct sock *s, const struct sockaddr *addr
 	if (addr->sa_family != AF_INET6 || len < offsetof(struct sockaddr_in6, sin6_scope_id))
 		return false;
 	if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-		return real_getsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &optlen) == 0 && on;
+		return io->getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &optlen) == 0 && on;
 	bool needs_scope = IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) ||
 			   IN6_IS_ADDR_MC_LINKLOCAL(&a6->sin6_addr) ||
 			   IN6_IS_ADDR_MC_NODELOCAL(&a6->sin6_addr);
 	if (!needs_scope || (len >= sizeof(*a6) && a6->sin6_scope_id))
 		return false;
-	if (real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTOIFINDEX, &on, &optlen) == 0)
+	if (io->getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &on, &optlen) == 0)
 		return !on;
 	char device[IFNAMSIZ]; /* before 5.0: the device's name, empty when none */
 	optlen = sizeof(device);
-	return real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, device, &optlen) == 0 &&
+	return io->getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, &optlen) == 0 &&
 	       optlen == 0;
 }
 
@@ -37,13 +36,12 @@ static bool refused_by_address(const struct sock *s, const struct sockaddr *addr
 #define ROUTED_SLOTS 1024u
 static _Atomic uint64_t routed[ROUTED_SLOTS];
 
-/* Does the kernel have a route to addr for this socket?  A UDP socket's
- * connect() looks the route up and sends nothing. */
-static bool routable(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-		     socklen_t len)
+/* Does the kernel have a route to the destination for this socket?  A UDP
+ * socket's connect() looks the route up and sends nothing. */
+static bool routable(struct runtime *rt, const struct early_calls *io, int fd,
+		     const struct flow *flow)
 {
-	struct flow flow = sock_flow(s, addr, len);
-	uint64_t h = emulate_port_offset(&rt->emu, &flow, 0) | 1u;
+	uint64_t h = emulate_port_offset(&rt->emu, flow, 0) | 1u;
 	_Atomic uint64_t *slot = &routed[h % ROUTED_SLOTS];
 	int bound = 0;
 	socklen_t optlen = sizeof(bound);
@@ -52,24 +50,25 @@ static bool routable(struct runtime *rt, const struct sock *s, const struct sock
 		return true;
 	/* A socket bound to a device routes through it: a probe without it
 	 * would say nothing true.  Let the kernel decide. */
-	if (real_getsockopt(s->fd, SOL_SOCKET, SO_BINDTOIFINDEX, &bound, &optlen) == 0 && bound)
+	if (io->getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &bound, &optlen) == 0 && bound)
 		return true;
-	int probe = real_socket(s->local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int probe = io->socket(flow->local->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (probe < 0)
 		return true;
-	int result = real_connect(probe, addr, len);
-	real_close(probe);
+	int result = io->connect(probe, flow->dst, flow->dst_len);
+	io->close(probe);
 	if (result == 0)
 		atomic_store_explicit(slot, h, memory_order_relaxed);
 	return result == 0;
 }
 
-bool early_refusal(struct runtime *rt, const struct sock *s, const struct sockaddr *addr,
-		   socklen_t len)
+bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,
+		   const struct flow *flow)
 {
 	int saved = errno;
-	bool refused = s->type == SOCK_STREAM &&
-		       (refused_by_address(s, addr, len) || !routable(rt, s, addr, len));
+	bool refused = flow->type == SOCK_STREAM &&
+		       (refused_by_address(io, fd, flow->dst, flow->dst_len) ||
+			!routable(rt, io, fd, flow));
 
 	errno = saved;
 	return refused;

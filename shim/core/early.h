@@ -1,0 +1,36 @@
+/* Connects the kernel refuses before it needs a port.  TCP's connect()
+ * (and a send with MSG_FASTOPEN) looks the route up before it binds, so a
+ * socket it refuses stays unbound; a port bound first (strategies reuse
+ * and exclusive, in the library and in the supervisor alike) would outlive
+ * the failure.  Both front ends ask here, and pass such a call straight to
+ * the kernel.  Strategy range never binds first.  (UDP autobinds before it
+ * looks, with or without the shim.) */
+#ifndef PORTSHIM_EARLY_H
+#define PORTSHIM_EARLY_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "emulate.h"
+#include "runtime.h"
+
+/* The socket calls the check makes, given by the front end: the core makes
+ * no call the library interposes (the library passes its real symbols, the
+ * supervisor libc's). */
+struct early_calls {
+	int (*getsockopt)(int fd, int level, int name, void *value, socklen_t *len);
+	int (*socket)(int domain, int type, int protocol);
+	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+	int (*close)(int fd);
+};
+
+/* Without a system call: a v4-mapped address on an IPV6_V6ONLY socket, a
+ * link-local IPv6 address without a scope id on a socket bound to no
+ * device.  With one, once per destination: no route (a probe's connect()
+ * fails).  True when the kernel would refuse the connect of fd (a TCP
+ * socket: flow->type, its address flow->local) to flow->dst.  errno is
+ * left as it was. */
+bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,
+		   const struct flow *flow);
+
+#endif
