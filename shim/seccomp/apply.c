@@ -64,32 +64,34 @@ static unsigned local_port(const struct target_sock *s)
 /* connect() that does not wait: 0 or the errno. */
 static int connect_now(const struct target_sock *s, const struct sockaddr *dst, socklen_t len)
 {
-	int flags = -1, result, error;
+	/* The flags were read under the socket's lock (notify.c): no other
+	 * call of the supervisor changes them meanwhile. */
+	bool wait_off = s->type == SOCK_STREAM && !s->nonblocking && s->flags >= 0;
+	int result, error;
 
-	if (s->type == SOCK_STREAM && !s->nonblocking) {
-		flags = fcntl(s->fd, F_GETFL);
-		if (flags >= 0)
-			fcntl(s->fd, F_SETFL, flags | O_NONBLOCK);
-	}
+	if (wait_off)
+		fcntl(s->fd, F_SETFL, s->flags | O_NONBLOCK);
 	result = connect(s->fd, dst, len);
 	error = result == 0 ? 0 : errno;
-	if (flags >= 0)
-		fcntl(s->fd, F_SETFL, flags);
+	if (wait_off)
+		fcntl(s->fd, F_SETFL, s->flags);
 	return error;
 }
 
 /* The program's answer to a connect the supervisor made (error: 0 or its
  * errno).  A blocking socket still connecting goes back to the kernel; the
  * log then says EINPROGRESS unless the handshake is already over (a poll
- * that does not wait; SO_ERROR is not read, the program's connect needs it). */
-static void connect_answer(const struct target_sock *s, int error, struct decision *d,
-			   struct answer *a)
+ * that does not wait, when something logs; SO_ERROR is not read, the
+ * program's connect needs it). */
+static void connect_answer(const struct runtime *rt, const struct target_sock *s, int error,
+			   struct decision *d, struct answer *a)
 {
 	d->error = error;
 	if (error == EINPROGRESS && !s->nonblocking) {
 		struct pollfd p = { s->fd, POLLOUT, 0 };
 		a->carry_on = true;
-		if (poll(&p, 1, 0) == 1 && !(p.revents & (POLLERR | POLLHUP)))
+		if (runtime_observing(rt) && poll(&p, 1, 0) == 1 &&
+		    !(p.revents & (POLLERR | POLLHUP)))
 			d->error = 0;
 	} else if (error) {
 		a->val = -1;
@@ -99,15 +101,16 @@ static void connect_answer(const struct target_sock *s, int error, struct decisi
 
 /* The connect of the kernel's own choice (policy off, on-exhaust=kernel,
  * a strategy that cannot apply). */
-static void connect_kernel(const struct target_sock *s, const struct sockaddr *dst, socklen_t len,
-			   enum decision_result kind, struct decision *d, struct answer *a)
+static void connect_kernel(const struct runtime *rt, const struct target_sock *s,
+			   const struct sockaddr *dst, socklen_t len, enum decision_result kind,
+			   struct decision *d, struct answer *a)
 {
 	int error = connect_now(s, dst, len);
 
 	d->result = kind;
 	if (error == 0 || error == EINPROGRESS)
 		d->port = local_port(s);
-	connect_answer(s, error, d, a);
+	connect_answer(rt, s, error, d, a);
 }
 
 /* The calls core/early.c makes: the supervisor's own, on its duplicate.
@@ -131,18 +134,16 @@ static const struct early_calls libc_calls = {
 
 enum outcome { CONNECTED, CLASHED, EXHAUSTED, UNSUPPORTED };
 
-/* Strategy range: [p, p] for one attempt, the program's range after it. */
+/* Strategy range: [p, p] for one attempt, the program's range (app_range)
+ * after it. */
 static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct target_sock *s,
-				  const struct sockaddr *dst, socklen_t len, struct decision *d,
-				  int *error)
+				  uint32_t app_range, const struct sockaddr *dst, socklen_t len,
+				  struct decision *d, int *error)
 {
 	struct flow flow = { dst, len, &s->local, s->type, 0, s->type == SOCK_STREAM };
 	struct candidates c;
-	uint32_t app_range;
 	int port;
 
-	if (!port_range(s, &app_range))
-		return UNSUPPORTED;
 	candidates_begin(&c, rt, plan, runtime_range_window(rt, app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		d->attempts = c.attempts;
@@ -172,16 +173,14 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
  * (reuse: with SO_REUSEADDR, put back to the program's value after the
  * connect), then connected. */
 static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct target_sock *s,
-				  const struct sockaddr *dst, socklen_t len, bool reuse,
-				  struct decision *d, int *error)
+				  uint32_t app_range, const struct sockaddr *dst, socklen_t len,
+				  bool reuse, struct decision *d, int *error)
 {
 	struct flow flow = { dst, len, &s->local, s->type, 0, reuse };
 	struct sockaddr_storage local = s->local;
 	struct candidates c;
-	uint32_t app_range;
 	int port, app_reuse = get_int(s->fd, SOL_SOCKET, SO_REUSEADDR);
 
-	port_range(s, &app_range);
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		d->attempts = c.attempts;
@@ -211,13 +210,14 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 	return EXHAUSTED;
 }
 
-/* Range where the kernel has it (probed on the first socket), else reuse
- * for TCP and exclusive for UDP, as the library's `auto`. */
-static enum strategy strategy_for(const struct runtime *rt, const struct target_sock *s)
+/* Range where the kernel has it (the socket's own range, read into
+ * app_range, says), else reuse for TCP and exclusive for UDP, as the
+ * library's `auto`. */
+static enum strategy strategy_for(const struct runtime *rt, const struct target_sock *s,
+				  uint32_t *app_range)
 {
-	uint32_t range;
-	bool reaches = rt->range_lo >= rt->kernel_lo && rt->range_hi <= rt->kernel_hi &&
-		       port_range(s, &range);
+	bool has_option = port_range(s, app_range);
+	bool reaches = rt->range_lo >= rt->kernel_lo && rt->range_hi <= rt->kernel_hi && has_option;
 
 	if (s->type == SOCK_DGRAM)
 		return reaches ? STRATEGY_RANGE : STRATEGY_EXCLUSIVE;
@@ -231,29 +231,30 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 {
 	struct plan *plan = runtime_connect_plan(rt, dst, len);
 	enum outcome outcome;
+	uint32_t app_range;
 	int error = 0;
 
 	d->policy = plan->name;
 	if (plan->npasses == 0) {
-		connect_kernel(s, dst, len, RESULT_PASSTHROUGH, d, a);
+		connect_kernel(rt, s, dst, len, RESULT_PASSTHROUGH, d, a);
 		return;
 	}
-	d->strategy = strategy_for(rt, s);
+	d->strategy = strategy_for(rt, s, &app_range);
 	/* Only `range` leaves the socket unbound when the connect fails. */
 	struct flow flow = { dst, len, &s->local, s->type, 0, false };
 	if (d->strategy != STRATEGY_RANGE && early_refusal(rt, &libc_calls, s->fd, &flow)) {
-		connect_kernel(s, dst, len, RESULT_PASSTHROUGH, d, a);
+		connect_kernel(rt, s, dst, len, RESULT_PASSTHROUGH, d, a);
 		return;
 	}
 	if (d->strategy == STRATEGY_RANGE)
-		outcome = connect_range(rt, plan, s, dst, len, d, &error);
+		outcome = connect_range(rt, plan, s, app_range, dst, len, d, &error);
 	else
-		outcome = connect_bound(rt, plan, s, dst, len, d->strategy == STRATEGY_REUSE, d,
-					&error);
+		outcome = connect_bound(rt, plan, s, app_range, dst, len,
+					d->strategy == STRATEGY_REUSE, d, &error);
 	switch (outcome) {
 	case CONNECTED:
 		d->result = RESULT_OK;
-		connect_answer(s, error, d, a);
+		connect_answer(rt, s, error, d, a);
 		return;
 	case CLASHED:
 		d->result = RESULT_CLASH;
@@ -272,7 +273,7 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 	case UNSUPPORTED:
 		break;
 	}
-	connect_kernel(s, dst, len, RESULT_FALLBACK, d, a);
+	connect_kernel(rt, s, dst, len, RESULT_FALLBACK, d, a);
 }
 
 /* An exclusive bind of a candidate of plan: the port, 0 when none was

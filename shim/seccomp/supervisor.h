@@ -35,6 +35,7 @@ struct target_sock {
 	int type;      /* SOCK_STREAM or SOCK_DGRAM */
 	uint64_t ino;  /* the socket's inode: one per socket, whatever its fds */
 	bool nonblocking;
+	int flags;     /* F_GETFL, or -1 */
 	struct sockaddr_storage local; /* getsockname() */
 	socklen_t local_len;
 };

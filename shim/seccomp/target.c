@@ -5,6 +5,8 @@
  * the program's socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +25,39 @@ bool target_read(const struct target_task *t, uint64_t addr, void *buf, size_t l
 	return addr != 0 && process_vm_readv(t->tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
+/* The pidfds each supervisor thread keeps for the threads that call (or,
+ * before Linux 6.9, for processes whose leader calls), so that a connect
+ * costs no pidfd_open().  A pidfd names one task for good: once the task
+ * has gone, pidfd_getfd() on it fails with ESRCH and the entry is opened
+ * again, so a pid that was recycled never reaches another task's files.
+ * Per thread, so no entry is closed while another thread uses it. */
+#define KEPT_PIDFDS 32
+static __thread struct kept_pidfd {
+	pid_t tid;   /* 0: empty */
+	pid_t tgid;  /* 0 until known */
+	int pidfd;
+} kept[KEPT_PIDFDS];
+
+static struct kept_pidfd *kept_slot(pid_t tid)
+{
+	return &kept[(unsigned)tid % KEPT_PIDFDS];
+}
+
+static void forget(struct kept_pidfd *k)
+{
+	if (k->tid)
+		close(k->pidfd);
+	k->tid = 0;
+}
+
 pid_t target_tgid(struct target_task *t)
 {
 	char path[64], buf[512];
 
 	if (t->tgid)
 		return t->tgid;
+	if (kept_slot(t->tid)->tid == t->tid && kept_slot(t->tid)->tgid)
+		return t->tgid = kept_slot(t->tid)->tgid;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->tid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
@@ -42,15 +71,38 @@ pid_t target_tgid(struct target_task *t)
 	}
 	if (!t->tgid)
 		t->tgid = t->tid;
+	struct kept_pidfd *k = kept_slot(t->tid);
+	if (k->tid == t->tid)
+		k->tgid = t->tgid; /* for the thread's next calls */
 	return t->tgid;
 }
 
-/* A pidfd of the thread's process: the thread itself when it leads its
- * group (most calls: no /proc read), else its group's leader. */
-static int process_pidfd(struct target_task *t)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, t->tid, 0);
+/* PIDFD_THREAD (Linux 6.9, <linux/pidfd.h>): a pidfd of one thread, which
+ * pidfd_getfd() takes the thread's descriptors from. */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
+/* A pidfd of the thread's process, opened now: the thread itself when the
+ * kernel has thread pidfds or the thread leads its group, else its group's
+ * leader (its pid read from /proc). */
+static int open_pidfd(struct target_task *t, bool *per_thread)
+{
+	static _Atomic bool no_thread_pidfds;
+	int pidfd;
+
+	*per_thread = false;
+	if (!atomic_load_explicit(&no_thread_pidfds, memory_order_relaxed)) {
+		pidfd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
+		if (pidfd >= 0) {
+			*per_thread = true;
+			return pidfd;
+		}
+		if (errno != EINVAL)
+			return -1;
+		atomic_store_explicit(&no_thread_pidfds, true, memory_order_relaxed);
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, t->tid, 0);
 	if (pidfd >= 0) {
 		t->tgid = t->tid;
 		return pidfd;
@@ -62,18 +114,46 @@ static int process_pidfd(struct target_task *t)
 	return (int)syscall(SYS_pidfd_open, t->tgid, 0);
 }
 
+/* The program's descriptor fd, duplicated with the thread's pidfd (kept,
+ * or opened now), once still_valid() says the thread is still the one
+ * waiting.  -1 on failure. */
+static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), void *arg)
+{
+	struct kept_pidfd *k = kept_slot(t->tid);
+	bool per_thread;
+
+	if (k->tid == t->tid) {
+		if (k->tgid)
+			t->tgid = k->tgid;
+		if (!still_valid(arg))
+			return -1;
+		int dup = (int)syscall(SYS_pidfd_getfd, k->pidfd, fd, 0);
+		if (dup >= 0 || errno != ESRCH)
+			return dup;
+		forget(k); /* the task this pidfd named has gone */
+	}
+	int pidfd = open_pidfd(t, &per_thread);
+	if (pidfd < 0)
+		return -1;
+	/* The pid named the thread that is waiting for us only while its
+	 * notification is valid; checked after the pidfd pins the task. */
+	int dup = still_valid(arg) ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+	if (dup >= 0 && (per_thread || t->tgid == t->tid)) {
+		forget(k);
+		*k = (struct kept_pidfd){ t->tid, t->tgid, pidfd };
+	} else {
+		close(pidfd);
+	}
+	return dup;
+}
+
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg)
 {
-	int pidfd = process_pidfd(t), domain = 0, type = 0, protocol = 0;
+	int domain = 0, type = 0, protocol = 0;
 	socklen_t len = sizeof(int);
 
-	if (pidfd < 0)
-		return false;
-	/* The pid named the thread that is waiting for us only while its
-	 * notification is valid; checked after the pidfd pins the process. */
-	s->fd = still_valid(arg) ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
-	close(pidfd);
+	s->fd = take_fd(t, fd, still_valid, arg);
 	if (s->fd < 0)
 		return false;
 	s->app_fd = fd;
@@ -101,7 +181,7 @@ bool target_socket_unbound(struct target_sock *s)
 	if (getsockname(s->fd, (struct sockaddr *)&s->local, &s->local_len) != 0 ||
 	    sockaddr_port(&s->local) != 0)
 		return false;
-	int flags = fcntl(s->fd, F_GETFL);
-	s->nonblocking = flags >= 0 && (flags & O_NONBLOCK);
+	s->flags = fcntl(s->fd, F_GETFL);
+	s->nonblocking = s->flags >= 0 && (s->flags & O_NONBLOCK);
 	return true;
 }
