@@ -107,6 +107,7 @@ int seccomp_run(struct runtime *rt, char **argv)
 		return EXIT_CANNOT_RUN;
 	}
 	eventlog_init(&rt->out);
+	listener_sync_wake(listener);
 	if (start_workers(listener) == 0) {
 		/* The child is past the filter: it must not run unserved. */
 		kill(pid, SIGKILL);

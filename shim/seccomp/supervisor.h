@@ -80,5 +80,8 @@ void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr
 
 /* notify.c: serves the listener until the process exits (a thread). */
 void *notify_serve(void *listener);
+/* Asks the kernel (6.6+) to switch straight between the program's thread
+ * and the supervisor thread that answers it; nothing on older kernels. */
+void listener_sync_wake(int listener);
 
 #endif

@@ -51,10 +51,14 @@ pid_t spawn(const char *const argv[], const struct variant *v, int out_fd)
 		execve(portshim_cmd, (char *const *)sup, env);
 		die("exec %s", portshim_cmd);
 	}
-	if (v->pin == PIN_FLOOR) {
-		const char *floor[64] = { notify_floor, "--" };
-		for (int i = 0; argv[i] && i < 61; i++)
-			floor[2 + i] = argv[i];
+	if (v->pin == PIN_FLOOR || v->pin == PIN_FLOOR_SYNC) {
+		const char *floor[64] = { notify_floor };
+		int n0 = 1;
+		if (v->pin == PIN_FLOOR_SYNC)
+			floor[n0++] = "-s";
+		floor[n0++] = "--";
+		for (int i = 0; argv[i] && i < 60; i++)
+			floor[n0 + i] = argv[i];
 		execve(notify_floor, (char *const *)floor, env);
 		die("exec %s", notify_floor);
 	}

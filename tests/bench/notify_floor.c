@@ -1,10 +1,11 @@
-/* notify_floor -- PROG ARGS...: runs PROG under a seccomp filter that
- * traps connect() to a listener in this process, which answers every call
- * SECCOMP_USER_NOTIF_FLAG_CONTINUE at once.  Nothing is read, decided or
- * applied: what this costs a connect is the floor of any supervisor built
- * on user notification (two context switches and the listener's
+/* notify_floor [-s] -- PROG ARGS...: runs PROG under a seccomp filter
+ * that traps connect() to a listener in this process, which answers every
+ * call SECCOMP_USER_NOTIF_FLAG_CONTINUE at once.  Nothing is read, decided
+ * or applied: what this costs a connect is the floor of any supervisor
+ * built on user notification (two context switches and the listener's
  * round trip), the baseline section (g) sets the seccomp backend against.
- * Exits with PROG's status. */
+ * -s: with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6), as the
+ * supervisor sets it.  Exits with PROG's status. */
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -20,6 +21,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 static void send_fd(int channel, int fd)
 {
@@ -77,10 +85,12 @@ static void *answer(void *arg)
 
 int main(int argc, char **argv)
 {
-	int pair[2], status;
+	int pair[2], status, sync_wake = argc > 1 && strcmp(argv[1], "-s") == 0;
 
+	argv += sync_wake;
+	argc -= sync_wake;
 	if (argc < 3 || strcmp(argv[1], "--") != 0) {
-		fprintf(stderr, "usage: notify_floor -- PROG [ARGS...]\n");
+		fprintf(stderr, "usage: notify_floor [-s] -- PROG [ARGS...]\n");
 		return 2;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
@@ -102,6 +112,8 @@ int main(int argc, char **argv)
 	close(pair[1]);
 	int listener = receive_fd(pair[0]);
 	pthread_t t;
+	if (sync_wake && listener >= 0)
+		ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	if (listener < 0 || pthread_create(&t, NULL, answer, (void *)(intptr_t)listener) != 0) {
 		kill(pid, SIGKILL);
 		return 126;

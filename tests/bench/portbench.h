@@ -28,11 +28,12 @@ struct variant {
 	/* bench_net loop -R (1) / -B (2): native, the program pins the port;
 	 * PIN_SUPERVISED: under `portshim --backend seccomp` (section g), with
 	 * the settings but not preloaded; PIN_FLOOR: under notify_floor, the
-	 * user-notification round trip alone. */
+	 * user-notification round trip alone (PIN_FLOOR_SYNC: notify_floor -s). */
 	int pin;
 };
 #define PIN_SUPERVISED (-1)
 #define PIN_FLOOR (-2)
+#define PIN_FLOOR_SYNC (-3) /* the same, with the supervisor's synchronous wake-ups */
 
 extern const struct variant native;
 
