@@ -358,8 +358,10 @@ void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr
 	a->carry_on = true;
 	d->policy = plan->name;
 	d->strategy = STRATEGY_EXCLUSIVE;
-	if (plan->npasses == 0) {
-		/* Observed only: the kernel binds at the send itself, after us. */
+	/* Observed only: the kernel binds at the send itself, after us.  A TCP
+	 * send with MSG_FASTOPEN connects: a port bound first would outlive a
+	 * refusal the kernel makes before it needs one. */
+	if (plan->npasses == 0 || early_refusal(rt, &libc_calls, s->fd, &flow)) {
 		d->result = RESULT_PASSTHROUGH;
 		return;
 	}

@@ -112,6 +112,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	socklen_t len = 0;
 	enum shim_call call;
 	bool found = false;
+	uint64_t flags = 0; /* of a send */
 
 	a->carry_on = true;
 	/* The filter notifies only the native architecture's calls. */
@@ -126,14 +127,17 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		break;
 	case SYS_sendto:
 		call = CALL_SENDTO;
+		flags = arg[3];
 		found = read_addr(c, arg[4], arg[5], &addr, &len);
 		break;
 	case SYS_sendmsg:
 		call = CALL_SENDMSG;
+		flags = arg[2];
 		found = read_msg_addr(c, arg[1], &addr, &len);
 		break;
 	case SYS_sendmmsg:
 		call = CALL_SENDMMSG;
+		flags = arg[3];
 		/* The first header's; a struct mmsghdr starts with its msghdr. */
 		found = arg[2] > 0 && read_msg_addr(c, arg[1], &addr, &len);
 		break;
@@ -151,12 +155,10 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		return;
 	}
 	bool is_send = call != CALL_CONNECT && call != CALL_BIND;
-	/* A family the socket does not take is the kernel's to refuse. */
-	/* A TCP send with MSG_FASTOPEN connects, but a port bound before it
-	 * would outlive a refusal that comes before the kernel needs one (no
-	 * route; the library checks for those in shim/preload/early.c): left
-	 * to the kernel, as a send without it. */
-	if ((s.type == SOCK_STREAM && is_send) ||
+	/* A family the socket does not take is the kernel's to refuse.  A TCP
+	 * send connects only with MSG_FASTOPEN (TCP Fast Open); without it the
+	 * kernel refuses it on an unconnected socket. */
+	if ((s.type == SOCK_STREAM && is_send && !(flags & MSG_FASTOPEN)) ||
 	    addr.ss_family != s.local.ss_family ||
 	    (call == CALL_BIND && defers_port(s.fd))) {
 		pthread_mutex_unlock(lock);

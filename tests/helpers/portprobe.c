@@ -25,6 +25,9 @@
  *   -r HOW     release with close (default), dup2, dup3 or close_range; the
  *              descriptor left by dup2/dup3 stays open, so only the hook under
  *              test can have given the port back
+ *   -F         the sends pass MSG_FASTOPEN: on TCP, sendto/sendmsg/sendmmsg
+ *              connect with their data (TCP Fast Open), then read until the
+ *              server closes, as connect does
  *   -R         make each release abortive (SO_LINGER 0): the 4-tuple is gone
  *              when the call returns.  Otherwise the client's FIN waits for
  *              the server's last ACK (LAST_ACK), which a loaded machine can
@@ -72,6 +75,7 @@ static const char *bind_addr;
 static int bind_port;
 static enum release release_how = R_CLOSE;
 static int abortive;
+static int send_flags;
 static int null_fd = -1;
 
 static void usage(void)
@@ -153,8 +157,10 @@ static int finish(int fd, enum mode mode)
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		if (n == 0)
 			return 0;
+		/* -F: the server closes with our byte unread, which resets
+		 * the connection; it has logged us all the same. */
 		if (n < 0)
-			return -1;
+			return send_flags && errno == ECONNRESET ? 0 : -1;
 	}
 }
 
@@ -206,20 +212,20 @@ static int attempt(enum mode mode, const struct sockaddr_storage *dest, socklen_
 		rc = connect(fd, (const struct sockaddr *)dest, dlen);
 		break;
 	case M_SENDTO:
-		rc = (int)sendto(fd, "x", 1, 0, (const struct sockaddr *)dest, dlen);
+		rc = (int)sendto(fd, "x", 1, send_flags, (const struct sockaddr *)dest, dlen);
 		break;
 	case M_SENDMSG: {
 		struct iovec iov = { .iov_base = "x", .iov_len = 1 };
 		struct msghdr msg = { .msg_name = (void *)dest, .msg_namelen = dlen,
 				      .msg_iov = &iov, .msg_iovlen = 1 };
-		rc = (int)sendmsg(fd, &msg, 0);
+		rc = (int)sendmsg(fd, &msg, send_flags);
 		break;
 	}
 	case M_SENDMMSG: {
 		struct iovec iov = { .iov_base = "x", .iov_len = 1 };
 		struct mmsghdr vec = { .msg_hdr = { .msg_name = (void *)dest, .msg_namelen = dlen,
 						    .msg_iov = &iov, .msg_iovlen = 1 } };
-		rc = sendmmsg(fd, &vec, 1, 0) == 1 ? 0 : -1;
+		rc = sendmmsg(fd, &vec, 1, send_flags) == 1 ? 0 : -1;
 		break;
 	}
 	default:
@@ -253,7 +259,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage dest;
 	socklen_t dlen = 0;
 
-	while ((opt = getopt(argc, argv, "u6n:k:r:RB:b:NLs:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "u6n:k:r:RFB:b:NLs:t:")) != -1) {
 		switch (opt) {
 		case 'u': type = SOCK_DGRAM; break;
 		case '6': family = AF_INET6; break;
@@ -264,6 +270,7 @@ int main(int argc, char **argv)
 		case 'N': no_port = 1; break;
 		case 'L': listen_too = 1; break;
 		case 'R': abortive = 1; break;
+		case 'F': send_flags = MSG_FASTOPEN; break;
 		case 's': hold = atoi(optarg); break;
 		case 't':
 			if (close(open(optarg, O_WRONLY | O_CREAT, 0644)) != 0)

@@ -88,3 +88,26 @@ setup() {
 	assert_ports even "${ports[@]}"
 	[ "$(awk '{ print $1 }' "$(server_log 5001)" | sort -u)" = 127.0.0.1 ]
 }
+
+# TCP Fast Open: sendto()/sendmsg()/sendmmsg() with MSG_FASTOPEN connect an
+# unconnected socket with their data, so the kernel binds it then; natively
+# the port is even (connect()'s parity), under the shim the connect policy's.
+@test "TCP Fast Open (sendto, sendmsg, sendmmsg with MSG_FASTOPEN): odd ports under every strategy, even natively" {
+	local call strategy
+	start_server tcp 127.0.0.1 5000
+	: >"$(server_log 5000)"
+	run -0 noshim "$PROBE" -F -n 20 sendto 127.0.0.1 5000
+	assert_same_lists "$output" "$(server_ports 5000)"
+	mapfile -t ports <<<"$output"
+	[ "${#ports[@]}" -eq 20 ]
+	assert_ports even "${ports[@]}"
+	for strategy in auto range reuse exclusive; do
+		for call in sendto sendmsg sendmmsg; do
+			probe_vs_server 5000 PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy -- \
+				-F -n 20 "$call" 127.0.0.1 5000
+			[ "${#ports[@]}" -eq 20 ]
+			assert_ports odd "${ports[@]}"
+			assert_ports 40000-40999 "${ports[@]}"
+		done
+	done
+}

@@ -308,6 +308,25 @@ signals() {
 	[ "$(count_even $(server_ports 8087))" -gt 0 ]
 }
 
+@test "TCP Fast Open (sendto, sendmsg, sendmmsg with MSG_FASTOPEN) of a static program: odd ports under every strategy" {
+	need "$STATIC/portprobe"
+	local log=$BATS_TEST_TMPDIR/ev.jsonl call strategy
+	start_server tcp 127.0.0.1 8089
+	for strategy in auto range reuse exclusive; do
+		for call in sendto sendmsg sendmmsg; do
+			: >"$(server_log 8089)"
+			rm -f "$log"
+			run -0 sup --connect odd --strategy "$strategy" --log "$log" -- \
+				"$STATIC/portprobe" -F -n 10 "$call" 127.0.0.1 8089
+			assert_same_lists "$output" "$(server_ports 8089)"
+			mapfile -t ports <<<"$output"
+			[ "${#ports[@]}" -eq 10 ]
+			assert_ports odd "${ports[@]}"
+			[ "$(grep -c "\"call\":\"$call\",\"proto\":\"tcp\".*\"result\":\"ok\"" "$log")" -eq 10 ]
+		done
+	done
+}
+
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {
 	need "$STATIC/portprobe"
 	local log=$BATS_TEST_TMPDIR/ev.jsonl
