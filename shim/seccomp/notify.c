@@ -192,19 +192,12 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	}
 }
 
-/* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6, <linux/seccomp.h>): the
- * kernel wakes the supervisor thread on the CPU of the program's thread
- * that trapped, and the program's thread on the CPU of the supervisor
- * thread that answered, instead of waking each wherever the scheduler would
- * put it: the call and its answer are one synchronous exchange, and a
- * trapped connect costs about half as much (make bench, section g). */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
-
+/* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6, uapi.h): the kernel wakes
+ * the supervisor thread on the CPU of the program's thread that trapped,
+ * and the program's thread on the CPU of the supervisor thread that
+ * answered, instead of wherever the scheduler would put each: the call and
+ * its answer are one synchronous exchange, and a trapped connect costs
+ * much less (make bench, section g). */
 void listener_sync_wake(int listener)
 {
 	ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);

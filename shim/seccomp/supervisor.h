@@ -14,11 +14,8 @@
 #include "core/decision.h"
 #include "core/inetaddr.h"
 #include "core/runtime.h"
+#include "uapi.h"
 
-/* Linux 6.3's option (<linux/in.h>), for headers older than it. */
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
 
 /* filter.c: in the child, before exec: NO_NEW_PRIVS, the filter, and its
  * listener sent to the parent over `channel`.  0, or -1 with a phrase in

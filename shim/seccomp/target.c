@@ -77,12 +77,6 @@ pid_t target_tgid(struct target_task *t)
 	return t->tgid;
 }
 
-/* PIDFD_THREAD (Linux 6.9, <linux/pidfd.h>): a pidfd of one thread, which
- * pidfd_getfd() takes the thread's descriptors from. */
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-
 /* A pidfd of the thread's process, opened now: the thread itself when the
  * kernel has thread pidfds or the thread leads its group, else its group's
  * leader (its pid read from /proc). */
