@@ -163,6 +163,13 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	return 0;
 }
 
+void runtime_release(struct runtime *rt)
+{
+	if (rt->walk && rt->walk != rt->walk_private)
+		munmap((void *)rt->walk, sizeof(rt->walk_private));
+	rt->walk = rt->walk_private;
+}
+
 struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len)
 {
 	struct plan *now;

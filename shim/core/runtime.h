@@ -87,6 +87,10 @@ extern struct runtime portshim_runtime;
  * one-line message in err. */
 int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *err,
 		      size_t errlen);
+/* Gives back what runtime_configure() mapped (the shared walk table), for
+ * a program that configures many runtimes (tests, fuzzers); the library and
+ * the command keep theirs for the life of the process. */
+void runtime_release(struct runtime *rt);
 
 /* The plan for a connect() to dst: the first matching rule's, else the
  * default (or the control file's).  bind(0)'s. */

@@ -34,5 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!err[0] || strchr(err, '\n'))
 			abort(); /* an error is one non-empty line */
 	}
+	runtime_release(&rt); /* one run's mapping must not outlive it */
 	return 0;
 }

@@ -15,6 +15,7 @@ static bool setup(char *const *envp)
 {
 	static struct runtime blank;
 
+	runtime_release(&rt);
 	rt = blank; /* a fresh bitmap too: runtime_configure keeps the old one */
 	return CHECK(runtime_configure(&rt, envp, false, err, sizeof(err)) == 0, "%s", err);
 }

@@ -22,6 +22,7 @@ static bool setup(char *const *envp)
 {
 	static struct runtime blank;
 
+	runtime_release(&rt);
 	rt = blank;
 	return CHECK(runtime_configure(&rt, envp, false, err, sizeof(err)) == 0, "%s", err);
 }
