@@ -47,13 +47,14 @@ struct target_task {
 bool target_read(const struct target_task *t, uint64_t addr, void *buf, size_t len);
 /* The program's pid (thread group id) for the thread. */
 pid_t target_tgid(struct target_task *t);
-/* Duplicates the program's fd: true for an AF_INET or AF_INET6 TCP or UDP
- * socket (the caller closes s->fd); false otherwise (nothing to close).
- * `still_valid` is checked once the thread's process is pinned, so that a
- * recycled pid is never used. */
+/* Duplicates the program's fd: true for a TCP or UDP socket (the caller
+ * closes s->fd); false otherwise (nothing to close).  `still_valid` is
+ * checked once a newly opened pidfd pins the thread, so that a recycled pid
+ * is never used. */
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg);
-/* Has it no local port yet?  Fills local and nonblocking. */
+/* Is it an AF_INET or AF_INET6 socket with no local port yet?  Fills
+ * local, flags and nonblocking. */
 bool target_socket_unbound(struct target_sock *s);
 
 /* What the program's call returns: its own run by the kernel (carry_on),

