@@ -146,21 +146,21 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg)
 {
-	int type = 0, protocol = 0;
+	int protocol = 0;
 	socklen_t len = sizeof(int);
 
 	s->fd = take_fd(t, fd, still_valid, arg);
 	if (s->fd < 0)
 		return false;
 	s->app_fd = fd;
-	/* Only inet sockets pair these types with these protocols; the family
-	 * itself comes with getsockname(), in target_socket_unbound(). */
-	if (getsockopt(s->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-	    getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
-	    !((type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
-	      (type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
+	/* The protocol says the type: an inet socket of protocol TCP is a
+	 * stream, of UDP a datagram socket, or else a raw one, whose "port" is
+	 * its protocol (never 0: target_socket_unbound() leaves it to the
+	 * kernel, as it does any socket of another family). */
+	if (getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
+	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
 		goto other;
-	s->type = type;
+	s->type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	struct stat st;
 	if (fstat(s->fd, &st) != 0)
 		goto other;

@@ -256,6 +256,7 @@ static int cases(void)
 	}
 	cases_memory(lport);
 	cases_early(lport, lport6);
+	cases_protocols(lport, lport6);
 	close(ls);
 	close(ls6);
 	return 0;

@@ -26,6 +26,7 @@ int listener(int family, int *port);
 void cases_addresses(int lport, int lport6);  /* hostile/addresses.c */
 void cases_memory(int lport);                 /* hostile/memory.c */
 void cases_early(int lport, int lport6);      /* hostile/early.c */
+void cases_protocols(int lport, int lport6);  /* hostile/protocols.c */
 
 /* hostile rfc2133 N (hostile/addresses.c). */
 int rfc2133_ports(int n);
