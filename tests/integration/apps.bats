@@ -159,9 +159,10 @@ one();'
 	server_saw 5444 5 odd
 }
 
-# start_nginx PORT shim|noshim [WORKERS [SETTING=VALUE...]]: nginx on
+# start_nginx PORT shim|seccomp|noshim [WORKERS [SETTING=VALUE...]]: nginx on
 # 127.0.0.1:PORT proxying to the upstream on 5000, everything in the test's
-# directory; one process, or a master and WORKERS pre-forked workers.
+# directory; one process, or a master and WORKERS pre-forked workers; under
+# the library, under `portshim --backend seccomp`, or alone.
 start_nginx() {
 	local port=$1 mode=$2 workers=${3:-0} d=$BATS_TEST_TMPDIR/nginx-$1 i env=()
 	shift 2
@@ -187,7 +188,10 @@ start_nginx() {
 		}
 	}
 	CONF
-	[ "$mode" = noshim ] || env=(env LD_PRELOAD="$(shim_preload)" PORTSHIM_CONNECT=odd "$@")
+	case $mode in
+	shim) env=(env LD_PRELOAD="$(shim_preload)" PORTSHIM_CONNECT=odd "$@") ;;
+	seccomp) env=(env PORTSHIM_CONNECT=odd "$@" "$(dirname "$PSTEST_LIB")/portshim" --backend seccomp --) ;;
+	esac
 	in_ns_background "$d/out" "${env[@]}" nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf"
 	for i in $(seq 250); do
 		in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
@@ -221,11 +225,14 @@ for i in range(int(sys.argv[2])):
 	server_saw 5000 10 odd
 }
 
-# nginx_workers SETTING=VALUE...: nginx with 4 pre-forked workers under the
-# shim (odd) in the namespace's default range; 400 proxied requests from 8
-# clients at once must all be answered 200, the upstream must see 400 odd
-# ports, and the event log must show every decision ok.
+# nginx_workers shim|seccomp SETTING=VALUE...: nginx with 4 pre-forked
+# workers under the library or the seccomp supervisor (odd) in the
+# namespace's default range; 400 proxied requests from 8 clients at once must
+# all be answered 200, the upstream must see 400 odd ports, and the event log
+# must show every decision ok, made by the 4 workers.
 nginx_workers() {
+	local mode=$1
+	shift
 	require_cmd nginx
 	ns_range 32768 60999
 	start_server tcp 127.0.0.1 5000 httplog.py
@@ -241,7 +248,7 @@ def get(i):
 with concurrent.futures.ThreadPoolExecutor(8) as pool:
     statuses = list(pool.map(get, range(400)))
 print(" ".join(f"{s}:{statuses.count(s)}" for s in sorted(set(statuses))))'
-	start_nginx 8090 shim 4 PORTSHIM_LOG="$log" "$@"
+	start_nginx 8090 "$mode" 4 PORTSHIM_LOG="$log" "$@"
 	# The master forked the 4 workers that connect upstream.
 	for i in $(seq 500); do
 		workers=$(pgrep -c -P "$(cat "$BATS_TEST_TMPDIR/nginx-8090/nginx.pid")") || true
@@ -262,17 +269,33 @@ print(" ".join(f"{s}:{statuses.count(s)}" for s in sorted(set(statuses))))'
 }
 
 @test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy auto)" {
-	nginx_workers
+	nginx_workers shim
 }
 
 @test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy range)" {
-	nginx_workers PORTSHIM_STRATEGY=range
+	nginx_workers shim PORTSHIM_STRATEGY=range
 }
 
 @test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy reuse)" {
-	nginx_workers PORTSHIM_STRATEGY=reuse
+	nginx_workers shim PORTSHIM_STRATEGY=reuse
 }
 
 @test "nginx with 4 pre-forked workers, 400 proxied requests, 8 clients at once: all 200, odd, first try (strategy exclusive)" {
-	nginx_workers PORTSHIM_STRATEGY=exclusive
+	nginx_workers shim PORTSHIM_STRATEGY=exclusive
+}
+
+@test "nginx with 4 pre-forked workers under portshim --backend seccomp, 400 proxied requests: all 200, odd, first try (strategy auto)" {
+	nginx_workers seccomp
+}
+
+@test "nginx with 4 pre-forked workers under portshim --backend seccomp, 400 proxied requests: all 200, odd, first try (strategy range)" {
+	nginx_workers seccomp PORTSHIM_STRATEGY=range
+}
+
+@test "nginx with 4 pre-forked workers under portshim --backend seccomp, 400 proxied requests: all 200, odd, first try (strategy reuse)" {
+	nginx_workers seccomp PORTSHIM_STRATEGY=reuse
+}
+
+@test "nginx with 4 pre-forked workers under portshim --backend seccomp, 400 proxied requests: all 200, odd, first try (strategy exclusive)" {
+	nginx_workers seccomp PORTSHIM_STRATEGY=exclusive
 }
