@@ -38,9 +38,10 @@ static int add_rules(scmp_filter_ctx ctx)
 }
 
 /* The filter traps sendmsg(), so the listener cannot travel as SCM_RIGHTS
- * once it exists: the child writes its number ("ok N"), the parent takes it
- * with pidfd_getfd() and acknowledges with one byte, and only then does
- * the child close its copy.  Before that, a reason ("why"). */
+ * once it exists: the child writes its number and whether the wait is
+ * killable ("ok N K"), the parent takes it with pidfd_getfd() and
+ * acknowledges with one byte, and only then does the child close its copy.
+ * Before that, a reason ("why"). */
 static void send_result(int channel, const char *text)
 {
 	size_t len = strlen(text) + 1;
@@ -58,7 +59,7 @@ static void send_result(int channel, const char *text)
  * libseccomp 2.5 cannot set that flag: its BPF is exported and loaded
  * here, and through seccomp_load() where the kernel refuses the flag.
  * The listener, or -1 with why. */
-static int load(scmp_filter_ctx ctx, char *why, size_t whylen)
+static int load(scmp_filter_ctx ctx, bool *killable, char *why, size_t whylen)
 {
 	struct sock_filter insns[512];
 	int mem = memfd_create("portshim-filter", MFD_CLOEXEC), rc;
@@ -73,9 +74,12 @@ static int load(scmp_filter_ctx ctx, char *why, size_t whylen)
 		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 				  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 				  &prog);
-		if (fd >= 0)
+		if (fd >= 0) {
+			*killable = true;
 			return (int)fd;
+		}
 	}
+	*killable = false;
 	if ((rc = seccomp_load(ctx)) != 0) {
 		snprintf(why, whylen, "seccomp(SECCOMP_SET_MODE_FILTER, "
 			 "SECCOMP_FILTER_FLAG_NEW_LISTENER): %s", strerror(-rc));
@@ -110,11 +114,12 @@ int filter_install(int channel, char *why, size_t whylen)
 		snprintf(why, whylen, "seccomp_rule_add(): %s", strerror(-rc));
 		goto fail;
 	}
-	listener = load(ctx, why, whylen);
+	bool killable;
+	listener = load(ctx, &killable, why, whylen);
 	if (listener < 0)
 		goto fail;
 	char ok[32], ack;
-	snprintf(ok, sizeof(ok), "ok %d", listener);
+	snprintf(ok, sizeof(ok), "ok %d %d", listener, killable);
 	send_result(channel, ok);
 	ssize_t n;
 	while ((n = read(channel, &ack, 1)) < 0 && errno == EINTR)
@@ -136,6 +141,8 @@ fail:
 	return -1;
 }
 
+bool filter_wait_killable;
+
 int filter_receive(int channel, pid_t child, char *why, size_t whylen)
 {
 	char text[256] = "";
@@ -149,7 +156,8 @@ int filter_receive(int channel, pid_t child, char *why, size_t whylen)
 		return -1;
 	}
 	text[n] = '\0';
-	if (sscanf(text, "ok %d", &fd) != 1) {
+	int killable = 0;
+	if (sscanf(text, "ok %d %d", &fd, &killable) != 2) {
 		snprintf(why, whylen, "%s", text);
 		return -1;
 	}
@@ -159,6 +167,7 @@ int filter_receive(int channel, pid_t child, char *why, size_t whylen)
 		snprintf(why, whylen, "pidfd_getfd() of the listener: %s", strerror(errno));
 	if (pidfd >= 0)
 		close(pidfd);
+	filter_wait_killable = killable == 1;
 	if (listener >= 0 && write(channel, "", 1) != 1) {
 		close(listener);
 		snprintf(why, whylen, "the child that installs the filter went away");

@@ -22,8 +22,12 @@
  * why. */
 int filter_install(int channel, char *why, size_t whylen);
 /* In the parent: the listener, taken from the child, or -1 with the
- * child's phrase in why. */
+ * child's phrase in why.  Sets filter_wait_killable. */
 int filter_receive(int channel, pid_t child, char *why, size_t whylen);
+/* The filter was loaded with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: once
+ * a supervisor thread has taken a call, only a fatal signal ends the
+ * program's wait, so the call stays valid while its task lives. */
+extern bool filter_wait_killable;
 
 /* A socket of the program, duplicated into the supervisor. */
 struct target_sock {

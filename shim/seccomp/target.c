@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,25 +78,31 @@ pid_t target_tgid(struct target_task *t)
 	return t->tgid;
 }
 
+/* Does the kernel make pidfds of threads?  Asked once, of the supervisor's
+ * own thread: a call's EINVAL can also mean its task is already gone. */
+static bool has_thread_pidfds;
+static pthread_once_t thread_pidfds_once = PTHREAD_ONCE_INIT;
+
+static void probe_thread_pidfds(void)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_gettid), PIDFD_THREAD);
+
+	has_thread_pidfds = pidfd >= 0;
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 /* A pidfd of the thread's process, opened now: the thread itself when the
- * kernel has thread pidfds or the thread leads its group, else its group's
- * leader (its pid read from /proc). */
+ * kernel has thread pidfds, else its process (the thread when it leads its
+ * group, else the group's leader, its pid read from /proc). */
 static int open_pidfd(struct target_task *t, bool *per_thread)
 {
-	static _Atomic bool no_thread_pidfds;
 	int pidfd;
 
-	*per_thread = false;
-	if (!atomic_load_explicit(&no_thread_pidfds, memory_order_relaxed)) {
-		pidfd = (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
-		if (pidfd >= 0) {
-			*per_thread = true;
-			return pidfd;
-		}
-		if (errno != EINVAL)
-			return -1;
-		atomic_store_explicit(&no_thread_pidfds, true, memory_order_relaxed);
-	}
+	pthread_once(&thread_pidfds_once, probe_thread_pidfds);
+	*per_thread = has_thread_pidfds;
+	if (has_thread_pidfds)
+		return (int)syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
 	pidfd = (int)syscall(SYS_pidfd_open, t->tid, 0);
 	if (pidfd >= 0) {
 		t->tgid = t->tid;
@@ -117,15 +124,20 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 	bool per_thread;
 
 	if (k->tid == t->tid) {
-		/* No need to ask whether the call is still valid: this pidfd
-		 * was opened for a task with the caller's pid, before the call;
-		 * while that task lives no other has its pid, so if getfd
-		 * works, the task is the caller. */
-		if (k->tgid)
-			t->tgid = k->tgid;
+		/* This pidfd was opened for a task with the caller's pid, before
+		 * the call; while that task lives no other has its pid, so if
+		 * getfd works, the task is the caller.  Whether the call is
+		 * still waiting needs asking only where a signal can still end
+		 * the wait once we have taken it (filter.c). */
+		if (!filter_wait_killable && !still_valid(arg))
+			return -1;
 		int dup = (int)syscall(SYS_pidfd_getfd, k->pidfd, fd, 0);
-		if (dup >= 0 || errno != ESRCH)
+		if (dup >= 0) {
+			t->tgid = k->tgid;
 			return dup;
+		}
+		if (errno != ESRCH)
+			return -1;
 		forget(k); /* the task this pidfd named has gone */
 	}
 	int pidfd = open_pidfd(t, &per_thread);
@@ -146,21 +158,23 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg)
 {
-	int protocol = 0;
+	int type = 0, protocol = 0;
 	socklen_t len = sizeof(int);
 
 	s->fd = take_fd(t, fd, still_valid, arg);
 	if (s->fd < 0)
 		return false;
 	s->app_fd = fd;
-	/* The protocol says the type: an inet socket of protocol TCP is a
-	 * stream, of UDP a datagram socket, or else a raw one, whose "port" is
-	 * its protocol (never 0: target_socket_unbound() leaves it to the
-	 * kernel, as it does any socket of another family). */
-	if (getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
-	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
+	/* Only inet sockets pair these types with these protocols (a raw
+	 * socket of protocol TCP has SOCK_RAW, and a port of 0 once
+	 * disconnected); the family comes with getsockname(), in
+	 * target_socket_unbound(). */
+	if (getsockopt(s->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
+	    !((type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
+	      (type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
 		goto other;
-	s->type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	s->type = type;
 	struct stat st;
 	if (fstat(s->fd, &st) != 0)
 		goto other;
