@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+#include "inetaddr.h"
+
 static bool refused_by_address(const struct early_calls *io, int fd, const struct sockaddr *addr,
 			       socklen_t len)
 {
@@ -36,28 +38,64 @@ static bool refused_by_address(const struct early_calls *io, int fd, const struc
 #define ROUTED_SLOTS 1024u
 static _Atomic uint64_t routed[ROUTED_SLOTS];
 
+static int get_int(const struct early_calls *io, int fd, int level, int name)
+{
+	int value = 0;
+	socklen_t len = sizeof(value);
+
+	return io->getsockopt(fd, level, name, &value, &len) == 0 ? value : 0;
+}
+
+bool early_same_netns(const struct early_calls *io, int a, int b)
+{
+	uint64_t ca = 0, cb = 0;
+	socklen_t la = sizeof(ca), lb = sizeof(cb);
+
+	return io->getsockopt(a, SOL_SOCKET, SO_NETNS_COOKIE, &ca, &la) != 0 ||
+	       io->getsockopt(b, SOL_SOCKET, SO_NETNS_COOKIE, &cb, &lb) != 0 || ca == cb;
+}
+
+/* Would the probe look the route up as the program's socket will?  Not
+ * when it lives in another network namespace (a supervisor's probe is made
+ * in its own where it cannot enter the program's; a library's in a program
+ * that switched namespaces after making the socket).  A bound source
+ * address the probe takes too. */
+static bool probe_stands_for(const struct early_calls *io, int fd, int probe,
+			     const struct flow *flow)
+{
+	if (!early_same_netns(io, probe, fd))
+		return false;
+	if (sockaddr_is_wildcard(flow->local))
+		return true;
+	struct sockaddr_storage source = *flow->local;
+	sockaddr_set_port(&source, 0);
+	return io->bind(probe, (struct sockaddr *)&source,
+			source.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+						    : sizeof(struct sockaddr_in6)) == 0;
+}
+
 /* Does the kernel have a route to the destination for this socket?  A UDP
- * socket's connect() looks the route up and sends nothing. */
+ * socket's connect() looks the route up and sends nothing.  Only a probe
+ * that stands for the socket may say no; otherwise the kernel decides. */
 static bool routable(struct runtime *rt, const struct early_calls *io, int fd,
 		     const struct flow *flow)
 {
 	uint64_t h = emulate_port_offset(&rt->emu, flow, 0) | 1u;
 	_Atomic uint64_t *slot = &routed[h % ROUTED_SLOTS];
-	int bound = 0;
-	socklen_t optlen = sizeof(bound);
 
 	if (atomic_load_explicit(slot, memory_order_relaxed) == h)
 		return true;
-	/* A socket bound to a device routes through it: a probe without it
-	 * would say nothing true.  Let the kernel decide. */
-	if (io->getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &bound, &optlen) == 0 && bound)
+	/* A socket bound to a device routes through it, a marked one by
+	 * policy: a probe without them would say nothing true. */
+	if (get_int(io, fd, SOL_SOCKET, SO_BINDTOIFINDEX) || get_int(io, fd, SOL_SOCKET, SO_MARK))
 		return true;
-	int probe = io->socket(flow->local->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int probe = io->probe_socket(fd, flow->local->ss_family);
 	if (probe < 0)
 		return true;
-	int result = io->connect(probe, flow->dst, flow->dst_len);
+	bool stands_for = probe_stands_for(io, fd, probe, flow);
+	int result = stands_for ? io->connect(probe, flow->dst, flow->dst_len) : 0;
 	io->close(probe);
-	if (result == 0)
+	if (stands_for && result == 0)
 		atomic_store_explicit(slot, h, memory_order_relaxed);
 	return result == 0;
 }

@@ -14,20 +14,37 @@
 #include "emulate.h"
 #include "runtime.h"
 
+/* Linux 5.14, <asm-generic/socket.h>: the cookie of a socket's network
+ * namespace, which tells whether a probe was made where the socket lives. */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 /* The socket calls the check makes, given by the front end: the core makes
  * no call the library interposes (the library passes its real symbols, the
  * supervisor libc's). */
 struct early_calls {
 	int (*getsockopt)(int fd, int level, int name, void *value, socklen_t *len);
-	int (*socket)(int domain, int type, int protocol);
+	/* A UDP socket of `family` (close-on-exec) for the route probe, made
+	 * in the network namespace of the program's socket fd where the
+	 * front end can (the supervisor lives in a namespace of its own);
+	 * early.c checks which namespace it got. */
+	int (*probe_socket)(int fd, int family);
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*close)(int fd);
 };
+
+/* Do sockets a and b live in one network namespace?  Taken as yes before
+ * Linux 5.14, which has no SO_NETNS_COOKIE. */
+bool early_same_netns(const struct early_calls *io, int a, int b);
 
 /* Without a system call: a v4-mapped address on an IPV6_V6ONLY socket, a
  * link-local IPv6 address without a scope id on a socket bound to no
  * device.  With one, once per destination: no route (a probe's connect()
- * fails).  True when the kernel would refuse the connect of fd (a TCP
+ * fails, the probe made in the socket's network namespace, from its source
+ * address, and the socket bound to no device and unmarked; else the kernel
+ * judges).  True when the kernel would refuse the connect of fd (a TCP
  * socket: flow->type, its address flow->local) to flow->dst.  errno is
  * left as it was. */
 bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,

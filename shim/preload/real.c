@@ -209,9 +209,18 @@ int real_fexecve(int fd, char *const argv[], char *const envp[])
 		    argv, envp);
 }
 
+/* The probe is made in the thread's network namespace, the program's own:
+ * a socket it made before switching namespaces is told apart by early.c. */
+static int probe_socket(int fd, int family)
+{
+	(void)fd;
+	return real_socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
 const struct early_calls real_early_calls = {
 	.getsockopt = real_getsockopt,
-	.socket = real_socket,
+	.probe_socket = probe_socket,
 	.connect = real_connect,
+	.bind = real_bind,
 	.close = real_close,
 };

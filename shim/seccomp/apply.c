@@ -113,25 +113,6 @@ static void connect_kernel(const struct runtime *rt, const struct target_sock *s
 	connect_answer(rt, s, error, d, a);
 }
 
-/* The calls core/early.c makes: the supervisor's own, on its duplicate.
- * (glibc declares connect() with a transparent union argument.) */
-static int sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	return connect(fd, addr, len);
-}
-
-static int sys_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
-{
-	return getsockopt(fd, level, name, value, len);
-}
-
-static const struct early_calls libc_calls = {
-	.getsockopt = sys_getsockopt,
-	.socket = socket,
-	.connect = sys_connect,
-	.close = close,
-};
-
 enum outcome { CONNECTED, CLASHED, EXHAUSTED, UNSUPPORTED };
 
 /* Strategy range: [p, p] for one attempt, the program's range (app_range)
@@ -242,7 +223,7 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 	d->strategy = strategy_for(rt, s, &app_range);
 	/* Only `range` leaves the socket unbound when the connect fails. */
 	struct flow flow = { dst, len, &s->local, s->type, 0, false };
-	if (d->strategy != STRATEGY_RANGE && early_refusal(rt, &libc_calls, s->fd, &flow)) {
+	if (d->strategy != STRATEGY_RANGE && early_refusal(rt, &supervisor_early_calls, s->fd, &flow)) {
 		connect_kernel(rt, s, dst, len, RESULT_PASSTHROUGH, d, a);
 		return;
 	}
@@ -361,7 +342,7 @@ void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr
 	/* Observed only: the kernel binds at the send itself, after us.  A TCP
 	 * send with MSG_FASTOPEN connects: a port bound first would outlive a
 	 * refusal the kernel makes before it needs one. */
-	if (plan->npasses == 0 || early_refusal(rt, &libc_calls, s->fd, &flow)) {
+	if (plan->npasses == 0 || early_refusal(rt, &supervisor_early_calls, s->fd, &flow)) {
 		d->result = RESULT_PASSTHROUGH;
 		return;
 	}

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "core/decision.h"
+#include "core/early.h"
 #include "core/inetaddr.h"
 #include "core/runtime.h"
 #include "uapi.h"
@@ -68,6 +69,9 @@ struct answer {
 	long val;
 	int error;
 };
+
+/* sockcalls.c: the calls core/early.c makes, the supervisor's way. */
+extern const struct early_calls supervisor_early_calls;
 
 /* apply.c: the calls, as the library's hooks make them (shim/preload/),
  * each filling the decision and the answer. */

@@ -327,6 +327,35 @@ signals() {
 	done
 }
 
+# A program that moves into a network namespace of its own (unshare -n:
+# only a loopback that is down, so no route anywhere) while portshim stays
+# in the test's.  The supervisor's route probe, made in its own namespace,
+# must not judge the program's connects: natively ENETUNREACH leaves the
+# socket unbound, and so must the supervisor under every strategy.
+@test "a program in another network namespace than the supervisor: a connect with no route leaves the socket unbound, every strategy" {
+	require_cmd unshare
+	local strategy prog='
+import errno, socket
+for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    s = socket.socket(family)
+    try:
+        s.connect((dst, 80))
+        print("connected", s.getsockname()[1])
+    except OSError as e:
+        print(errno.errorcode[e.errno], s.getsockname()[1])'
+	run -0 ns unshare -n "$PYTHON" -c "$prog"
+	echo "native: $output"
+	# IPv4 has no route; IPv6 not even ::1 (EADDRNOTAVAIL): both unbound.
+	[ "${lines[0]}" = "ENETUNREACH 0" ] && [ "${lines[1]}" = "EADDRNOTAVAIL 0" ]
+	local native=$output
+	for strategy in auto range reuse exclusive; do
+		run -0 sup --strategy "$strategy" --connect odd --backend seccomp -- \
+			unshare -n "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$output" = "$native" ]
+	done
+}
+
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {
 	need "$STATIC/portprobe"
 	local log=$BATS_TEST_TMPDIR/ev.jsonl

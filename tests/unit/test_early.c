@@ -1,7 +1,8 @@
 /* Connects the kernel refuses before it needs a port (early.h), with socket
  * calls played by the test: what each answer of getsockopt() and of the
- * route probe makes of a destination, and that a routed destination is
- * probed once. */
+ * route probe makes of a destination, that a routed destination is probed
+ * once, and that a probe that cannot stand for the socket (another network
+ * namespace, a mark, a source address it cannot bind) never says no. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -19,12 +20,24 @@ static struct {
 	bool ifindex_unknown; /* SO_BINDTOIFINDEX refused: a kernel before 5.0 */
 	const char *device;   /* SO_BINDTODEVICE's answer then */
 	bool routed;          /* the probe's connect() succeeds */
-	int probes, open_probes;
+	int mark;
+	uint64_t netns[2];    /* SO_NETNS_COOKIE of the socket (fd 3), of the probe */
+	bool bind_fails;      /* the probe's bind() to the socket's source address */
+	int probes, open_probes, binds;
 } fake;
+
+#define PROBE_FD 100
 
 static int fake_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
-	(void)fd;
+	if (level == SOL_SOCKET && name == SO_NETNS_COOKIE) {
+		*(uint64_t *)value = fake.netns[fd == PROBE_FD];
+		return 0;
+	}
+	if (level == SOL_SOCKET && name == SO_MARK) {
+		*(int *)value = fake.mark;
+		return 0;
+	}
 	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
 		*(int *)value = fake.v6only;
 		return 0;
@@ -43,11 +56,11 @@ static int fake_getsockopt(int fd, int level, int name, void *value, socklen_t *
 	return -1;
 }
 
-static int fake_socket(int domain, int type, int protocol)
+static int fake_socket(int fd, int family)
 {
-	(void)domain, (void)type, (void)protocol;
+	(void)fd, (void)family;
 	fake.open_probes++;
-	return 100;
+	return PROBE_FD;
 }
 
 static int fake_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -60,6 +73,16 @@ static int fake_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return -1;
 }
 
+static int fake_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	(void)fd, (void)addr, (void)len;
+	fake.binds++;
+	if (!fake.bind_fails)
+		return 0;
+	errno = EADDRNOTAVAIL;
+	return -1;
+}
+
 static int fake_close(int fd)
 {
 	(void)fd;
@@ -67,17 +90,26 @@ static int fake_close(int fd)
 	return 0;
 }
 
-static const struct early_calls calls = { fake_getsockopt, fake_socket, fake_connect, fake_close };
+static const struct early_calls calls = {
+	.getsockopt = fake_getsockopt,
+	.probe_socket = fake_socket,
+	.connect = fake_connect,
+	.bind = fake_bind,
+	.close = fake_close,
+};
+
+static struct sockaddr_storage local = { .ss_family = AF_INET6 }; /* [::]:0 */
 
 static void reset(void)
 {
 	memset(&fake, 0, sizeof(fake));
+	memset(&local, 0, sizeof(local));
+	local.ss_family = AF_INET6;
 	fake.routed = true;
 }
 
 static bool refused6(const char *dst, uint32_t scope, socklen_t len, int type)
 {
-	static struct sockaddr_storage local = { .ss_family = AF_INET6 };
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(80),
 				  .sin6_scope_id = scope };
 	inet_pton(AF_INET6, dst, &a.sin6_addr);
@@ -132,6 +164,30 @@ static void test_route_probed_once(void)
 	CHECK(fake.probes == 3);
 }
 
+/* Each case with its own destination: the routed cache outlives a test. */
+static void test_probe_that_cannot_stand_for_the_socket(void)
+{
+	reset();
+	fake.routed = false;
+	fake.netns[0] = 7, fake.netns[1] = 8; /* a supervisor's probe, say */
+	CHECK(!refused6("2001:db8::a", 0, sizeof(struct sockaddr_in6), SOCK_STREAM),
+	      "a probe in another namespace refused the connect");
+	CHECK(fake.probes == 0, "%d probes", fake.probes);
+	CHECK(fake.open_probes == 0);
+	fake.netns[1] = 7; /* the same namespace: now it may say no, and was not cached */
+	CHECK(refused6("2001:db8::a", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	fake.mark = 42; /* policy routing the probe would not follow */
+	CHECK(!refused6("2001:db8::b", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	fake.mark = 0;
+	/* A source address: the probe binds it, and judges only if it could. */
+	inet_pton(AF_INET6, "2001:db8::99", &((struct sockaddr_in6 *)&local)->sin6_addr);
+	CHECK(refused6("2001:db8::c", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	CHECK(fake.binds == 1, "%d binds", fake.binds);
+	fake.bind_fails = true;
+	CHECK(!refused6("2001:db8::d", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	CHECK(fake.open_probes == 0, "%d probe sockets left open", fake.open_probes);
+}
+
 static void test_errno_kept(void)
 {
 	reset();
@@ -146,6 +202,7 @@ int main(void)
 	RUN(test_v4_mapped_on_v6only);
 	RUN(test_link_local_needs_a_scope);
 	RUN(test_route_probed_once);
+	RUN(test_probe_that_cannot_stand_for_the_socket);
 	RUN(test_errno_kept);
 	return check_done();
 }

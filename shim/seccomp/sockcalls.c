@@ -1,0 +1,75 @@
+/* The socket calls shim/core/early.c makes, as the supervisor makes them:
+ * its own, on its duplicates of the program's sockets, except that the
+ * route probe is made in the network namespace of the program's socket.
+ * The supervisor stays in the namespace it started in; a program may have
+ * moved to another (`unshare -n`, `ip netns exec`), where other routes
+ * hold.  The worker thread enters the socket's namespace just to make the
+ * probe (setns() moves only the calling thread), which needs CAP_NET_ADMIN
+ * and CAP_SYS_ADMIN over it: a supervisor running as the user who made the
+ * namespace, or as root, has them.  Without them the probe stays in the
+ * supervisor's namespace, and early.c, seeing another namespace, lets the
+ * kernel judge. */
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+static int own_netns = -1;
+static pthread_once_t own_netns_once = PTHREAD_ONCE_INIT;
+
+/* The process's namespace, through its leader thread, which never moves. */
+static void open_own_netns(void)
+{
+	own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+static int probe_socket(int fd, int family)
+{
+	int probe = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (probe < 0 || early_same_netns(&supervisor_early_calls, probe, fd))
+		return probe;
+	pthread_once(&own_netns_once, open_own_netns);
+	int theirs = ioctl(fd, SIOCGSKNS);
+	if (own_netns < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) != 0) {
+		if (theirs >= 0)
+			close(theirs);
+		return probe; /* early.c sees the other namespace */
+	}
+	close(probe);
+	probe = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* Back home; should that fail, this thread's next probes are made
+	 * here and told apart the same way. */
+	setns(own_netns, CLONE_NEWNET);
+	close(theirs);
+	return probe;
+}
+
+/* glibc declares connect() and bind() with a transparent union argument. */
+static int sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return connect(fd, addr, len);
+}
+
+static int sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return bind(fd, addr, len);
+}
+
+static int sys_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	return getsockopt(fd, level, name, value, len);
+}
+
+const struct early_calls supervisor_early_calls = {
+	.getsockopt = sys_getsockopt,
+	.probe_socket = probe_socket,
+	.connect = sys_connect,
+	.bind = sys_bind,
+	.close = close,
+};
