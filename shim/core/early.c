@@ -111,3 +111,11 @@ bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,
 	errno = saved;
 	return refused;
 }
+
+bool early_fastopen_refused(const struct early_calls *io, int fd)
+{
+	int saved = errno, value = io->fastopen_sysctl(fd);
+
+	errno = saved;
+	return value >= 0 && !(value & 1);
+}

@@ -33,6 +33,9 @@ struct early_calls {
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*close)(int fd);
+	/* net.ipv4.tcp_fastopen as the network namespace of socket fd has
+	 * it, or -1 when it cannot be read. */
+	int (*fastopen_sysctl)(int fd);
 };
 
 /* Do sockets a and b live in one network namespace?  Taken as yes before
@@ -49,5 +52,10 @@ bool early_same_netns(const struct early_calls *io, int a, int b);
  * left as it was. */
 bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,
 		   const struct flow *flow);
+
+/* A TCP send with MSG_FASTOPEN on socket fd fails with EOPNOTSUPP before
+ * the kernel needs a port when the namespace's net.ipv4.tcp_fastopen has
+ * the client side (bit 1) off.  errno is left as it was. */
+bool early_fastopen_refused(const struct early_calls *io, int fd);
 
 #endif

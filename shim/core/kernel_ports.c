@@ -57,6 +57,17 @@ int kernel_port_range(unsigned *lo, unsigned *hi)
 	return 0;
 }
 
+int kernel_fastopen(void)
+{
+	char buf[32];
+	uint64_t value;
+
+	if (read_file("/proc/sys/net/ipv4/tcp_fastopen", buf, sizeof(buf)) < 0 ||
+	    !parse_u64(buf, &value) || value > 0xffff)
+		return -1;
+	return (int)value;
+}
+
 int kernel_reserved_ports(struct portset *set)
 {
 	/* Worst case, every other port listed: about 200 KB of text.  A

@@ -12,5 +12,7 @@
 int kernel_port_range(unsigned *lo, unsigned *hi);
 /* ip_local_reserved_ports added to `set`; 0 on success, -1 otherwise. */
 int kernel_reserved_ports(struct portset *set);
+/* tcp_fastopen (bit 1: the client side), or -1. */
+int kernel_fastopen(void);
 
 #endif

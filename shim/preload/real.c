@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/kernel_ports.h"
+
 static struct {
 	int (*socket)(int, int, int);
 	int (*connect)(int, const struct sockaddr *, socklen_t);
@@ -217,10 +219,18 @@ static int probe_socket(int fd, int family)
 	return real_socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }
 
+/* The thread's namespace, the program's own (as for the probe). */
+static int fastopen_sysctl(int fd)
+{
+	(void)fd;
+	return kernel_fastopen();
+}
+
 const struct early_calls real_early_calls = {
 	.getsockopt = real_getsockopt,
 	.probe_socket = probe_socket,
 	.connect = real_connect,
 	.bind = real_bind,
 	.close = real_close,
+	.fastopen_sysctl = fastopen_sysctl,
 };

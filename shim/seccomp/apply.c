@@ -342,7 +342,9 @@ void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr
 	/* Observed only: the kernel binds at the send itself, after us.  A TCP
 	 * send with MSG_FASTOPEN connects: a port bound first would outlive a
 	 * refusal the kernel makes before it needs one. */
-	if (plan->npasses == 0 || early_refusal(rt, &supervisor_early_calls, s->fd, &flow)) {
+	if (plan->npasses == 0 ||
+	    (s->type == SOCK_STREAM && early_fastopen_refused(&supervisor_early_calls, s->fd)) ||
+	    early_refusal(rt, &supervisor_early_calls, s->fd, &flow)) {
 		d->result = RESULT_PASSTHROUGH;
 		return;
 	}

@@ -1,6 +1,7 @@
 /* The socket calls shim/core/early.c makes, as the supervisor makes them:
  * its own, on its duplicates of the program's sockets, except that the
- * route probe is made in the network namespace of the program's socket.
+ * route probe is made, and net.ipv4.tcp_fastopen read, in the network
+ * namespace of the program's socket.
  * The supervisor stays in the namespace it started in; a program may have
  * moved to another (`unshare -n`, `ip netns exec`), where other routes
  * hold.  The worker thread enters the socket's namespace just to make the
@@ -15,8 +16,10 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/kernel_ports.h"
 #include "supervisor.h"
 
 static int own_netns = -1;
@@ -28,26 +31,52 @@ static void open_own_netns(void)
 	own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 }
 
+/* Moves this thread into the network namespace of socket fd, when it is
+ * not the supervisor's and the supervisor may: true if it moved. */
+static bool enter_netns_of(int fd)
+{
+	struct stat theirs_st, own_st;
+	bool entered = false;
+
+	pthread_once(&own_netns_once, open_own_netns);
+	int theirs = ioctl(fd, SIOCGSKNS);
+	if (theirs < 0)
+		return false;
+	if (own_netns >= 0 && fstat(theirs, &theirs_st) == 0 && fstat(own_netns, &own_st) == 0 &&
+	    theirs_st.st_ino != own_st.st_ino)
+		entered = setns(theirs, CLONE_NEWNET) == 0;
+	close(theirs);
+	return entered;
+}
+
+/* Back home.  Should that fail, this thread's next probes are made in the
+ * program's namespace, and told apart the same way. */
+static void leave_netns(void)
+{
+	setns(own_netns, CLONE_NEWNET);
+}
+
 static int probe_socket(int fd, int family)
 {
 	int probe = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (probe < 0 || early_same_netns(&supervisor_early_calls, probe, fd))
-		return probe;
-	pthread_once(&own_netns_once, open_own_netns);
-	int theirs = ioctl(fd, SIOCGSKNS);
-	if (own_netns < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) != 0) {
-		if (theirs >= 0)
-			close(theirs);
-		return probe; /* early.c sees the other namespace */
-	}
+	if (probe < 0 || early_same_netns(&supervisor_early_calls, probe, fd) ||
+	    !enter_netns_of(fd))
+		return probe; /* where it stays another namespace, early.c sees it */
 	close(probe);
 	probe = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	/* Back home; should that fail, this thread's next probes are made
-	 * here and told apart the same way. */
-	setns(own_netns, CLONE_NEWNET);
-	close(theirs);
+	leave_netns();
 	return probe;
+}
+
+static int fastopen_sysctl(int fd)
+{
+	bool moved = enter_netns_of(fd);
+	int value = kernel_fastopen();
+
+	if (moved)
+		leave_netns();
+	return value;
 }
 
 /* glibc declares connect() and bind() with a transparent union argument. */
@@ -72,4 +101,5 @@ const struct early_calls supervisor_early_calls = {
 	.connect = sys_connect,
 	.bind = sys_bind,
 	.close = close,
+	.fastopen_sysctl = fastopen_sysctl,
 };

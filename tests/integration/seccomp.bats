@@ -356,6 +356,28 @@ for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
 	done
 }
 
+@test "TCP Fast Open with the client side off: EOPNOTSUPP and no port, as natively, every strategy" {
+	need "$STATIC/portprobe"
+	local strategy prog='
+import errno, socket
+s = socket.socket()
+try:
+    s.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", 8089))
+    print("sent", s.getsockname()[1] != 0)
+except OSError as e:  # (errorcode names 95 ENOTSUP)
+    name = "EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno]
+    print(name, s.getsockname()[1])'
+	start_server tcp 127.0.0.1 8089
+	ns_sysctl net/ipv4/tcp_fastopen 2
+	run -0 ns "$PYTHON" -c "$prog"
+	[ "$output" = "EOPNOTSUPP 0" ]
+	for strategy in auto range reuse exclusive; do
+		run -0 sup --strategy "$strategy" --connect odd --backend seccomp -- "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$output" = "EOPNOTSUPP 0" ]
+	done
+}
+
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {
 	need "$STATIC/portprobe"
 	local log=$BATS_TEST_TMPDIR/ev.jsonl

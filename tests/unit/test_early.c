@@ -23,6 +23,7 @@ static struct {
 	int mark;
 	uint64_t netns[2];    /* SO_NETNS_COOKIE of the socket (fd 3), of the probe */
 	bool bind_fails;      /* the probe's bind() to the socket's source address */
+	int fastopen;         /* net.ipv4.tcp_fastopen, -1 unreadable */
 	int probes, open_probes, binds;
 } fake;
 
@@ -90,12 +91,19 @@ static int fake_close(int fd)
 	return 0;
 }
 
+static int fake_fastopen(int fd)
+{
+	(void)fd;
+	return fake.fastopen;
+}
+
 static const struct early_calls calls = {
 	.getsockopt = fake_getsockopt,
 	.probe_socket = fake_socket,
 	.connect = fake_connect,
 	.bind = fake_bind,
 	.close = fake_close,
+	.fastopen_sysctl = fake_fastopen,
 };
 
 static struct sockaddr_storage local = { .ss_family = AF_INET6 }; /* [::]:0 */
@@ -188,6 +196,21 @@ static void test_probe_that_cannot_stand_for_the_socket(void)
 	CHECK(fake.open_probes == 0, "%d probe sockets left open", fake.open_probes);
 }
 
+static void test_fastopen_client_off(void)
+{
+	reset();
+	fake.fastopen = 1; /* the kernel's default: client on */
+	CHECK(!early_fastopen_refused(&calls, 3));
+	fake.fastopen = 3;
+	CHECK(!early_fastopen_refused(&calls, 3));
+	fake.fastopen = 2; /* server only */
+	CHECK(early_fastopen_refused(&calls, 3));
+	fake.fastopen = 0;
+	CHECK(early_fastopen_refused(&calls, 3));
+	fake.fastopen = -1; /* unknown: the kernel judges */
+	CHECK(!early_fastopen_refused(&calls, 3));
+}
+
 static void test_errno_kept(void)
 {
 	reset();
@@ -203,6 +226,7 @@ int main(void)
 	RUN(test_link_local_needs_a_scope);
 	RUN(test_route_probed_once);
 	RUN(test_probe_that_cannot_stand_for_the_socket);
+	RUN(test_fastopen_client_off);
 	RUN(test_errno_kept);
 	return check_done();
 }

@@ -50,7 +50,8 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 	/* A send with MSG_FASTOPEN connects: bound first, a socket the kernel
 	 * refuses would keep the port. */
 	struct flow flow = sock_flow(&s, dst, len);
-	if (early_refusal(rt, &real_early_calls, s.fd, &flow)) {
+	if ((s.type == SOCK_STREAM && early_fastopen_refused(&real_early_calls, s.fd)) ||
+	    early_refusal(rt, &real_early_calls, s.fd, &flow)) {
 		st->observe = true;
 		errno = saved;
 		return 0;
