@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "inetaddr.h"
+#include "rng.h"
 
 static bool refused_by_address(const struct early_calls *io, int fd, const struct sockaddr *addr,
 			       socklen_t len)
@@ -55,18 +56,31 @@ bool early_same_netns(const struct early_calls *io, int a, int b)
 	       io->getsockopt(b, SOL_SOCKET, SO_NETNS_COOKIE, &cb, &lb) != 0 || ca == cb;
 }
 
+/* The socket's option copied to the probe: false if it has one the probe
+ * cannot take (SO_MARK and IP_TRANSPARENT need privileges). */
+static bool copy_option(const struct early_calls *io, int fd, int probe, int level, int name)
+{
+	int value = get_int(io, fd, level, name);
+
+	return !value || io->setsockopt(probe, level, name, &value, sizeof(value)) == 0;
+}
+
 /* Would the probe look the route up as the program's socket will?  Not
  * when it lives in another network namespace (a supervisor's probe is made
  * in its own where it cannot enter the program's; a library's in a program
- * that switched namespaces after making the socket).  A bound source
- * address the probe takes too. */
+ * that switched namespaces after making the socket), or routes by a mark
+ * it cannot take.  A bound source address the probe takes too, with the
+ * options that let a socket bind one that is not local. */
 static bool probe_stands_for(const struct early_calls *io, int fd, int probe,
 			     const struct flow *flow)
 {
-	if (!early_same_netns(io, probe, fd))
+	if (!early_same_netns(io, probe, fd) || !copy_option(io, fd, probe, SOL_SOCKET, SO_MARK))
 		return false;
 	if (sockaddr_is_wildcard(flow->local))
 		return true;
+	if (!copy_option(io, fd, probe, IPPROTO_IP, IP_FREEBIND) ||
+	    !copy_option(io, fd, probe, IPPROTO_IP, IP_TRANSPARENT))
+		return false;
 	struct sockaddr_storage source = *flow->local;
 	sockaddr_set_port(&source, 0);
 	return io->bind(probe, (struct sockaddr *)&source,
@@ -76,18 +90,24 @@ static bool probe_stands_for(const struct early_calls *io, int fd, int probe,
 
 /* Does the kernel have a route to the destination for this socket?  A UDP
  * socket's connect() looks the route up and sends nothing.  Only a probe
- * that stands for the socket may say no; otherwise the kernel decides. */
+ * that stands for the socket may say no; otherwise the kernel decides.
+ * What a probe found holds in its network namespace: the cache is keyed by
+ * the namespace's cookie too (0 before Linux 5.14). */
 static bool routable(struct runtime *rt, const struct early_calls *io, int fd,
 		     const struct flow *flow)
 {
-	uint64_t h = emulate_port_offset(&rt->emu, flow, 0) | 1u;
+	uint64_t netns = 0;
+	socklen_t len = sizeof(netns);
+
+	io->getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &len);
+	uint64_t h = (emulate_port_offset(&rt->emu, flow, 0) ^ rng_mix(netns)) | 1u;
 	_Atomic uint64_t *slot = &routed[h % ROUTED_SLOTS];
 
 	if (atomic_load_explicit(slot, memory_order_relaxed) == h)
 		return true;
-	/* A socket bound to a device routes through it, a marked one by
-	 * policy: a probe without them would say nothing true. */
-	if (get_int(io, fd, SOL_SOCKET, SO_BINDTOIFINDEX) || get_int(io, fd, SOL_SOCKET, SO_MARK))
+	/* A socket bound to a device routes through it: a probe without it
+	 * would say nothing true (binding one needs privileges). */
+	if (get_int(io, fd, SOL_SOCKET, SO_BINDTOIFINDEX))
 		return true;
 	int probe = io->probe_socket(fd, flow->local->ss_family);
 	if (probe < 0)

@@ -25,6 +25,7 @@
  * supervisor libc's). */
 struct early_calls {
 	int (*getsockopt)(int fd, int level, int name, void *value, socklen_t *len);
+	int (*setsockopt)(int fd, int level, int name, const void *value, socklen_t len);
 	/* A UDP socket of `family` (close-on-exec) for the route probe, made
 	 * in the network namespace of the program's socket fd where the
 	 * front end can (the supervisor lives in a namespace of its own);
@@ -34,7 +35,7 @@ struct early_calls {
 	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*close)(int fd);
 	/* net.ipv4.tcp_fastopen as the network namespace of socket fd has
-	 * it, or -1 when it cannot be read. */
+	 * it, or -1 when it cannot be read there. */
 	int (*fastopen_sysctl)(int fd);
 };
 
@@ -44,10 +45,10 @@ bool early_same_netns(const struct early_calls *io, int a, int b);
 
 /* Without a system call: a v4-mapped address on an IPV6_V6ONLY socket, a
  * link-local IPv6 address without a scope id on a socket bound to no
- * device.  With one, once per destination: no route (a probe's connect()
- * fails, the probe made in the socket's network namespace, from its source
- * address, and the socket bound to no device and unmarked; else the kernel
- * judges).  True when the kernel would refuse the connect of fd (a TCP
+ * device.  With one, once per destination and network namespace: no route
+ * (a probe's connect() fails, the probe made in the socket's namespace,
+ * with its mark, from its source address, the socket bound to no device;
+ * else the kernel judges).  True when the kernel would refuse the connect of fd (a TCP
  * socket: flow->type, its address flow->local) to flow->dst.  errno is
  * left as it was. */
 bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,

@@ -219,15 +219,21 @@ static int probe_socket(int fd, int family)
 	return real_socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }
 
-/* The thread's namespace, the program's own (as for the probe). */
+/* /proc/sys shows the thread's namespace: the socket's, unless the
+ * program moved after making it (then unknown). */
 static int fastopen_sysctl(int fd)
 {
-	(void)fd;
-	return kernel_fastopen();
+	int here = real_socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool same = here >= 0 && early_same_netns(&real_early_calls, here, fd);
+
+	if (here >= 0)
+		real_close(here);
+	return same ? kernel_fastopen() : -1;
 }
 
 const struct early_calls real_early_calls = {
 	.getsockopt = real_getsockopt,
+	.setsockopt = real_setsockopt,
 	.probe_socket = probe_socket,
 	.connect = real_connect,
 	.bind = real_bind,

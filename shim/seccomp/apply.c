@@ -150,9 +150,10 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
 	return EXHAUSTED;
 }
 
-/* Strategies exclusive and reuse: the socket bound to a candidate first
- * (reuse: with SO_REUSEADDR, put back to the program's value after the
- * connect), then connected. */
+/* Strategies exclusive and reuse: the socket bound to a candidate first,
+ * then connected.  Reuse binds with SO_REUSEADDR and leaves it on, as the
+ * kernel's own connect leaves its ports shareable; the program's value is
+ * kept aside for its getsockopt() (reuseaddr.c). */
 static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct target_sock *s,
 				  uint32_t app_range, const struct sockaddr *dst, socklen_t len,
 				  bool reuse, struct decision *d, int *error)
@@ -165,13 +166,13 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		d->attempts = c.attempts;
-		if (reuse)
+		if (reuse && !app_reuse)
 			set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		sockaddr_set_port(&local, (unsigned)port);
 		if (bind(s->fd, (struct sockaddr *)&local, s->local_len) != 0) {
 			int why = errno;
-			if (reuse)
-				set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, app_reuse);
+			if (reuse && !app_reuse)
+				set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, 0);
 			if (why != EADDRINUSE && why != EACCES) {
 				candidates_unused(&c, (unsigned)port);
 				return UNSUPPORTED;
@@ -179,9 +180,9 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 			candidates_refused(&c, (unsigned)port);
 			continue;
 		}
+		if (reuse && !app_reuse)
+			reuseaddr_keep(s->ino, app_reuse);
 		*error = connect_now(s, dst, len);
-		if (reuse)
-			set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, app_reuse);
 		candidates_taken(&c, (unsigned)port);
 		d->port = (unsigned)port;
 		/* The kernel cannot unbind the socket: a taken 4-tuple fails

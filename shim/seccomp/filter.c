@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,7 +35,18 @@ static int add_rules(scmp_filter_ctx ctx)
 	 * which clang's -Wmissing-field-initializers refuses. */
 	struct scmp_arg_cmp has_address = { .arg = 4, .op = SCMP_CMP_NE, .datum_a = 0,
 					    .datum_b = 0 };
-	return seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &has_address);
+	int rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &has_address);
+	/* SOL_SOCKET/SO_REUSEADDR, which the kernel reads as ints: what the
+	 * program sees of a socket strategy reuse bound (reuseaddr.c). */
+	struct scmp_arg_cmp reuseaddr[] = {
+		{ .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = SOL_SOCKET },
+		{ .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = SO_REUSEADDR },
+	};
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(getsockopt), 2, reuseaddr);
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt), 2, reuseaddr);
+	return rc;
 }
 
 /* The filter traps sendmsg(), so the listener cannot travel as SCM_RIGHTS

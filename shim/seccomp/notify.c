@@ -104,6 +104,43 @@ static void task_comm(pid_t tid, char comm[16])
 	comm[n > 0 ? n : 0] = '\0';
 }
 
+/* getsockopt()/setsockopt() of SOL_SOCKET/SO_REUSEADDR on a socket that
+ * strategy reuse bound (reuseaddr.c): the program's own value, read and
+ * written as the kernel's sock_getsockopt()/sock_setsockopt() would, with
+ * their errors.  Any other socket is the kernel's. */
+static void reuseaddr_call(struct call *c, struct answer *a)
+{
+	const __u64 *arg = c->req->data.args;
+	struct target_sock s;
+	int value, len;
+
+	if (!target_socket(&c->task, (int)arg[0], &s, still_waiting, c))
+		return;
+	close(s.fd);
+	if (!reuseaddr_get(s.ino, &value))
+		return;
+	a->carry_on = false;
+	a->error = 0;
+	if (c->req->data.nr == SYS_setsockopt) {
+		if ((int)arg[4] < (int)sizeof(int))
+			a->error = EINVAL;
+		else if (!target_read(&c->task, arg[3], &value, sizeof(value)))
+			a->error = EFAULT;
+		else
+			reuseaddr_set(s.ino, value);
+	} else if (!target_read(&c->task, arg[4], &len, sizeof(len))) {
+		a->error = EFAULT;
+	} else if (len < 0) {
+		a->error = EINVAL;
+	} else {
+		len = len < (int)sizeof(value) ? len : (int)sizeof(value);
+		if (!target_write(&c->task, arg[3], &value, (size_t)len) ||
+		    !target_write(&c->task, arg[4], &len, sizeof(len)))
+			a->error = EFAULT;
+	}
+	a->val = a->error ? -1 : 0;
+}
+
 static void handle(struct runtime *rt, struct call *c, struct answer *a)
 {
 	const struct seccomp_notif *req = c->req;
@@ -141,6 +178,10 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		/* The first header's; a struct mmsghdr starts with its msghdr. */
 		found = arg[2] > 0 && read_msg_addr(c, arg[1], &addr, &len);
 		break;
+	case SYS_getsockopt:
+	case SYS_setsockopt:
+		reuseaddr_call(c, a);
+		return;
 	default:
 		return;
 	}

@@ -23,12 +23,16 @@
 #include "supervisor.h"
 
 static int own_netns = -1;
+static bool can_return; /* may a thread setns() back into own_netns? */
 static pthread_once_t own_netns_once = PTHREAD_ONCE_INIT;
 
-/* The process's namespace, through its leader thread, which never moves. */
+/* The process's namespace, through its leader thread, which never moves.
+ * Entering it is a no-op that asks for the same rights as coming back to
+ * it: a thread that could not come back never leaves. */
 static void open_own_netns(void)
 {
 	own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	can_return = own_netns >= 0 && setns(own_netns, CLONE_NEWNET) == 0;
 }
 
 /* Moves this thread into the network namespace of socket fd, when it is
@@ -39,10 +43,12 @@ static bool enter_netns_of(int fd)
 	bool entered = false;
 
 	pthread_once(&own_netns_once, open_own_netns);
+	if (!can_return)
+		return false;
 	int theirs = ioctl(fd, SIOCGSKNS);
 	if (theirs < 0)
 		return false;
-	if (own_netns >= 0 && fstat(theirs, &theirs_st) == 0 && fstat(own_netns, &own_st) == 0 &&
+	if (fstat(theirs, &theirs_st) == 0 && fstat(own_netns, &own_st) == 0 &&
 	    theirs_st.st_ino != own_st.st_ino)
 		entered = setns(theirs, CLONE_NEWNET) == 0;
 	close(theirs);
@@ -71,11 +77,17 @@ static int probe_socket(int fd, int family)
 
 static int fastopen_sysctl(int fd)
 {
-	bool moved = enter_netns_of(fd);
-	int value = kernel_fastopen();
+	int here = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool same = here >= 0 && early_same_netns(&supervisor_early_calls, here, fd);
 
-	if (moved)
-		leave_netns();
+	if (here >= 0)
+		close(here);
+	if (same)
+		return kernel_fastopen();
+	if (!enter_netns_of(fd))
+		return -1; /* unknown: the kernel judges */
+	int value = kernel_fastopen();
+	leave_netns();
 	return value;
 }
 
@@ -95,8 +107,14 @@ static int sys_getsockopt(int fd, int level, int name, void *value, socklen_t *l
 	return getsockopt(fd, level, name, value, len);
 }
 
+static int sys_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	return setsockopt(fd, level, name, value, len);
+}
+
 const struct early_calls supervisor_early_calls = {
 	.getsockopt = sys_getsockopt,
+	.setsockopt = sys_setsockopt,
 	.probe_socket = probe_socket,
 	.connect = sys_connect,
 	.bind = sys_bind,

@@ -50,6 +50,8 @@ struct target_task {
 
 /* target.c.  Copies len bytes at the program's addr; false if unreadable. */
 bool target_read(const struct target_task *t, uint64_t addr, void *buf, size_t len);
+/* Copies len bytes to the program's addr; false if it cannot be written. */
+bool target_write(const struct target_task *t, uint64_t addr, const void *buf, size_t len);
 /* The program's pid (thread group id) for the thread. */
 pid_t target_tgid(struct target_task *t);
 /* Duplicates the program's fd: true for a TCP or UDP socket (the caller
@@ -69,6 +71,13 @@ struct answer {
 	long val;
 	int error;
 };
+
+/* reuseaddr.c: the program's own SO_REUSEADDR of the sockets strategy
+ * reuse bound, by inode (the kernel's stays 1).  get: false when the
+ * socket is not listed (the kernel answers); set: false likewise. */
+void reuseaddr_keep(uint64_t ino, int value);
+bool reuseaddr_get(uint64_t ino, int *value);
+bool reuseaddr_set(uint64_t ino, int value);
 
 /* sockcalls.c: the calls core/early.c makes, the supervisor's way. */
 extern const struct early_calls supervisor_early_calls;

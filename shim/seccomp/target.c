@@ -51,6 +51,15 @@ static void forget(struct kept_pidfd *k)
 	k->tid = 0;
 }
 
+bool target_write(const struct target_task *t, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	return len == 0 || (addr != 0 &&
+			    process_vm_writev(t->tid, &local, 1, &remote, 1, 0) == (ssize_t)len);
+}
+
 pid_t target_tgid(struct target_task *t)
 {
 	char path[64], buf[512];

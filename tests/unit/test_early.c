@@ -24,7 +24,8 @@ static struct {
 	uint64_t netns[2];    /* SO_NETNS_COOKIE of the socket (fd 3), of the probe */
 	bool bind_fails;      /* the probe's bind() to the socket's source address */
 	int fastopen;         /* net.ipv4.tcp_fastopen, -1 unreadable */
-	int probes, open_probes, binds;
+	bool setopt_fails;    /* setsockopt() on the probe: no privilege */
+	int probes, open_probes, binds, setopts;
 } fake;
 
 #define PROBE_FD 100
@@ -91,6 +92,16 @@ static int fake_close(int fd)
 	return 0;
 }
 
+static int fake_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	(void)fd, (void)level, (void)name, (void)value, (void)len;
+	fake.setopts++;
+	if (!fake.setopt_fails)
+		return 0;
+	errno = EPERM;
+	return -1;
+}
+
 static int fake_fastopen(int fd)
 {
 	(void)fd;
@@ -99,6 +110,7 @@ static int fake_fastopen(int fd)
 
 static const struct early_calls calls = {
 	.getsockopt = fake_getsockopt,
+	.setsockopt = fake_setsockopt,
 	.probe_socket = fake_socket,
 	.connect = fake_connect,
 	.bind = fake_bind,
@@ -184,8 +196,12 @@ static void test_probe_that_cannot_stand_for_the_socket(void)
 	CHECK(fake.open_probes == 0);
 	fake.netns[1] = 7; /* the same namespace: now it may say no, and was not cached */
 	CHECK(refused6("2001:db8::a", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
-	fake.mark = 42; /* policy routing the probe would not follow */
-	CHECK(!refused6("2001:db8::b", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	fake.mark = 42; /* policy routing: the probe takes the mark, if it may */
+	CHECK(refused6("2001:db8::b", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	CHECK(fake.setopts == 1, "%d setsockopt()s", fake.setopts);
+	fake.setopt_fails = true;
+	CHECK(!refused6("2001:db8::e", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	fake.setopt_fails = false;
 	fake.mark = 0;
 	/* A source address: the probe binds it, and judges only if it could. */
 	inet_pton(AF_INET6, "2001:db8::99", &((struct sockaddr_in6 *)&local)->sin6_addr);
@@ -194,6 +210,21 @@ static void test_probe_that_cannot_stand_for_the_socket(void)
 	fake.bind_fails = true;
 	CHECK(!refused6("2001:db8::d", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
 	CHECK(fake.open_probes == 0, "%d probe sockets left open", fake.open_probes);
+}
+
+/* A route found in one network namespace says nothing of another. */
+static void test_cache_per_namespace(void)
+{
+	reset();
+	fake.netns[0] = fake.netns[1] = 5;
+	CHECK(!refused6("2001:db8::f", 0, sizeof(struct sockaddr_in6), SOCK_STREAM));
+	fake.routed = false;
+	CHECK(!refused6("2001:db8::f", 0, sizeof(struct sockaddr_in6), SOCK_STREAM),
+	      "the cached route was not used");
+	fake.netns[0] = fake.netns[1] = 6;
+	CHECK(refused6("2001:db8::f", 0, sizeof(struct sockaddr_in6), SOCK_STREAM),
+	      "namespace 5's route was trusted in namespace 6");
+	CHECK(fake.probes == 2, "%d probes", fake.probes);
 }
 
 static void test_fastopen_client_off(void)
@@ -226,6 +257,7 @@ int main(void)
 	RUN(test_link_local_needs_a_scope);
 	RUN(test_route_probed_once);
 	RUN(test_probe_that_cannot_stand_for_the_socket);
+	RUN(test_cache_per_namespace);
 	RUN(test_fastopen_client_off);
 	RUN(test_errno_kept);
 	return check_done();
