@@ -28,6 +28,8 @@
  *   -F         the sends pass MSG_FASTOPEN: on TCP, sendto/sendmsg/sendmmsg
  *              connect with their data (TCP Fast Open), then read until the
  *              server closes, as connect does
+ *   -P         a failed attempt prints its errno's name and the port its
+ *              socket was left with ("EOPNOTSUPP 0": unbound, as natively)
  *   -R         make each release abortive (SO_LINGER 0): the 4-tuple is gone
  *              when the call returns.  Otherwise the client's FIN waits for
  *              the server's last ACK (LAST_ACK), which a loaded machine can
@@ -75,6 +77,7 @@ static const char *bind_addr;
 static int bind_port;
 static enum release release_how = R_CLOSE;
 static int abortive;
+static int show_failed_port, failed_port; /* -P */
 static int send_flags;
 static int null_fd = -1;
 
@@ -247,6 +250,7 @@ static int attempt(enum mode mode, const struct sockaddr_storage *dest, socklen_
 	return fd;
 fail:
 	error = errno;
+	failed_port = local_port(fd);
 	close(fd);
 	errno = error;
 	return -1;
@@ -259,7 +263,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage dest;
 	socklen_t dlen = 0;
 
-	while ((opt = getopt(argc, argv, "u6n:k:r:RFB:b:NLs:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "u6n:k:r:RFPB:b:NLs:t:")) != -1) {
 		switch (opt) {
 		case 'u': type = SOCK_DGRAM; break;
 		case '6': family = AF_INET6; break;
@@ -271,6 +275,7 @@ int main(int argc, char **argv)
 		case 'L': listen_too = 1; break;
 		case 'R': abortive = 1; break;
 		case 'F': send_flags = MSG_FASTOPEN; break;
+		case 'P': show_failed_port = 1; break;
 		case 's': hold = atoi(optarg); break;
 		case 't':
 			if (close(open(optarg, O_WRONLY | O_CREAT, 0644)) != 0)
@@ -308,7 +313,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < count; i++) {
 		int fd = attempt(mode, &dest, dlen);
 		if (fd < 0) {
-			printf("%s\n", errno_name(errno));
+			if (show_failed_port)
+				printf("%s %d\n", errno_name(errno), failed_port);
+			else
+				printf("%s\n", errno_name(errno));
 			failed = 1;
 			continue;
 		}

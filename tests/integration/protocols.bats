@@ -115,24 +115,14 @@ setup() {
 # With the client side of Fast Open off (net.ipv4.tcp_fastopen without bit
 # 1), a MSG_FASTOPEN send fails with EOPNOTSUPP before the kernel needs a
 # port: the socket stays unbound, under the shim too.
-TFO_OFF_PROG='
-import errno, socket, sys
-s = socket.socket()
-try:
-    s.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", int(sys.argv[1])))
-    print("sent", s.getsockname()[1] != 0)
-except OSError as e:  # (errorcode names 95 ENOTSUP)
-    name = "EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno]
-    print(name, s.getsockname()[1])'
-
 @test "TCP Fast Open with the client side off: EOPNOTSUPP and no port, as natively, every strategy" {
 	local strategy
 	start_server tcp 127.0.0.1 5000
 	ns_sysctl net/ipv4/tcp_fastopen 2
-	run -0 noshim "$PYTHON" -c "$TFO_OFF_PROG" 5000
+	run -1 noshim "$PROBE" -F -P sendto 127.0.0.1 5000
 	[ "$output" = "EOPNOTSUPP 0" ]
 	for strategy in auto range reuse exclusive; do
-		run -0 shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$PYTHON" -c "$TFO_OFF_PROG" 5000
+		run -1 shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$PROBE" -F -P sendto 127.0.0.1 5000
 		echo "$strategy: $output"
 		[ "$output" = "EOPNOTSUPP 0" ]
 	done
