@@ -56,6 +56,19 @@ sup() {
 	ns "$CLI" "$@"
 }
 
+# every_strategy_prints STATUS EXPECTED COMMAND...: COMMAND under
+# `portshim --backend seccomp --connect odd` and each strategy exits with
+# STATUS and prints EXPECTED.
+every_strategy_prints() {
+	local status=$1 expected=$2 strategy
+	shift 2
+	for strategy in auto range reuse exclusive; do
+		run "-$status" sup --strategy "$strategy" --connect odd --backend seccomp -- "$@"
+		echo "$strategy: $output"
+		[ "$output" = "$expected" ] || return 1
+	done
+}
+
 # log_check LOG N POLICY RESULT: N lines, each with that policy and result;
 # their ports (with "port":null dropped) are left in log_ports.
 log_check() {
@@ -339,7 +352,7 @@ signals() {
 # socket unbound, and so must the supervisor under every strategy.
 @test "a program in another network namespace than the supervisor: a connect with no route leaves the socket unbound, every strategy" {
 	require_cmd unshare
-	local strategy prog='
+	local prog='
 import errno, socket
 for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
     s = socket.socket(family)
@@ -353,34 +366,16 @@ for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
 	# IPv4 has no route; IPv6 not even ::1 (EADDRNOTAVAIL): both unbound.
 	[ "${lines[0]}" = "ENETUNREACH 0" ] && [ "${lines[1]}" = "EADDRNOTAVAIL 0" ]
 	local native=$output
-	for strategy in auto range reuse exclusive; do
-		run -0 sup --strategy "$strategy" --connect odd --backend seccomp -- \
-			unshare -n "$PYTHON" -c "$prog"
-		echo "$strategy: $output"
-		[ "$output" = "$native" ]
-	done
+	every_strategy_prints 0 "$native" unshare -n "$PYTHON" -c "$prog"
 }
 
 @test "TCP Fast Open with the client side off: EOPNOTSUPP and no port, as natively, every strategy" {
 	need "$STATIC/portprobe"
-	local strategy prog='
-import errno, socket
-s = socket.socket()
-try:
-    s.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", 8089))
-    print("sent", s.getsockname()[1] != 0)
-except OSError as e:  # (errorcode names 95 ENOTSUP)
-    name = "EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno]
-    print(name, s.getsockname()[1])'
 	start_server tcp 127.0.0.1 8089
 	ns_sysctl net/ipv4/tcp_fastopen 2
-	run -0 ns "$PYTHON" -c "$prog"
+	run -1 ns "$STATIC/portprobe" -F -P sendto 127.0.0.1 8089
 	[ "$output" = "EOPNOTSUPP 0" ]
-	for strategy in auto range reuse exclusive; do
-		run -0 sup --strategy "$strategy" --connect odd --backend seccomp -- "$PYTHON" -c "$prog"
-		echo "$strategy: $output"
-		[ "$output" = "EOPNOTSUPP 0" ]
-	done
+	every_strategy_prints 1 "EOPNOTSUPP 0" "$STATIC/portprobe" -F -P sendto 127.0.0.1 8089
 }
 
 # sup_churn PARITY STRATEGY: churn's 20,000 connect/close cycles (the client
@@ -420,7 +415,7 @@ sup_churn() {
 }
 
 @test "SO_REUSEADDR read back as the program set it, before and after the connect, every strategy" {
-	local strategy prog='
+	local prog='
 import socket
 out = []
 for v in (0, 1):
@@ -443,11 +438,8 @@ print(*out)'
 	echo "native: $output"
 	# The kernel's even port natively, the policy's odd one under the shim.
 	[ "$output" = "0 0 1 2 Invalid argument 0 1 1 0 2 Invalid argument 0" ]
-	for strategy in auto range reuse exclusive; do
-		run -0 sup --strategy "$strategy" --connect odd --backend seccomp -- "$PYTHON" -c "$prog"
-		echo "$strategy: $output"
-		[ "$output" = "0 0 1 2 Invalid argument 1 1 1 0 2 Invalid argument 1" ]
-	done
+	every_strategy_prints 0 "0 0 1 2 Invalid argument 1 1 1 0 2 Invalid argument 1" \
+		"$PYTHON" -c "$prog"
 }
 
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {
