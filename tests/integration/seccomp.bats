@@ -389,7 +389,7 @@ sup_churn() {
 	local parity=$1 strategy=$2 log=$BATS_TEST_TMPDIR/churn-$2.jsonl stats
 	new_netns
 	start_sink
-	run sup --connect "$parity" --strategy "$strategy" --log "$log" -- \
+	run sup --backend seccomp --connect "$parity" --strategy "$strategy" --log "$log" -- \
 		"$HELPERS/churn" -n 20000 127.0.0.1 "${SINK_PORTS[@]}"
 	CHURN=$(grep '^churn:' <<<"$output")
 	stop_sink
