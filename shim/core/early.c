@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "inetaddr.h"
 #include "rng.h"
+#include "tuple.h"
 
 static bool refused_by_address(const struct early_calls *io, int fd, const struct sockaddr *addr,
 			       socklen_t len)
@@ -138,4 +141,82 @@ bool early_fastopen_refused(const struct early_calls *io, int fd)
 
 	errno = saved;
 	return value >= 0 && !(value & 1);
+}
+
+/* The source addresses routes gave, per destination and namespace (keys as
+ * routed[]'s).  A slot is written under its flag; a reader that finds it
+ * busy (another thread, or a signal handler of its own) probes instead. */
+#define SOURCE_SLOTS 256u
+static struct source_slot {
+	atomic_flag busy;
+	sa_family_t family;
+	uint64_t key;
+	uint8_t addr[16]; /* in_addr or in6_addr */
+} sources[SOURCE_SLOTS];
+
+static void *address_of(struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? (void *)&((struct sockaddr_in *)ss)->sin_addr
+					: (void *)&((struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+static size_t address_size(sa_family_t family)
+{
+	return family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+}
+
+/* The address a connect of fd to flow->dst takes as its source: the
+ * socket's own, or the route's (a UDP probe's getsockname()). */
+static bool route_source(struct runtime *rt, const struct early_calls *io, int fd,
+			 const struct flow *flow, struct sockaddr_storage *src)
+{
+	if (!sockaddr_is_wildcard(flow->local)) {
+		*src = *flow->local;
+		return true;
+	}
+	uint64_t netns = 0;
+	socklen_t len = sizeof(netns);
+	io->getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &len);
+	uint64_t h = (emulate_port_offset(&rt->emu, flow, 0) ^ rng_mix(netns)) | 1u;
+	struct source_slot *slot = &sources[h % SOURCE_SLOTS];
+	if (!atomic_flag_test_and_set_explicit(&slot->busy, memory_order_acquire)) {
+		bool hit = slot->key == h;
+		if (hit) {
+			memset(src, 0, sizeof(*src));
+			src->ss_family = slot->family;
+			memcpy(address_of(src), slot->addr, address_size(slot->family));
+		}
+		atomic_flag_clear_explicit(&slot->busy, memory_order_release);
+		if (hit)
+			return true;
+	}
+	int probe = io->probe_socket(fd, flow->local->ss_family);
+	if (probe < 0)
+		return false;
+	len = sizeof(*src);
+	bool found = early_same_netns(io, probe, fd) &&
+		     io->connect(probe, flow->dst, flow->dst_len) == 0 &&
+		     getsockname(probe, (struct sockaddr *)src, &len) == 0;
+	io->close(probe);
+	if (found && !atomic_flag_test_and_set_explicit(&slot->busy, memory_order_acquire)) {
+		slot->key = h;
+		slot->family = src->ss_family;
+		memcpy(slot->addr, address_of(src), address_size(src->ss_family));
+		atomic_flag_clear_explicit(&slot->busy, memory_order_release);
+	}
+	return found;
+}
+
+bool early_tuple_taken(struct runtime *rt, const struct early_calls *io, int fd,
+		       const struct flow *flow, unsigned port)
+{
+	struct sockaddr_storage src;
+	int saved = errno, state = -1;
+
+	if (route_source(rt, io, fd, flow, &src))
+		state = tuple_state(&src, port, flow->dst);
+	errno = saved;
+	/* A TIME_WAIT the kernel recycles for an explicit bind; a listener
+	 * (or a closed socket) holds no 4-tuple. */
+	return state > 0 && state != TCP_TIME_WAIT && state != TCP_LISTEN && state != TCP_CLOSE;
 }

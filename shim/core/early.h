@@ -54,6 +54,14 @@ bool early_same_netns(const struct early_calls *io, int a, int b);
 bool early_refusal(struct runtime *rt, const struct early_calls *io, int fd,
 		   const struct flow *flow);
 
+/* Strategy reuse found `port` in use (a bind without SO_REUSEADDR was
+ * refused): does a live socket hold its 4-tuple towards flow->dst, from the
+ * source address this connect would take?  Then bind(port) would work and
+ * the connect fail, and a bound socket cannot be unbound.  False when it is
+ * free, held by a TIME_WAIT (recycled), or unknown.  errno is kept. */
+bool early_tuple_taken(struct runtime *rt, const struct early_calls *io, int fd,
+		       const struct flow *flow, unsigned port);
+
 /* A TCP send with MSG_FASTOPEN on socket fd fails with EOPNOTSUPP before
  * the kernel needs a port when the namespace's net.ipv4.tcp_fastopen has
  * the client side (bit 1) off.  errno is left as it was. */

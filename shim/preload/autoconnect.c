@@ -30,6 +30,8 @@ struct connect_try {
 	int result, error;             /* the real connect()'s, once it ran */
 	struct sockaddr_storage local; /* reuse: the address to bind */
 	int app_reuse;                 /* reuse: the application's SO_REUSEADDR */
+	int kernel_reuse;              /* reuse: what the socket has now */
+	struct runtime *rt;
 };
 
 static int set_port_range(int fd, uint32_t range)
@@ -101,17 +103,44 @@ static bool range_was_honoured(const struct connect_try *t, unsigned port)
 	return ok;
 }
 
+/* The socket's SO_REUSEADDR as reuse needs it now; false on failure. */
+static bool reuse_set(struct connect_try *t, int on)
+{
+	if (t->kernel_reuse == on)
+		return true;
+	if (set_reuseaddr(t->s->fd, on) != 0)
+		return false;
+	t->kernel_reuse = on;
+	return true;
+}
+
+/* A port nobody uses takes a bind without SO_REUSEADDR, and none of its
+ * 4-tuples can then be taken.  One in use is shared (SO_REUSEADDR), unless
+ * a live socket holds its 4-tuple towards this destination: the bind would
+ * work, the connect fail, and a bound socket cannot be unbound.  Either
+ * way the kernel's SO_REUSEADDR is then 1, so that later binds may share
+ * the port and its TIME_WAIT. */
 static enum tried try_reuse(void *ctx, unsigned port, int *error)
 {
 	struct connect_try *t = ctx;
+	int fd = t->s->fd;
 
-	if (set_reuseaddr(t->s->fd, 1) != 0) {
+	if (!reuse_set(t, 0)) {
 		*error = errno;
 		return TRIED_FAILED;
 	}
 	sockaddr_set_port(&t->local, port);
 	bool paused = sock_reuseport_pause(t->s);
-	int bound = real_bind(t->s->fd, (struct sockaddr *)&t->local, t->s->local_len);
+	int bound = real_bind(fd, (struct sockaddr *)&t->local, t->s->local_len);
+	if (bound != 0 && errno == EADDRINUSE) {
+		struct flow flow = sock_flow(t->s, t->addr, t->len);
+		if (early_tuple_taken(t->rt, &real_early_calls, fd, &flow, port)) {
+			sock_reuseport_resume(t->s, paused);
+			return TRIED_CLASHED;
+		}
+		bound = reuse_set(t, 1) ? real_bind(fd, (struct sockaddr *)&t->local, t->s->local_len)
+					: -1;
+	}
 	sock_reuseport_resume(t->s, paused);
 	if (bound != 0) {
 		if (errno == EADDRINUSE || errno == EACCES)
@@ -119,6 +148,7 @@ static enum tried try_reuse(void *ctx, unsigned port, int *error)
 		*error = errno;
 		return TRIED_FAILED;
 	}
+	reuse_set(t, 1);
 	real_connect_once(t);
 	/* The kernel's SO_REUSEADDR stays 1: later binds share this port, and
 	 * its TIME_WAIT stays re-bindable. */
@@ -135,7 +165,8 @@ static enum outcome connect_reuse(struct runtime *rt, struct plan *plan, struct 
 
 	flow.shares = true; /* TCP only: UDP binds exclusively */
 	t->local = t->s->local;
-	t->app_reuse = sock_reuseaddr(t->s);
+	t->app_reuse = t->kernel_reuse = sock_reuseaddr(t->s);
+	t->rt = rt;
 	sock_port_range(t->s, &app_range);
 	switch (pick_port(rt, plan, port_range_window(app_range), &flow, try_reuse, t, pick)) {
 	case PICK_TAKEN:

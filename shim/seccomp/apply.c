@@ -150,10 +150,22 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
 	return EXHAUSTED;
 }
 
+/* The socket's SO_REUSEADDR as strategy reuse needs it now. */
+static void reuse_set(const struct target_sock *s, int *now, int on)
+{
+	if (*now != on) {
+		set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, on);
+		*now = on;
+	}
+}
+
 /* Strategies exclusive and reuse: the socket bound to a candidate first,
- * then connected.  Reuse binds with SO_REUSEADDR and leaves it on, as the
- * kernel's own connect leaves its ports shareable; the program's value is
- * kept aside for its getsockopt() (reuseaddr.c). */
+ * then connected.  Reuse binds a port nobody uses without SO_REUSEADDR
+ * (none of its 4-tuples can then be taken) and one in use with it, unless
+ * a live socket holds its 4-tuple towards dst (core/early.c): the connect
+ * would fail on a socket that cannot be unbound.  It leaves SO_REUSEADDR
+ * on, as the kernel's own connect leaves its ports shareable; the
+ * program's value is kept aside for its getsockopt() (reuseaddr.c). */
 static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct target_sock *s,
 				  uint32_t app_range, const struct sockaddr *dst, socklen_t len,
 				  bool reuse, struct decision *d, int *error)
@@ -161,18 +173,27 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 	struct flow flow = { dst, len, &s->local, s->type, 0, reuse };
 	struct sockaddr_storage local = s->local;
 	struct candidates c;
-	int port, app_reuse = get_int(s->fd, SOL_SOCKET, SO_REUSEADDR);
+	int port, app_reuse = get_int(s->fd, SOL_SOCKET, SO_REUSEADDR), now = app_reuse;
 
 	candidates_begin(&c, rt, plan, port_range_window(app_range), &flow);
 	while ((port = candidates_next(&c)) >= 0) {
 		d->attempts = c.attempts;
-		if (reuse && !app_reuse)
-			set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		sockaddr_set_port(&local, (unsigned)port);
-		if (bind(s->fd, (struct sockaddr *)&local, s->local_len) != 0) {
+		if (reuse)
+			reuse_set(s, &now, 0);
+		int bound = bind(s->fd, (struct sockaddr *)&local, s->local_len);
+		if (bound != 0 && errno == EADDRINUSE && reuse) {
+			if (early_tuple_taken(rt, &supervisor_early_calls, s->fd, &flow, (unsigned)port)) {
+				candidates_clashed(&c, (unsigned)port);
+				continue;
+			}
+			reuse_set(s, &now, 1);
+			bound = bind(s->fd, (struct sockaddr *)&local, s->local_len);
+		}
+		if (bound != 0) {
 			int why = errno;
-			if (reuse && !app_reuse)
-				set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, 0);
+			if (reuse)
+				reuse_set(s, &now, app_reuse);
 			if (why != EADDRINUSE && why != EACCES) {
 				candidates_unused(&c, (unsigned)port);
 				return UNSUPPORTED;
@@ -180,8 +201,11 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 			candidates_refused(&c, (unsigned)port);
 			continue;
 		}
-		if (reuse && !app_reuse)
-			reuseaddr_keep(s->ino, app_reuse);
+		if (reuse) {
+			reuse_set(s, &now, 1);
+			if (!app_reuse)
+				reuseaddr_keep(s->ino, app_reuse);
+		}
 		*error = connect_now(s, dst, len);
 		candidates_taken(&c, (unsigned)port);
 		d->port = (unsigned)port;
@@ -189,6 +213,8 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 		 * the connect, as under the library's reuse strategy. */
 		return reuse && *error == EADDRNOTAVAIL ? CLASHED : CONNECTED;
 	}
+	if (reuse)
+		reuse_set(s, &now, app_reuse);
 	return EXHAUSTED;
 }
 
