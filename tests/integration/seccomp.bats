@@ -282,12 +282,9 @@ signals() {
 		[ "$status" -eq 1 ]
 		assert_ports odd $(printf '%s\n' "$output" | head -n 2)
 		[ "$(printf '%s\n' "$output" | tail -n 1)" = EADDRNOTAVAIL ]
-		# Under reuse the held ports stay shareable, so the bind works
-		# and the kernel refuses the 4-tuple: the same errno, as the
-		# library's reuse logs it ("clash"; README.md, "Strategies").
-		local result=exhausted
-		[ "$strategy" != reuse ] || result=clash
-		grep -q "\"result\":\"$result\",\"errno\":99,\"error\":\"EADDRNOTAVAIL\"" "$log"
+		# Under reuse the held ports stay shareable, but their 4-tuples
+		# towards this destination are taken: no candidate is left.
+		grep -q '"result":"exhausted","errno":99,"error":"EADDRNOTAVAIL"' "$log"
 	done
 	rm -f "$log"
 	run sup --connect odd --range 40000-40003 --log "$log" -- \
@@ -440,6 +437,10 @@ print(*out)'
 	[ "$output" = "0 0 1 2 Invalid argument 0 1 1 0 2 Invalid argument 0" ]
 	every_strategy_prints 0 "0 0 1 2 Invalid argument 1 1 1 0 2 Invalid argument 1" \
 		"$PYTHON" -c "$prog"
+}
+
+@test "reuse: a second process walking into a first one's live 4-tuples (same seed) skips them under the supervisor too" {
+	second_process_reuse "$CLI" --backend seccomp --seed 7 --strategy reuse --connect odd --
 }
 
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {

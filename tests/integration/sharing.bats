@@ -137,3 +137,14 @@ churn_check() {
 		assert_held 18000
 	done
 }
+
+# Two processes with one seed walk the same ports; the second, under reuse,
+# finds every port in use by the first (its connections still open, to the
+# same destination).  Binding one would work and the connect fail on a
+# socket that cannot be unbound: a port whose 4-tuple a live socket holds
+# is skipped (sock_diag), so every connect works, as natively.  (The
+# supervisor's side: seccomp.bats.)
+@test "reuse: a second process walking into a first one's live 4-tuples (same seed) skips them: every connect works" {
+	second_process_reuse env LD_PRELOAD="$(preload)" PORTSHIM_SEED=7 PORTSHIM_STRATEGY=reuse \
+		PORTSHIM_CONNECT=odd
+}

@@ -196,3 +196,26 @@ teardown() {
 		wait "$pid" 2>/dev/null || true
 	done
 }
+
+# second_process_reuse COMMAND...: a first process (the library, seed 7,
+# reuse, odd) holds 3,000 connections to one destination; then 1,000 more
+# from COMMAND (which runs connhold with the same seed and strategy, under
+# the library or the supervisor) must all connect, odd, no 4-tuple twice.
+second_process_reuse() {
+	local first=$BATS_TEST_TMPDIR/first.out pid line
+	ns_sysctl net/ipv4/ip_local_port_range "40000 49999"
+	start_sink
+	ns_bg "$first" env LD_PRELOAD="$(preload)" PORTSHIM_SEED=7 PORTSHIM_STRATEGY=reuse \
+		PORTSHIM_CONNECT=odd "$HELPERS/connhold" -w -n 3000 127.0.0.1 "${SINK_PORTS[0]}"
+	pid=$!
+	wait_line "$first" '^connhold:' 120 "$pid" || return 1
+	expect "$(grep '^connhold:' "$first")" connected -eq 3000 || return 1
+	run ns "$@" "$HELPERS/connhold" -k -n 1000 127.0.0.1 "${SINK_PORTS[0]}"
+	line=$(grep '^connhold:' <<<"$output")
+	echo "second: $line"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	stop_sink
+	expect "$line" connected -eq 1000 && expect "$line" failed -eq 0 &&
+		expect "$line" even -eq 0 && expect "$line" dup -eq 0
+}
