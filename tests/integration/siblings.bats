@@ -44,17 +44,17 @@ run_workers() {
 	read -r DECISIONS ATTEMPTS < <(if [ -e "$log" ]; then attempts "$log"; else echo 0 0; fi)
 }
 
-# assert_own_streams TOTAL [PRE]: the workers' TOTAL connects all worked
-# and the sink saw exactly those and the parent's PRE; the log has as many
-# decisions, needing at most 1.05 attempts each on average.
+# assert_own_streams TOTAL [PRE [PERCENT]]: the workers' TOTAL connects all
+# worked and the sink saw exactly those and the parent's PRE; the log has as
+# many decisions, needing at most PERCENT (105) attempts per 100 connects.
 assert_own_streams() {
-	local total=$1 pre=${2:-0}
+	local total=$1 pre=${2:-0} percent=${3:-105}
 	expect "$LINE" connected -eq "$total" && expect "$LINE" failed -eq 0 &&
 		expect "$SINK" accepted -eq $((total + pre)) && expect "$SINK" dup -eq 0 &&
 		expect "$SINK" tuples = "$(kv "$LINE" tuples)" || return 1
 	total=$((total + pre))
 	[ "$DECISIONS" -eq "$total" ] || { echo "log: $DECISIONS decisions, not $total" >&2; return 1; }
-	((ATTEMPTS * 100 <= DECISIONS * 105)) ||
+	((ATTEMPTS * 100 <= DECISIONS * percent)) ||
 		{ echo "$ATTEMPTS attempts for $DECISIONS connects" >&2; return 1; }
 }
 
@@ -102,8 +102,14 @@ prefork_workers() {
 		run_workers PORTSHIM_STRATEGY=$s -- -r -w 16 -n 20 && assert_own_streams 320 || return 1
 		new_netns
 	done
+	# Seeded, each worker walks on its own from a phase it draws at random
+	# (it cannot know its number): about one run in 25 two of the 16 phases
+	# fall within 5 ports, and that pair retries over each other's ports on
+	# every destination, up to 20 attempts more.  125 per 100 allows four
+	# such pairs (about one run in 10^7); workers that shared one stream
+	# would retry over every port of the workers before them (thousands).
 	run_workers PORTSHIM_STRATEGY=range PORTSHIM_SEED=77 -- -r -w 16 -n 20
-	assert_own_streams 320
+	assert_own_streams 320 0 125
 }
 
 # seeded STRATEGY SEED: the worker lines of a run that starts them one by
