@@ -1,10 +1,13 @@
 /* sigconn: connect() from a signal handler that interrupts connect().
  *
- *   sigconn [-n N] [-i USEC] [-r] [-W] HOST PORT...
+ *   sigconn [-n N] [-i USEC] [-S SIGNALS] [-r] [-W] HOST PORT...
  *
  * The main thread makes N (default 2000) blocking connect()s to the PORTs
  * in turn and keeps them open, while SIGALRM arrives every USEC
- * microseconds (setitimer, default 300).  The handler makes a connect() of
+ * microseconds (setitimer, default 300).  With -S it goes on past N (up to
+ * 4 N) until SIGNALS signals have arrived, half of them inside connect():
+ * how many arrive in N connects depends on the machine's speed and load
+ * (signals pending together merge).  The handler makes a connect() of
  * its own (socket, connect, getsockname, close: all async-signal-safe) and
  * notes whether the main thread was inside connect() at the time.  The
  * handler is installed without SA_RESTART unless -r: an interrupted
@@ -19,6 +22,7 @@
  *            handler_failed=N handler_odd=N handler_even=N tuples=HEX
  *            errors=NAME:N,...|none
  *
+ * connected/failed: the main thread's connect()s (N, or more with -S);
  * odd/even: local ports of the main thread's connections; dup: 4-tuples
  * among them seen twice; eintr: connect()s that returned EINTR;
  * during_connect: signals handled while the main thread was inside
@@ -111,21 +115,23 @@ static int finish_connect(int fd)
 int main(int argc, char **argv)
 {
 	struct in_addr host;
-	long n = 2000, interval = 300, connected = 0, eintr = 0, odd = 0, even = 0, dups = 0;
+	long n = 2000, interval = 300, want_signals = 0, made = 0, connected = 0, eintr = 0, odd = 0,
+	     even = 0, dups = 0;
 	unsigned errors[ERRNO_SLOTS] = { 0 };
 	uint64_t tuples = 0;
 	int opt, restart = 0, warm = 0;
 
-	while ((opt = getopt(argc, argv, "n:i:rW")) != -1) {
+	while ((opt = getopt(argc, argv, "n:i:S:rW")) != -1) {
 		switch (opt) {
 		case 'W': warm = 1; break;
 		case 'n': n = atol(optarg); break;
 		case 'i': interval = atol(optarg); break;
+		case 'S': want_signals = atol(optarg); break;
 		case 'r': restart = 1; break;
 		default: goto usage;
 		}
 	}
-	if (n < 1 || interval < 1 || argc - optind < 2 || argc - optind - 1 > MAX_PORTS ||
+	if (n < 1 || interval < 1 || want_signals < 0 || argc - optind < 2 || argc - optind - 1 > MAX_PORTS ||
 	    inet_pton(AF_INET, argv[optind], &host) != 1)
 		goto usage;
 	for (int i = optind + 1; i < argc; i++)
@@ -150,12 +156,15 @@ int main(int argc, char **argv)
 		perror("sigconn: timer");
 		return 1;
 	}
-	for (long i = 0; i < n; i++) {
+	for (long i = 0; i < n || (i < 4 * n && (signals < want_signals ||
+						       during_connect < want_signals / 2));
+	     i++) {
 		const struct sockaddr_in *to = &dest[i % nports];
 		struct sockaddr_in local;
 		socklen_t len = sizeof(local);
 		int fd, rc;
 
+		made++;
 		do
 			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		while (fd < 0 && errno == EINTR);
@@ -195,12 +204,12 @@ int main(int argc, char **argv)
 	printf("sigconn: connected=%ld failed=%ld eintr=%ld odd=%ld even=%ld dup=%ld signals=%ld "
 	       "during_connect=%ld handler_connected=%ld handler_failed=%ld handler_odd=%ld "
 	       "handler_even=%ld tuples=%016llx errors=%s\n",
-	       connected, n - connected, eintr, odd, even, dups, signals, during_connect,
+	       connected, made - connected, eintr, odd, even, dups, signals, during_connect,
 	       h_connected, h_failed, h_odd, h_even, (unsigned long long)(tuples + h_tuples),
 	       errtext);
-	return connected == n && h_failed == 0 ? 0 : 1;
+	return connected == made && h_failed == 0 ? 0 : 1;
 
 usage:
-	fprintf(stderr, "usage: sigconn [-n N] [-i USEC] [-r] [-W] HOST PORT...\n");
+	fprintf(stderr, "usage: sigconn [-n N] [-i USEC] [-S SIGNALS] [-r] [-W] HOST PORT...\n");
 	return 2;
 }

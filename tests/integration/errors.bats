@@ -105,7 +105,9 @@ setup() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | sort -u)" = 40002 ]
+	# Abortive releases (-R): a LAST_ACK outliving close() would hold the
+	# only port's 4-tuple, natively too.
 	probe_vs_server 5000 PORTSHIM_RANGE=40000-40002 PORTSHIM_ORDER=sequential -- \
-		-n 3 connect 127.0.0.1 5000
+		-R -n 3 connect 127.0.0.1 5000
 	[ "$(printf '%s\n' "${ports[@]}" | sort -u)" = 40002 ]
 }

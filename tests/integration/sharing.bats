@@ -76,14 +76,15 @@ churn_run() {
 # of the policy, both ends agree on the 4-tuples, no connection was reset,
 # descriptors flat, and the attempts the log records: none over 8, and a
 # mean of at most 1.05 - except for the kernel's own algorithm, which the
-# emulation reproduces clashes and all: a mean up to 1.2, and a tail the
+# emulation reproduces clashes and all: a mean up to 1.5 (1.1 seen when its
+# 10-second re-salt lands on the destination's newest TIME_WAITs), a tail the
 # kernel's walk does not bound (its step of 2 from a shared perturbation can
 # cross a run of its own TIME_WAIT 4-tuples; 10 was seen once in 20,000), so
 # only a runaway search (over 32) fails it.
 churn_check() {
 	local log=$BATS_TEST_TMPDIR/churn-$((++SINK_RUNS)).jsonl parity=$1 stats most=21000 longest=8
 	shift
-	[ "$parity" != kernel ] || { most=24000; longest=32; }
+	[ "$parity" != kernel ] || { most=30000; longest=32; }
 	churn_run PORTSHIM_CONNECT="$parity" PORTSHIM_LOG="$log" "$@" || return 1
 	expect "$SINK" resets -eq 0 && expect "$CHURN" fds_after -eq "$(kv "$CHURN" fds_before)" ||
 		return 1

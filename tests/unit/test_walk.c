@@ -130,7 +130,7 @@ static void test_clash_is_per_destination(void)
 
 /* First ports of 45,000 destinations over the 450 allowed ports (a reserved
  * block in the middle): Pearson's chi-square with 449 degrees of freedom
- * stays under 560 (p ~ 0.0003) when they are uniform; a start drawn in port
+ * stays under 650 (p ~ 2e-9) when they are uniform; a start drawn in port
  * space instead would favour 40201, the port after the block, 100 times. */
 static void test_starts_uniform_across_destinations(void)
 {
@@ -156,7 +156,7 @@ static void test_starts_uniform_across_destinations(void)
 		chi2 += d * d / expected;
 	}
 	check_diag("chi-square %.1f over 449 degrees of freedom", chi2);
-	CHECK(chi2 < 560, "chi-square %.1f", chi2);
+	CHECK(chi2 < 650, "chi-square %.1f", chi2);
 }
 
 /* Pre-forked workers connecting to one destination: children forked one
