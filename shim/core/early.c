@@ -10,7 +10,6 @@
 
 #include "inetaddr.h"
 #include "rng.h"
-#include "tuple.h"
 
 static bool refused_by_address(const struct early_calls *io, int fd, const struct sockaddr *addr,
 			       socklen_t len)
@@ -214,7 +213,7 @@ bool early_tuple_taken(struct runtime *rt, const struct early_calls *io, int fd,
 	int saved = errno, state = -1;
 
 	if (route_source(rt, io, fd, flow, &src))
-		state = tuple_state(&src, port, flow->dst);
+		state = io->tuple_state(fd, &src, port, flow->dst);
 	errno = saved;
 	/* A TIME_WAIT the kernel recycles for an explicit bind; a listener
 	 * (or a closed socket) holds no 4-tuple. */

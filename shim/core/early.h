@@ -37,6 +37,10 @@ struct early_calls {
 	/* net.ipv4.tcp_fastopen as the network namespace of socket fd has
 	 * it, or -1 when it cannot be read there. */
 	int (*fastopen_sysctl)(int fd);
+	/* tuple_state() (tuple.h) asked of the network namespace of socket
+	 * fd, or -1 when it cannot be asked there. */
+	int (*tuple_state)(int fd, const struct sockaddr_storage *src, unsigned sport,
+			   const struct sockaddr *dst);
 };
 
 /* Do sockets a and b live in one network namespace?  Taken as yes before

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/kernel_ports.h"
+#include "core/tuple.h"
 
 static struct {
 	int (*socket)(int, int, int);
@@ -231,6 +232,16 @@ static int fastopen_sysctl(int fd)
 	return same ? kernel_fastopen() : -1;
 }
 
+/* Asked in the thread's network namespace, where the program makes its
+ * sockets; a socket it made before moving to another is looked up where
+ * the thread is now (and seen free). */
+static int tuple_state_here(int fd, const struct sockaddr_storage *src, unsigned sport,
+			    const struct sockaddr *dst)
+{
+	(void)fd;
+	return tuple_state(src, sport, dst);
+}
+
 const struct early_calls real_early_calls = {
 	.getsockopt = real_getsockopt,
 	.setsockopt = real_setsockopt,
@@ -239,4 +250,5 @@ const struct early_calls real_early_calls = {
 	.bind = real_bind,
 	.close = real_close,
 	.fastopen_sysctl = fastopen_sysctl,
+	.tuple_state = tuple_state_here,
 };

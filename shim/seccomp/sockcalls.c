@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/kernel_ports.h"
+#include "core/tuple.h"
 #include "supervisor.h"
 
 static int own_netns = -1;
@@ -35,24 +36,31 @@ static void open_own_netns(void)
 	can_return = own_netns >= 0 && setns(own_netns, CLONE_NEWNET) == 0;
 }
 
+enum netns_move {
+	NETNS_HOME,    /* the socket lives in the supervisor's namespace */
+	NETNS_ENTERED, /* this thread moved into the socket's */
+	NETNS_AWAY,    /* another one, which this thread may not enter */
+};
+
 /* Moves this thread into the network namespace of socket fd, when it is
- * not the supervisor's and the supervisor may: true if it moved. */
-static bool enter_netns_of(int fd)
+ * not the supervisor's and the supervisor may. */
+static enum netns_move enter_netns_of(int fd)
 {
 	struct stat theirs_st, own_st;
-	bool entered = false;
+	enum netns_move move = NETNS_AWAY;
 
 	pthread_once(&own_netns_once, open_own_netns);
 	if (!can_return)
-		return false;
+		return NETNS_AWAY;
 	int theirs = ioctl(fd, SIOCGSKNS);
 	if (theirs < 0)
-		return false;
-	if (fstat(theirs, &theirs_st) == 0 && fstat(own_netns, &own_st) == 0 &&
-	    theirs_st.st_ino != own_st.st_ino)
-		entered = setns(theirs, CLONE_NEWNET) == 0;
+		return NETNS_AWAY;
+	if (fstat(theirs, &theirs_st) == 0 && fstat(own_netns, &own_st) == 0)
+		move = theirs_st.st_ino == own_st.st_ino ? NETNS_HOME
+			: setns(theirs, CLONE_NEWNET) == 0 ? NETNS_ENTERED
+							   : NETNS_AWAY;
 	close(theirs);
-	return entered;
+	return move;
 }
 
 /* Back home.  Should that fail, this thread's next probes are made in the
@@ -67,7 +75,7 @@ static int probe_socket(int fd, int family)
 	int probe = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (probe < 0 || early_same_netns(&supervisor_early_calls, probe, fd) ||
-	    !enter_netns_of(fd))
+	    enter_netns_of(fd) != NETNS_ENTERED)
 		return probe; /* where it stays another namespace, early.c sees it */
 	close(probe);
 	probe = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -84,11 +92,25 @@ static int fastopen_sysctl(int fd)
 		close(here);
 	if (same)
 		return kernel_fastopen();
-	if (!enter_netns_of(fd))
+	if (enter_netns_of(fd) != NETNS_ENTERED)
 		return -1; /* unknown: the kernel judges */
 	int value = kernel_fastopen();
 	leave_netns();
 	return value;
+}
+
+/* sock_diag answers for the namespace its socket was made in. */
+static int tuple_state_of(int fd, const struct sockaddr_storage *src, unsigned sport,
+			  const struct sockaddr *dst)
+{
+	enum netns_move move = enter_netns_of(fd);
+
+	if (move == NETNS_AWAY)
+		return -1;
+	int state = tuple_state(src, sport, dst);
+	if (move == NETNS_ENTERED)
+		leave_netns();
+	return state;
 }
 
 /* glibc declares connect() and bind() with a transparent union argument. */
@@ -120,4 +142,5 @@ const struct early_calls supervisor_early_calls = {
 	.bind = sys_bind,
 	.close = close,
 	.fastopen_sysctl = fastopen_sysctl,
+	.tuple_state = tuple_state_of,
 };

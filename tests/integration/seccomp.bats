@@ -445,6 +445,31 @@ print(*out)'
 	second_process_reuse "$CLI" --backend seccomp --seed 7 --strategy reuse --connect odd --
 }
 
+@test "reuse: the same, with the program in another network namespace than the supervisor (the 4-tuples looked up there)" {
+	[ "$(id -u)" = 0 ] || {
+		# Entering a namespace of another user namespace needs root.
+		[ "${PSTEST_STRICT:-0}" != 1 ] || { echo "this test needs root" >&2; return 1; }
+		skip "needs root"
+	}
+	local home=$NS_PID away i
+	unshare -n sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	away=$!
+	NS_PIDS+=("$away")
+	# Until the sleeper is in a namespace of its own.
+	for i in $(seq 500); do
+		[ "$(readlink "/proc/$away/ns/net" 2>/dev/null)" != "$(readlink "/proc/$home/ns/net")" ] &&
+			[ "$(readlink "/proc/$away/ns/net" 2>/dev/null)" != "$HOST_NETNS" ] && break
+		[ "$i" -lt 500 ] || { echo "no second namespace" >&2; return 1; }
+		sleep 0.01
+	done
+	NS_PID=$away
+	ns ip link set lo up && ns_sysctl net/core/somaxconn 65535 || return 1
+	# portshim in the test's namespace; the program, the first process and
+	# the sink in the other.
+	second_process_reuse nsenter -t "$home" -n "$CLI" --backend seccomp --seed 7 \
+		--strategy reuse --connect odd -- nsenter -t "$away" -n
+}
+
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {
 	need "$STATIC/portprobe"
 	local log=$BATS_TEST_TMPDIR/ev.jsonl

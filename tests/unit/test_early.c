@@ -1,13 +1,16 @@
 /* Connects the kernel refuses before it needs a port (early.h), with socket
  * calls played by the test: what each answer of getsockopt() and of the
  * route probe makes of a destination, that a routed destination is probed
- * once, and that a probe that cannot stand for the socket (another network
- * namespace, a mark, a source address it cannot bind) never says no. */
+ * once, that a probe that cannot stand for the socket (another network
+ * namespace, a mark, a source address it cannot bind) never says no, and
+ * which states of a 4-tuple the front end's lookup finds make it taken. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "early.h"
@@ -25,7 +28,12 @@ static struct {
 	bool bind_fails;      /* the probe's bind() to the socket's source address */
 	int fastopen;         /* net.ipv4.tcp_fastopen, -1 unreadable */
 	bool setopt_fails;    /* setsockopt() on the probe: no privilege */
-	int probes, open_probes, binds, setopts;
+	bool real_probe;      /* the probe is a real UDP socket (for its source) */
+	int tuple_state;      /* the 4-tuple lookup's answer */
+	int probes, open_probes, binds, setopts, lookups;
+	int lookup_fd;        /* what the lookup was asked */
+	unsigned lookup_port;
+	struct sockaddr_storage lookup_src;
 } fake;
 
 #define PROBE_FD 100
@@ -60,15 +68,16 @@ static int fake_getsockopt(int fd, int level, int name, void *value, socklen_t *
 
 static int fake_socket(int fd, int family)
 {
-	(void)fd, (void)family;
+	(void)fd;
 	fake.open_probes++;
-	return PROBE_FD;
+	return fake.real_probe ? socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0) : PROBE_FD;
 }
 
 static int fake_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	(void)fd, (void)addr, (void)len;
 	fake.probes++;
+	if (fake.real_probe)
+		return connect(fd, addr, len);
 	if (fake.routed)
 		return 0;
 	errno = ENETUNREACH;
@@ -87,9 +96,8 @@ static int fake_bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 static int fake_close(int fd)
 {
-	(void)fd;
 	fake.open_probes--;
-	return 0;
+	return fd == PROBE_FD ? 0 : close(fd);
 }
 
 static int fake_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
@@ -108,6 +116,17 @@ static int fake_fastopen(int fd)
 	return fake.fastopen;
 }
 
+static int fake_tuple_state(int fd, const struct sockaddr_storage *src, unsigned sport,
+			    const struct sockaddr *dst)
+{
+	(void)dst;
+	fake.lookups++;
+	fake.lookup_fd = fd;
+	fake.lookup_port = sport;
+	fake.lookup_src = *src;
+	return fake.tuple_state;
+}
+
 static const struct early_calls calls = {
 	.getsockopt = fake_getsockopt,
 	.setsockopt = fake_setsockopt,
@@ -116,6 +135,7 @@ static const struct early_calls calls = {
 	.bind = fake_bind,
 	.close = fake_close,
 	.fastopen_sysctl = fake_fastopen,
+	.tuple_state = fake_tuple_state,
 };
 
 static struct sockaddr_storage local = { .ss_family = AF_INET6 }; /* [::]:0 */
@@ -242,6 +262,42 @@ static void test_fastopen_client_off(void)
 	CHECK(!early_fastopen_refused(&calls, 3));
 }
 
+/* Strategy reuse asks before binding a port in use: the front end looks the
+ * 4-tuple up (in the socket's namespace) from the route's source address;
+ * only a live socket holding it makes the port taken. */
+static void test_tuple_taken(void)
+{
+	static const struct { int state; bool taken; } cases[] = {
+		{ TCP_ESTABLISHED, true }, { TCP_SYN_SENT, true }, { TCP_FIN_WAIT2, true },
+		{ TCP_CLOSE_WAIT, true }, { TCP_LAST_ACK, true },
+		{ TCP_TIME_WAIT, false }, /* recycled for an explicit bind */
+		{ TCP_LISTEN, false }, { TCP_CLOSE, false },
+		{ 0, false },  /* nobody */
+		{ -1, false }, /* unknown: the kernel judges */
+	};
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(9),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_storage any4 = { .ss_family = AF_INET };
+	struct flow flow = { (struct sockaddr *)&dst, sizeof(dst), &any4, SOCK_STREAM, 0, true };
+
+	reset();
+	fake.real_probe = true;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake.tuple_state = cases[i].state;
+		errno = EDOM;
+		CHECK(early_tuple_taken(&rt, &calls, 3, &flow, 40001) == cases[i].taken,
+		      "state %d", cases[i].state);
+		CHECK(errno == EDOM, "errno changed to %d", errno);
+	}
+	CHECK(fake.lookups == 10, "%d lookups", fake.lookups);
+	CHECK(fake.lookup_fd == 3 && fake.lookup_port == 40001);
+	const struct sockaddr_in *src = (const struct sockaddr_in *)&fake.lookup_src;
+	CHECK(src->sin_family == AF_INET && src->sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	      "the lookup was not asked from the route's source address");
+	CHECK(fake.probes == 1, "the source address was probed %d times", fake.probes);
+	CHECK(fake.open_probes == 0, "%d probe sockets left open", fake.open_probes);
+}
+
 static void test_errno_kept(void)
 {
 	reset();
@@ -259,6 +315,7 @@ int main(void)
 	RUN(test_probe_that_cannot_stand_for_the_socket);
 	RUN(test_cache_per_namespace);
 	RUN(test_fastopen_client_off);
+	RUN(test_tuple_taken);
 	RUN(test_errno_kept);
 	return check_done();
 }
