@@ -19,6 +19,12 @@ static const unsigned shared_phases[] = {
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A walk's jumps per call (candidates.h).  Enough that a jump lands in a
+ * run of taken ports every time only when nearly every port is taken
+ * (0.6^64 ~ 1e-14 when 60% are); then each jump was one attempt more
+ * before the walk from the last one covers the set. */
+#define WALK_JUMPS 64u
+
 static enum scan_order scan_order(const struct plan *plan, const struct flow *flow)
 {
 	if (!POLICY_EMULATES(plan->policy.kind))
@@ -109,6 +115,7 @@ static void begin_pass(struct candidates *c)
 		c->start = c->walk ? walk_start(c) : plan_start(rt, c->plan, c->pass, c->win);
 		c->pass_start = c->start;
 		c->walked = 0;
+		c->jumped = 0;
 		return;
 	case SCAN_KERNEL_CONNECT:
 		/* First pass from the even offset, second from the odd one. */
@@ -292,10 +299,27 @@ void candidates_unused(struct candidates *c, unsigned port)
 		portmap_release(&c->rt->map, port);
 }
 
+/* The walk goes on from a random member of the window, as if it had begun
+ * there; false when there is nowhere else to go. */
+static bool jump(struct candidates *c)
+{
+	uint32_t first, n = window_members(c, &first);
+
+	if (n < 2 || c->jumps >= WALK_JUMPS)
+		return false;
+	unsigned to = portset_select(c->sets[c->pass], first + rng_below(&c->rt->rng, n));
+	c->jumped = (c->jumped + walk_distance(c, to)) % n;
+	c->start = c->pass_start = to;
+	c->walked = 0;
+	c->jumps++;
+	return true;
+}
+
 void candidates_clashed(struct candidates *c, unsigned port)
 {
 	candidates_unused(c, port);
-	c->start = port + 1u;
+	if (!c->walk || !jump(c))
+		c->start = port + 1u;
 }
 
 void candidates_refused(struct candidates *c, unsigned port)
@@ -315,11 +339,15 @@ void candidates_taken(struct candidates *c, unsigned port)
 	switch (c->order) {
 	case SCAN_CLASSES:
 		plan_taken(rt, c->plan, c->pass, port);
-		/* Past the ports this call stepped over (one step was taken
-		 * when it began). */
-		if (c->walk && c->walked > 1u)
-			atomic_fetch_add_explicit(&rt->walk[c->walk_slot], c->walked - 1u,
-						  memory_order_relaxed);
+		/* Past the ports this call stepped over or jumped (one step
+		 * was taken when it began). */
+		if (c->walk) {
+			uint32_t first, n = window_members(c, &first);
+			uint32_t advance = n ? (c->jumped + c->walked - 1u) % n : 0;
+			if (advance)
+				atomic_fetch_add_explicit(&rt->walk[c->walk_slot], advance,
+							  memory_order_relaxed);
+		}
 		break;
 	case SCAN_KERNEL_CONNECT: {
 		/* 5.18+: i = max(i, random(0..7) * 2); table_perturb[index] += i + 2 */

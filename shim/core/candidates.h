@@ -14,7 +14,11 @@
  * A port that can serve several destinations (TCP connect through the range
  * and reuse strategies) is tried even when this process holds it; a refusal
  * of that port's 4-tuple says nothing about other destinations and is not
- * remembered.  Exclusive binds scan in three phases: ports neither held nor
+ * remembered.  A walk that meets a port the kernel refuses has usually run
+ * into another process's walk towards the same destination, whose recent
+ * ports lie in a run ahead: it jumps to a random place (up to WALK_JUMPS
+ * times a call) rather than step through that run port by port, and the
+ * destination's counter follows it.  Exclusive binds scan in three phases: ports neither held nor
  * refused; the same after forgiving old refusals; then the ports this
  * process holds (the bitmap may be stale: a descriptor closed where the
  * hooks could not see it).
@@ -61,6 +65,8 @@ struct candidates {
 	uint32_t walk_offset; /* the destination's offset plus its counter */
 	uint32_t walk_phase;  /* this process's place on the circle (runtime.h) */
 	uint32_t walked;      /* members of the window stepped over this phase */
+	uint32_t jumped;      /* how far this pass's jumps moved its start */
+	unsigned jumps;       /* jumps this call */
 	unsigned attempts;  /* candidates handed out so far */
 	/* The emulations. */
 	const struct portset *sets[2];

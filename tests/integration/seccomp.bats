@@ -441,8 +441,14 @@ print(*out)'
 		"$PYTHON" -c "$prog"
 }
 
-@test "reuse: a second process walking into a first one's live 4-tuples (same seed) skips them under the supervisor too" {
-	second_process_reuse "$CLI" --backend seccomp --seed 7 --strategy reuse --connect odd --
+@test "a second process walking into a first one's live 4-tuples (same seed) under the supervisor, every strategy: every connect works, past them in a few attempts" {
+	local s log
+	for s in range reuse exclusive; do
+		log=$BATS_TEST_TMPDIR/second-$s.jsonl
+		second_process "$s" "$log" "$CLI" --backend seccomp --seed 7 --strategy "$s" \
+			--connect odd --log "$log" -- || return 1
+		new_netns
+	done
 }
 
 @test "reuse: the same, with the program in another network namespace than the supervisor (the 4-tuples looked up there)" {
@@ -466,8 +472,9 @@ print(*out)'
 	ns ip link set lo up && ns_sysctl net/core/somaxconn 65535 || return 1
 	# portshim in the test's namespace; the program, the first process and
 	# the sink in the other.
-	second_process_reuse nsenter -t "$home" -n "$CLI" --backend seccomp --seed 7 \
-		--strategy reuse --connect odd -- nsenter -t "$away" -n
+	second_process reuse "$BATS_TEST_TMPDIR/second-away.jsonl" nsenter -t "$home" -n "$CLI" \
+		--backend seccomp --seed 7 --strategy reuse --connect odd \
+		--log "$BATS_TEST_TMPDIR/second-away.jsonl" -- nsenter -t "$away" -n
 }
 
 @test "bind(0) under --bind odd; a bind to a given port, and a connect after it, left alone" {

@@ -139,13 +139,20 @@ churn_check() {
 	done
 }
 
-# Two processes with one seed walk the same ports; the second, under reuse,
-# finds every port in use by the first (its connections still open, to the
-# same destination).  Binding one would work and the connect fail on a
-# socket that cannot be unbound: a port whose 4-tuple a live socket holds
-# is skipped (sock_diag), so every connect works, as natively.  (The
-# supervisor's side: seccomp.bats.)
-@test "reuse: a second process walking into a first one's live 4-tuples (same seed) skips them: every connect works" {
-	second_process_reuse env LD_PRELOAD="$(preload)" PORTSHIM_SEED=7 PORTSHIM_STRATEGY=reuse \
-		PORTSHIM_CONNECT=odd
+# Two processes with one seed walk the same ports; the second starts in
+# the first's run of live connections to the same destination, as two
+# unrelated processes' walks meet.  Under reuse, binding such a port would
+# work and the connect fail on a socket that cannot be unbound: a port
+# whose 4-tuple a live socket holds is skipped (sock_diag).  Under every
+# strategy every connect works, as natively, and the walk jumps out of
+# the run rather than step through it.  (The supervisor's side:
+# seccomp.bats.)
+@test "a second process walking into a first one's live 4-tuples (same seed), every strategy: every connect works, past them in a few attempts" {
+	local s log
+	for s in range reuse exclusive; do
+		log=$BATS_TEST_TMPDIR/second-$s.jsonl
+		second_process "$s" "$log" env LD_PRELOAD="$(preload)" PORTSHIM_SEED=7 \
+			PORTSHIM_STRATEGY=$s PORTSHIM_CONNECT=odd PORTSHIM_LOG="$log" || return 1
+		new_netns
+	done
 }

@@ -2,7 +2,8 @@
  * select of a port set it stands on; a destination gets every allowed port
  * once before a 4-tuple comes back; starts are uniform over the allowed set
  * across destinations (a chi-square test); a seed repeats a run; a 4-tuple
- * clash towards one destination does not push another off that port. */
+ * clash towards one destination does not push another off that port; a run
+ * of taken 4-tuples ahead costs a jump or two, not its length. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -194,6 +195,49 @@ static void test_forked_siblings_share_the_walk(void)
 	close(fds[1]);
 }
 
+/* Rank of an odd port of 40000-40999 (500 of them). */
+static unsigned odd_rank(int port)
+{
+	return (unsigned)(port - 40001) / 2;
+}
+
+/* Another process walking towards the same destination has taken the 200
+ * ports after this one's last: the walk jumps out of that run (each jump
+ * lands in it with probability 0.4), gets a port outside it, and its
+ * counter follows, so the next connect takes the port after that one.
+ * Stepping through the run would cost 201 attempts. */
+static void test_jump_over_another_walk(void)
+{
+	unsigned total = 0;
+
+	if (!setup(ENV("PORTSHIM_RANGE=40000-40999", "PORTSHIM_RESERVED=",
+		       "PORTSHIM_CONNECT=odd", "PORTSHIM_SEED=5")))
+		return;
+	for (uint32_t d = 0; d < 100; d++) {
+		struct sockaddr_in to = dest(0x0a000001 + d, 443);
+		struct flow flow = { .dst = (const struct sockaddr *)&to, .dst_len = sizeof(to),
+				     .local = &wildcard, .type = SOCK_STREAM, .shares = true };
+		struct candidates c;
+		int last = connect_once(&to, false, NULL), port;
+
+		candidates_begin(&c, &rt, &rt.connect, ALL, &flow);
+		while ((port = candidates_next(&c)) >= 0 &&
+		       (odd_rank(port) + 500 - odd_rank(last)) % 500 - 1 < 200)
+			candidates_clashed(&c, (unsigned)port);
+		if (!CHECK(port > 0 && port % 2 == 1, "destination %u: port %d", d, port))
+			return;
+		candidates_taken(&c, (unsigned)port);
+		total += c.attempts;
+		int next = connect_once(&to, false, NULL);
+		if (!CHECK(odd_rank(next) == (odd_rank(port) + 1) % 500,
+			   "destination %u: %d after %d, the walk did not follow its jump", d, next,
+			   port))
+			return;
+	}
+	check_diag("%u attempts for 100 connects past a run of 200 taken ports", total);
+	CHECK(total <= 350, "%u attempts for 100 connects", total);
+}
+
 static void run_calls(char *seed, int *ports, int n)
 {
 	if (!setup(ENV("PORTSHIM_RANGE=32768-60999", "PORTSHIM_CONNECT=any", seed)))
@@ -224,6 +268,7 @@ int main(void)
 	RUN(test_clash_is_per_destination);
 	RUN(test_starts_uniform_across_destinations);
 	RUN(test_seed_repeats_a_run);
+	RUN(test_jump_over_another_walk);
 	RUN(test_forked_siblings_share_the_walk);
 	return check_done();
 }
