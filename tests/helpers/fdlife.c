@@ -12,7 +12,10 @@
  *                             "reuseaddr=V range=LO-HI port=N"
  *   fdlife closerange PORT N  two connections held, close_range(3, ~0U, 0),
  *                             then N connect/close cycles; prints each port
- *                             or the errno name
+ *                             or the errno name.  Every release is abortive
+ *                             (SO_LINGER 0): a LAST_ACK that outlived a
+ *                             close() on a loaded machine would hold one of
+ *                             the two ports' 4-tuples
  *   fdlife longhaul PORT N    N cycles: connect, read until EOF (the server
  *                             closes first), close; prints
  *                             "cycles=N failed=N fd10=N fdend=N rss10=KB
@@ -84,11 +87,21 @@ static int sockopt_mode(int port, const char *what)
 	return 0;
 }
 
+/* A socket whose close() sends a reset: its 4-tuple is gone at once. */
+static int abortive_tcp4(void)
+{
+	struct linger now = { 1, 0 };
+	int s = tcp4();
+
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	return s;
+}
+
 static int closerange_mode(int port, int n)
 {
 	struct sockaddr_in a = v4(port);
 	for (int i = 0; i < 2; i++) {
-		int s = tcp4();
+		int s = abortive_tcp4();
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
 			printf("held%d:%s\n", i, ename(errno));
 			return 1;
@@ -103,13 +116,13 @@ static int closerange_mode(int port, int n)
 	printf("close_range ret=%d errno=%s\n", r, ename(errno));
 	int bad = 0;
 	for (int i = 0; i < n; i++) {
-		int s = tcp4();
+		int s = abortive_tcp4();
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
 			printf("%s\n", ename(errno));
 			bad = 1;
 		} else {
 			printf("%d\n", local_port(s));
-			/* The server closes first: the port is free again at once. */
+			/* Until the server has logged the port and closed. */
 			char b[16];
 			while (read(s, b, sizeof(b)) > 0)
 				;
