@@ -25,6 +25,7 @@
 
 static int own_netns = -1;
 static bool can_return; /* may a thread setns() back into own_netns? */
+static uint64_t own_cookie; /* its SO_NETNS_COOKIE; 0 before Linux 5.14 */
 static pthread_once_t own_netns_once = PTHREAD_ONCE_INIT;
 
 /* The process's namespace, through its leader thread, which never moves.
@@ -32,8 +33,35 @@ static pthread_once_t own_netns_once = PTHREAD_ONCE_INIT;
  * it: a thread that could not come back never leaves. */
 static void open_own_netns(void)
 {
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(own_cookie);
+
+	if (s >= 0 && getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &own_cookie, &len) != 0)
+		own_cookie = 0;
+	if (s >= 0)
+		close(s);
 	own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	can_return = own_netns >= 0 && setns(own_netns, CLONE_NEWNET) == 0;
+}
+
+/* Does socket fd live in the supervisor's namespace?  The cookie needs no
+ * privilege; without it (before 5.14) the namespace's inode, which needs
+ * CAP_NET_ADMIN over it; without either, taken as yes, as early.c does. */
+static bool in_own_netns(int fd)
+{
+	uint64_t cookie;
+	socklen_t len = sizeof(cookie);
+	struct stat theirs_st, own_st;
+
+	if (own_cookie && getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0)
+		return cookie == own_cookie;
+	int theirs = ioctl(fd, SIOCGSKNS);
+	if (theirs < 0)
+		return true;
+	bool same = fstat(theirs, &theirs_st) != 0 || fstat(own_netns, &own_st) != 0 ||
+		    theirs_st.st_ino == own_st.st_ino;
+	close(theirs);
+	return same;
 }
 
 enum netns_move {
@@ -46,19 +74,15 @@ enum netns_move {
  * not the supervisor's and the supervisor may. */
 static enum netns_move enter_netns_of(int fd)
 {
-	struct stat theirs_st, own_st;
-	enum netns_move move = NETNS_AWAY;
-
 	pthread_once(&own_netns_once, open_own_netns);
+	if (in_own_netns(fd))
+		return NETNS_HOME;
 	if (!can_return)
 		return NETNS_AWAY;
 	int theirs = ioctl(fd, SIOCGSKNS);
 	if (theirs < 0)
 		return NETNS_AWAY;
-	if (fstat(theirs, &theirs_st) == 0 && fstat(own_netns, &own_st) == 0)
-		move = theirs_st.st_ino == own_st.st_ino ? NETNS_HOME
-			: setns(theirs, CLONE_NEWNET) == 0 ? NETNS_ENTERED
-							   : NETNS_AWAY;
+	enum netns_move move = setns(theirs, CLONE_NEWNET) == 0 ? NETNS_ENTERED : NETNS_AWAY;
 	close(theirs);
 	return move;
 }

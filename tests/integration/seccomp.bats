@@ -20,6 +20,7 @@ setup() {
 	NS_PIDS=()
 	BG_PIDS=()
 	SINK_RUNS=0
+	UNPRIV_DIR=
 	ns_sysctl net/core/somaxconn 65535
 }
 
@@ -29,6 +30,7 @@ teardown() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	[ -z "$UNPRIV_DIR" ] || rm -rf "$UNPRIV_DIR"
 }
 
 # json_get_stdin EXPR: a value of the JSON document on stdin.
@@ -449,6 +451,22 @@ print(*out)'
 			--connect odd --log "$log" -- || return 1
 		new_netns
 	done
+}
+
+@test "reuse: the same, with portshim run by an unprivileged user (no rights over its namespace: the lookup still sees them)" {
+	[ "$(id -u)" = 0 ] || {
+		[ "${PSTEST_STRICT:-0}" != 1 ] || { echo "this test needs root" >&2; return 1; }
+		skip "needs root to become another user"
+	}
+	require_cmd setpriv
+	# What nobody runs and writes, where nobody may reach it.
+	UNPRIV_DIR=$(mktemp -d /tmp/portshim-unpriv.XXXXXX) && chmod 755 "$UNPRIV_DIR" &&
+		cp "$CLI" "$HELPERS/connhold" "$HELPERS/sink" "$UNPRIV_DIR/" &&
+		: >"$UNPRIV_DIR/second.jsonl" && chmod 666 "$UNPRIV_DIR/second.jsonl" || return 1
+	HELPERS=$UNPRIV_DIR second_process reuse "$UNPRIV_DIR/second.jsonl" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$UNPRIV_DIR/portshim" \
+		--backend seccomp --seed 7 --strategy reuse --connect odd \
+		--log "$UNPRIV_DIR/second.jsonl" --
 }
 
 @test "reuse: the same, with the program in another network namespace than the supervisor (the 4-tuples looked up there)" {
