@@ -1,7 +1,7 @@
 /* The socket calls shim/core/early.c makes, as the supervisor makes them:
  * its own, on its duplicates of the program's sockets, except that the
- * route probe is made, and net.ipv4.tcp_fastopen read, in the network
- * namespace of the program's socket.
+ * route probe is made, net.ipv4.tcp_fastopen read and a 4-tuple looked up
+ * in the network namespace of the program's socket.
  * The supervisor stays in the namespace it started in; a program may have
  * moved to another (`unshare -n`, `ip netns exec`), where other routes
  * hold.  The worker thread enters the socket's namespace just to make the
@@ -107,19 +107,16 @@ static int probe_socket(int fd, int family)
 	return probe;
 }
 
+/* /proc/sys shows the namespace of the thread that reads it. */
 static int fastopen_sysctl(int fd)
 {
-	int here = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool same = here >= 0 && early_same_netns(&supervisor_early_calls, here, fd);
+	enum netns_move move = enter_netns_of(fd);
 
-	if (here >= 0)
-		close(here);
-	if (same)
-		return kernel_fastopen();
-	if (enter_netns_of(fd) != NETNS_ENTERED)
+	if (move == NETNS_AWAY)
 		return -1; /* unknown: the kernel judges */
 	int value = kernel_fastopen();
-	leave_netns();
+	if (move == NETNS_ENTERED)
+		leave_netns();
 	return value;
 }
 
