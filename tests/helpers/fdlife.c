@@ -15,7 +15,8 @@
  *                             or the errno name.  Every release is abortive
  *                             (SO_LINGER 0): a LAST_ACK that outlived a
  *                             close() on a loaded machine would hold one of
- *                             the two ports' 4-tuples
+ *                             the two ports' 4-tuples; and it stays on one
+ *                             CPU (sockutil.h)
  *   fdlife longhaul PORT N    N cycles: connect, read until EOF (the server
  *                             closes first), close; prints
  *                             "cycles=N failed=N fd10=N fdend=N rss10=KB
@@ -100,6 +101,8 @@ static int abortive_tcp4(void)
 static int closerange_mode(int port, int n)
 {
 	struct sockaddr_in a = v4(port);
+
+	stay_on_this_cpu();
 	for (int i = 0; i < 2; i++) {
 		int s = abortive_tcp4();
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {

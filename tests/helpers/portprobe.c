@@ -33,7 +33,9 @@
  *   -R         make each release abortive (SO_LINGER 0): the 4-tuple is gone
  *              when the call returns.  Otherwise the client's FIN waits for
  *              the server's last ACK (LAST_ACK), which a loaded machine can
- *              delay past the next connect to the same server.
+ *              delay past the next connect to the same server.  The probe
+ *              then stays on one CPU (stay_on_this_cpu(), sockutil.h), so
+ *              that the next SYN never overtakes the reset.
  *   -B ADDR    bind the socket to ADDR first (port from -b, default 0)
  *   -b PORT    the port for -B
  *   -N         set IP_BIND_ADDRESS_NO_PORT before the -B bind
@@ -58,6 +60,7 @@
 #include <unistd.h>
 
 #include "errnames.h"
+#include "sockutil.h"
 
 #ifndef __GLIBC__
 /* musl has no close_range() (and a musl program never reaches the hook). */
@@ -106,18 +109,6 @@ static void make_addr(const char *host, int port, struct sockaddr_storage *ss, s
 			usage();
 		*len = sizeof(*in6);
 	}
-}
-
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 static void release(int fd)
@@ -273,7 +264,7 @@ int main(int argc, char **argv)
 		case 'b': bind_port = atoi(optarg); break;
 		case 'N': no_port = 1; break;
 		case 'L': listen_too = 1; break;
-		case 'R': abortive = 1; break;
+		case 'R': abortive = 1; stay_on_this_cpu(); break;
 		case 'F': send_flags = MSG_FASTOPEN; break;
 		case 'P': show_failed_port = 1; break;
 		case 's': hold = atoi(optarg); break;
