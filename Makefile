@@ -184,7 +184,9 @@ unit: $(UNITS)
 # into the rest: a program with ASan linked in statically refuses to start
 # next to a preloaded one.
 ASAN_RT  = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
-asan: $(LIB) $(if $(HAVE_MUSL),musl)
+# The suite under a sanitizer also runs the plain build's command, helpers
+# and musl tree where an instrumented one cannot stand in: `all` first.
+asan: all
 	$(MAKE) BUILD=build/asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -shared-libasan" \
 		EXTRA_LDFLAGS="-Wl,-rpath,$(dir $(ASAN_RT))" all
@@ -192,7 +194,7 @@ asan: $(LIB) $(if $(HAVE_MUSL),musl)
 		PSTEST_MUSL_HELPERS=$(abspath $(MUSL_BUILD)/helpers) PSTEST_LIB=$(abspath build/asan/libportshim.so) \
 		PSTEST_PRELOAD="$(ASAN_RT) $(abspath build/asan/libportshim.so)" \
 		PSTEST_PLAIN_LIB=$(abspath $(LIB)) tests/run
-tsan:
+tsan: all
 	$(MAKE) BUILD=build/tsan CC=clang OPT="-O1 -g" SANITIZE="-fsanitize=thread" all
 	BUILD=build/tsan PSTEST_SANITIZER=tsan PSTEST_LIB=$(abspath build/tsan/libportshim.so) \
 		tests/run
