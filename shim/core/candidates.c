@@ -25,6 +25,39 @@ static const unsigned shared_phases[] = {
  * before the walk from the last one covers the set. */
 #define WALK_JUMPS 64u
 
+/* The destination's counter in its slot before this call's step, which it
+ * takes.  A slot another destination holds is taken over from a random
+ * count (candidates.h); an empty one starts at zero. */
+static uint32_t walk_step(struct candidates *c)
+{
+	_Atomic uint64_t *slot = &c->rt->walk[c->walk_slot];
+	uint64_t held = atomic_load_explicit(slot, memory_order_relaxed), next;
+	uint32_t counter;
+
+	do {
+		bool ours = (uint32_t)(held >> 32) == c->walk_tag || held == 0;
+		counter = ours ? (uint32_t)held : (uint32_t)rng_next(&c->rt->rng);
+		next = (uint64_t)c->walk_tag << 32 | (uint32_t)(counter + 1u);
+	} while (!atomic_compare_exchange_weak_explicit(slot, &held, next, memory_order_relaxed,
+							 memory_order_relaxed));
+	return counter;
+}
+
+/* Moves the destination's counter on, unless another destination has
+ * taken the slot over meanwhile. */
+static void walk_advance(struct candidates *c, uint32_t by)
+{
+	_Atomic uint64_t *slot = &c->rt->walk[c->walk_slot];
+	uint64_t held = atomic_load_explicit(slot, memory_order_relaxed), next;
+
+	do {
+		if ((uint32_t)(held >> 32) != c->walk_tag)
+			return;
+		next = (held & ~(uint64_t)UINT32_MAX) | (uint32_t)((uint32_t)held + by);
+	} while (!atomic_compare_exchange_weak_explicit(slot, &held, next, memory_order_relaxed,
+							 memory_order_relaxed));
+}
+
 static enum scan_order scan_order(const struct plan *plan, const struct flow *flow)
 {
 	if (!POLICY_EMULATES(plan->policy.kind))
@@ -178,11 +211,10 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 		c->walk = true;
 		c->walk_phase = rt->cfg.seed_set ? runtime_walk_phase(rt) : 0;
 		c->walk_slot = (uint32_t)(h % RUNTIME_WALK_SLOTS);
+		c->walk_tag = (uint32_t)(h >> 12);
 		/* Taking a step now keeps two concurrent calls towards one
 		 * destination off each other's port. */
-		c->walk_offset = (uint32_t)(h >> 32) +
-				 atomic_fetch_add_explicit(&rt->walk[c->walk_slot], 1,
-							   memory_order_relaxed);
+		c->walk_offset = (uint32_t)(h >> 32) + walk_step(c);
 		break;
 	}
 	case SCAN_KERNEL_CONNECT: {
@@ -345,8 +377,7 @@ void candidates_taken(struct candidates *c, unsigned port)
 			uint32_t first, n = window_members(c, &first);
 			uint32_t advance = n ? (c->jumped + c->walked - 1u) % n : 0;
 			if (advance)
-				atomic_fetch_add_explicit(&rt->walk[c->walk_slot], advance,
-							  memory_order_relaxed);
+				walk_advance(c, advance);
 		}
 		break;
 	case SCAN_KERNEL_CONNECT: {

@@ -42,7 +42,8 @@ struct class_key {
 #define RUNTIME_MAX_CLASSES 24
 
 /* Per-destination walk counters (candidates.c): destinations hash into
- * this many slots.  Without a seed the table is shared with the processes
+ * this many slots, each holding one destination's counter (low half) under
+ * that destination's tag (high half).  Without a seed the table is shared with the processes
  * fork()ed from this one, so that the workers of a pre-forking server walk
  * one sequence per destination, as the kernel's own table serves every
  * process; with a seed each process walks on its own, from its own stream,
@@ -65,8 +66,8 @@ struct runtime {
 	struct stats stats;
 	struct eventlog_state out;
 	struct emulator emu;
-	_Atomic uint32_t *walk; /* a shared mapping, or walk_private */
-	_Atomic uint32_t walk_private[RUNTIME_WALK_SLOTS];
+	_Atomic uint64_t *walk; /* a shared mapping, or walk_private */
+	_Atomic uint64_t walk_private[RUNTIME_WALK_SLOTS];
 	/* With a seed: where this process's walks stand on the circle of the
 	 * allowed set (a fraction, 32-bit fixed point), apart from its
 	 * parent's and its siblings'. */

@@ -160,6 +160,35 @@ static void test_starts_uniform_across_destinations(void)
 	CHECK(chi2 < 650, "chi-square %.1f", chi2);
 }
 
+/* 2,000 destinations connected to in turn, 8 rounds, policy any: many
+ * of them hash to a counter slot another one uses.  Two destinations taking
+ * turns on one counter would each get every other port of its walk, all of
+ * one parity: the skew the policy is there to undo.  A destination with a
+ * slot of its own alternates; one that shares gets random ports, all of one
+ * parity 1 time in 128. */
+static void test_shared_slot_keeps_both_parities(void)
+{
+	static int ports[2000][8];
+	unsigned one_parity = 0;
+
+	if (!setup(ENV("PORTSHIM_RANGE=40000-40999", "PORTSHIM_RESERVED=",
+		       "PORTSHIM_CONNECT=any")))
+		return;
+	for (int round = 0; round < 8; round++)
+		for (uint32_t d = 0; d < 2000; d++) {
+			struct sockaddr_in to = dest(0x0a000000 + d, 443);
+			ports[d][round] = connect_once(&to, false, NULL);
+		}
+	for (int d = 0; d < 2000; d++) {
+		int odd = 0;
+		for (int round = 0; round < 8; round++)
+			odd += ports[d][round] & 1;
+		one_parity += odd == 0 || odd == 8;
+	}
+	check_diag("%u of 2000 destinations got 8 ports of one parity", one_parity);
+	CHECK(one_parity <= 40, "%u of 2000 destinations got 8 ports of one parity", one_parity);
+}
+
 /* Pre-forked workers connecting to one destination: children forked one
  * after another share the walk, so their ports are the walk's next ones,
  * never one another's. */
@@ -270,5 +299,6 @@ int main(void)
 	RUN(test_seed_repeats_a_run);
 	RUN(test_jump_over_another_walk);
 	RUN(test_forked_siblings_share_the_walk);
+	RUN(test_shared_slot_keeps_both_parities);
 	return check_done();
 }
