@@ -62,7 +62,7 @@ static int find(const char *name, char *out, size_t size)
 	return error;
 }
 
-/* The command's kind, from its ELF headers (core/elf.c). */
+/* The command's kind, from its ELF headers (core/elfkind.c). */
 static enum target_kind elf_kind(int fd, struct target *t)
 {
 	static const enum target_libc libc[] = { LIBC_UNKNOWN, LIBC_GLIBC, LIBC_MUSL };
