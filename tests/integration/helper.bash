@@ -135,9 +135,11 @@ ns_range() {
 # background, stdout and stderr to OUT.  A simple command, not a function,
 # so that $! is timeout's own pid (kept for teardown), and timeout passes
 # our SIGTERM on.  No shim: a background program here is the test's tool.
+# OUT is emptied before this returns (the job's own redirection comes later).
 in_ns_background() {
 	local out=$1 userns=()
 	shift
+	: >"$out"
 	[ "$(id -u)" = 0 ] || userns=(-U --preserve-credentials)
 	timeout 240 nsenter -t "$NS_PID" -n "${userns[@]}" -- env "${SCRUB[@]}" "$@" \
 		</dev/null >"$out" 2>&1 3>&- &

@@ -69,10 +69,13 @@ shim() {
 }
 
 # ns_bg OUT COMMAND...: COMMAND in the namespace in the background, output
-# to OUT; $! is timeout's pid, which passes a SIGTERM on to COMMAND.
+# to OUT; $! is timeout's pid, which passes a SIGTERM on to COMMAND.  OUT is
+# emptied before this returns: the background job's own redirection comes
+# later, and a caller waiting for a line must not find an earlier run's.
 ns_bg() {
 	local out=$1 userns=()
 	shift
+	: >"$out"
 	[ "$(id -u)" = 0 ] || userns=(-U)
 	timeout 300 nsenter -t "$NS_PID" -n "${userns[@]}" -- env "${SCRUB[@]}" -u LD_PRELOAD "$@" \
 		</dev/null >"$out" 2>&1 3>&- &
@@ -205,7 +208,7 @@ teardown() {
 # past the run in a few jumps: at most 1,100 attempts in the log, where
 # stepping through it would cost 4,000.
 second_process() {
-	local first=$BATS_TEST_TMPDIR/first.out strategy=$1 log=$2 pid line stats
+	local first=$BATS_TEST_TMPDIR/first-$((++SINK_RUNS)).out strategy=$1 log=$2 pid line stats
 	shift 2
 	ns_sysctl net/ipv4/ip_local_port_range "40000 49999"
 	start_sink
