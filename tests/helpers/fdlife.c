@@ -12,11 +12,13 @@
  *                             "reuseaddr=V range=LO-HI port=N"
  *   fdlife closerange PORT N  two connections held, close_range(3, ~0U, 0),
  *                             then N connect/close cycles; prints each port
- *                             or the errno name.  Every release is abortive
- *                             (SO_LINGER 0): a LAST_ACK that outlived a
- *                             close() on a loaded machine would hold one of
- *                             the two ports' 4-tuples; and it stays on one
- *                             CPU (sockutil.h)
+ *                             or the errno name.  The server resets each
+ *                             connection once it has our byte (portlog.py
+ *                             tcp-reset) and every release is abortive
+ *                             (SO_LINGER 0): nothing of a 4-tuple outlives
+ *                             its cycle (a LAST_ACK, or a late ACK of a
+ *                             FIN, would meet the next one on a 2-port
+ *                             range)
  *   fdlife longhaul PORT N    N cycles: connect, read until EOF (the server
  *                             closes first), close; prints
  *                             "cycles=N failed=N fd10=N fdend=N rss10=KB
@@ -98,11 +100,20 @@ static int abortive_tcp4(void)
 	return s;
 }
 
+/* Until the server has logged the port and reset the connection. */
+static void until_reset(int s)
+{
+	char b[16];
+
+	if (send(s, "x", 1, MSG_NOSIGNAL) == 1)
+		while (read(s, b, sizeof(b)) > 0)
+			;
+}
+
 static int closerange_mode(int port, int n)
 {
 	struct sockaddr_in a = v4(port);
 
-	stay_on_this_cpu();
 	for (int i = 0; i < 2; i++) {
 		int s = abortive_tcp4();
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -110,9 +121,7 @@ static int closerange_mode(int port, int n)
 			return 1;
 		}
 		printf("held %d\n", local_port(s));
-		char b[16];
-		while (read(s, b, sizeof(b)) > 0)
-			;
+		until_reset(s);
 	}
 	errno = EDOM;
 	int r = close_range(3, ~0U, 0);
@@ -125,10 +134,7 @@ static int closerange_mode(int port, int n)
 			bad = 1;
 		} else {
 			printf("%d\n", local_port(s));
-			/* Until the server has logged the port and closed. */
-			char b[16];
-			while (read(s, b, sizeof(b)) > 0)
-				;
+			until_reset(s);
 		}
 		close(s);
 	}

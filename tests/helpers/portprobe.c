@@ -30,12 +30,15 @@
  *              server closes, as connect does
  *   -P         a failed attempt prints its errno's name and the port its
  *              socket was left with ("EOPNOTSUPP 0": unbound, as natively)
- *   -R         make each release abortive (SO_LINGER 0): the 4-tuple is gone
- *              when the call returns.  Otherwise the client's FIN waits for
- *              the server's last ACK (LAST_ACK), which a loaded machine can
- *              delay past the next connect to the same server.  The probe
- *              then stays on one CPU (stay_on_this_cpu(), sockutil.h), so
- *              that the next SYN never overtakes the reset.
+ *   -R         TCP connect against a server that resets (portlog.py
+ *              tcp-reset): once connected, send one byte, and take the
+ *              server's reset for its close; releases are abortive too
+ *              (SO_LINGER 0).  No FIN is sent either way, so nothing of the
+ *              4-tuple outlives the attempt: no LAST_ACK, no server
+ *              FIN_WAIT2, no late ACK of a FIN.  With a server that closes
+ *              first and an immediate reuse of the 4-tuple, a late ACK of
+ *              the last connection's FIN can meet the next handshake, and
+ *              about 1 connect in 10,000 is refused (natively too).
  *   -B ADDR    bind the socket to ADDR first (port from -b, default 0)
  *   -b PORT    the port for -B
  *   -N         set IP_BIND_ADDRESS_NO_PORT before the -B bind
@@ -81,6 +84,7 @@ static int bind_port;
 static enum release release_how = R_CLOSE;
 static int abortive;
 static int show_failed_port, failed_port; /* -P */
+static int got_port; /* read once the call worked: a reset takes it back */
 static int send_flags;
 static int null_fd = -1;
 
@@ -147,14 +151,17 @@ static int finish(int fd, enum mode mode)
 			return -1;
 		return recv(fd, buf, sizeof(buf), 0) < 0 ? -1 : 0;
 	}
+	if (abortive && send(fd, "x", 1, MSG_NOSIGNAL) != 1)
+		return -1;
 	for (;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		if (n == 0)
 			return 0;
 		/* -F: the server closes with our byte unread, which resets
-		 * the connection; it has logged us all the same. */
+		 * the connection; -R: the server resets.  Either way it has
+		 * logged us. */
 		if (n < 0)
-			return send_flags && errno == ECONNRESET ? 0 : -1;
+			return (send_flags || abortive) && errno == ECONNRESET ? 0 : -1;
 	}
 }
 
@@ -234,6 +241,7 @@ static int attempt(enum mode mode, const struct sockaddr_storage *dest, socklen_
 		errno = EDOM;
 		goto fail;
 	}
+	got_port = local_port(fd);
 	if (mode != M_BIND0 && finish(fd, mode) != 0)
 		goto fail;
 	if (mode == M_BIND0 && listen_too && type == SOCK_STREAM && listen_check(fd) != 0)
@@ -264,7 +272,7 @@ int main(int argc, char **argv)
 		case 'b': bind_port = atoi(optarg); break;
 		case 'N': no_port = 1; break;
 		case 'L': listen_too = 1; break;
-		case 'R': abortive = 1; stay_on_this_cpu(); break;
+		case 'R': abortive = 1; break;
 		case 'F': send_flags = MSG_FASTOPEN; break;
 		case 'P': show_failed_port = 1; break;
 		case 's': hold = atoi(optarg); break;
@@ -311,7 +319,7 @@ int main(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		printf("%d\n", local_port(fd));
+		printf("%d\n", got_port);
 		if (keep >= 0 && i >= keep)
 			release(fd);
 	}

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,24 +96,6 @@ static inline int local_port(int fd)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return -1;
-}
-
-/* Keeps the process on the CPU it runs on.  Loopback packets are queued on
- * the sending CPU and handled in order there.  A connection's reset and the
- * next connection's SYN sent from two CPUs of a loaded machine can be
- * handled the other way round; a SYN that overtakes the reset meets the
- * server's half-closed (FIN_WAIT2) socket of that 4-tuple, which answers
- * with a reset: ECONNREFUSED, natively too. */
-static inline void stay_on_this_cpu(void)
-{
-	cpu_set_t one;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
 }
 
 static inline struct sockaddr_in v4(int port)

@@ -105,9 +105,10 @@ setup() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | sort -u)" = 40002 ]
-	# Abortive releases (-R): a LAST_ACK outliving close() would hold the
-	# only port's 4-tuple, natively too.
-	probe_vs_server 5000 PORTSHIM_RANGE=40000-40002 PORTSHIM_ORDER=sequential -- \
-		-R -n 3 connect 127.0.0.1 5000
+	# The only port's 4-tuple, three times in a row: against a server that
+	# resets (-R), nothing of it outlives a connection, natively too.
+	start_server tcp-reset 127.0.0.1 5002
+	probe_vs_server 5002 PORTSHIM_RANGE=40000-40002 PORTSHIM_ORDER=sequential -- \
+		-R -n 3 connect 127.0.0.1 5002
 	[ "$(printf '%s\n' "${ports[@]}" | sort -u)" = 40002 ]
 }

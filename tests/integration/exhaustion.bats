@@ -95,9 +95,10 @@ held_then_one() {
 }
 
 @test "a 2-port range serves 200 sequential TCP connections and 200 UDP sockets" {
-	start_server tcp 127.0.0.1 5000
+	start_server tcp-reset 127.0.0.1 5000
 	start_server udp 127.0.0.1 5001
-	# Abortive releases (-R): no 4-tuple is still closing at the next connect.
+	# A server that resets (-R): no 4-tuple is still closing at the next
+	# connect.
 	probe_vs_server 5000 PORTSHIM_RANGE=40000-40001 -- -R -n 200 connect 127.0.0.1 5000
 	[ "${#ports[@]}" -eq 200 ]
 	assert_ports 40000-40001 "${ports[@]}"
@@ -111,11 +112,12 @@ held_then_one() {
 # is known free, so each connect costs exactly one bind() and no bind() is
 # ever refused (a port still marked as held would be found only by the
 # last-resort scan, which tries the busy port too).  strace counts them.
-# The releases are abortive (-R), so the next connect never meets the last
-# one's 4-tuple still closing (natively that connect would fail too).
+# The server resets each connection (-R), so the next connect never meets
+# the last one's 4-tuple still closing (natively that connect would fail
+# too); the explicit binds of `exclusive` keep the port until the release.
 released_at_once() {
 	require_cmd strace
-	start_server tcp 127.0.0.1 5000
+	start_server tcp-reset 127.0.0.1 5000
 	: >"$(server_log 5000)"
 	run noshim PORTSHIM_RANGE=40000-40001 PORTSHIM_STRATEGY=exclusive \
 		strace -f -qq -e trace=bind -e signal=none -o "$BATS_TEST_TMPDIR/trace" \

@@ -168,7 +168,7 @@ hostile_compare() {
 
 @test "close_range(3, ~0U, 0) gives the shim's ports back under every strategy: 2-port range, connects go on" {
 	ns_range 40000 40999
-	start_server tcp 127.0.0.1 5000
+	start_server tcp-reset 127.0.0.1 5000
 	local strategy
 	for strategy in "${STRATEGIES[@]}"; do
 		run shim PORTSHIM_STRATEGY=$strategy PORTSHIM_RANGE=40000-40001 PORTSHIM_CONNECT=any \
