@@ -250,8 +250,12 @@ with concurrent.futures.ThreadPoolExecutor(8) as pool:
 print(" ".join(f"{s}:{statuses.count(s)}" for s in sorted(set(statuses))))'
 	start_nginx 8090 "$mode" 4 PORTSHIM_LOG="$log" "$@"
 	# The master forked the 4 workers that connect upstream.
+	# nginx listens before it writes its pid file.
+	local master
 	for i in $(seq 500); do
-		workers=$(pgrep -c -P "$(cat "$BATS_TEST_TMPDIR/nginx-8090/nginx.pid")") || true
+		master=$(cat "$BATS_TEST_TMPDIR/nginx-8090/nginx.pid" 2>/dev/null) || true
+		workers=0
+		[ -z "$master" ] || workers=$(pgrep -c -P "$master") || true
 		[ "$workers" -lt 4 ] || break
 		sleep 0.02
 	done

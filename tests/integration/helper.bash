@@ -141,7 +141,9 @@ in_ns_background() {
 	shift
 	: >"$out"
 	[ "$(id -u)" = 0 ] || userns=(-U --preserve-credentials)
-	timeout 240 nsenter -t "$NS_PID" -n "${userns[@]}" -- env "${SCRUB[@]}" "$@" \
+	# Longer than any test's own bound (the long haul's NS_TIMEOUT is 300
+	# s); teardown ends it by pid.
+	timeout 900 nsenter -t "$NS_PID" -n "${userns[@]}" -- env "${SCRUB[@]}" "$@" \
 		</dev/null >"$out" 2>&1 3>&- &
 	BACKGROUND_PIDS+=("$!")
 }
@@ -187,9 +189,20 @@ server_log() {
 	printf '%s\n' "$BATS_TEST_TMPDIR/server-$1.log"
 }
 
-# server_ports PORT: the client ports the server on PORT saw, in order.
+# server_ports PORT [COUNT]: the client ports the server on PORT saw, in
+# order.  With COUNT, once it has logged that many (for up to 20 s): a
+# client that closes without waiting for the server (Go, rawconnect,
+# prefork) can be done before the server has logged its last connections.
 server_ports() {
-	awk '{ print $2 }' "$(server_log "$1")"
+	local log i
+	log=$(server_log "$1")
+	if [ -n "${2:-}" ]; then
+		for i in $(seq 1000); do
+			[ "$(wc -l <"$log")" -lt "$2" ] || break
+			sleep 0.02
+		done
+	fi
+	awk '{ print $2 }' "$log"
 }
 
 # The lines of $output that are ports (a probe prints errno names too).

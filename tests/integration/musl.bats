@@ -101,7 +101,7 @@ policy_ports() {
 			<<<"$output" || return 1
 		[ "$(grep -c "\"strategy\":\"$s\",\"port\":[0-9]*,\"parity\":\"odd\",\"attempts\":1,\"result\":\"ok\"" \
 			"$log")" -eq 40 ] || return 1
-		[ "$(sort <(server_ports 5100))" = "$(grep '^worker' <<<"$output" | cut -d: -f2 |
+		[ "$(sort <(server_ports 5100 40))" = "$(grep '^worker' <<<"$output" | cut -d: -f2 |
 			tr ' ' '\n' | grep . | sort)" ] || return 1
 		start_netns
 	done

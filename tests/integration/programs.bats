@@ -122,10 +122,12 @@ print("dgram", auto.recv(2).decode())'
 		run shim PORTSHIM_CONNECT=odd socat -T 5 - TCP:127.0.0.1:5000 </dev/null
 		[ "$status" -eq 0 ]
 	done
-	# UDP: socat sends "x" and prints the server's reply, then stops.
+	# UDP: socat sends "x" and prints the server's reply, then stops
+	# (readbytes: once it has the 2 bytes; -t: after its input ends, it
+	# waits up to 10 s for them, not the default half second).
 	for address in UDP:127.0.0.1:5001 UDP-SENDTO:127.0.0.1:5001 \
 		UDP:127.0.0.1:5001 UDP-SENDTO:127.0.0.1:5001; do
-		run shim PORTSHIM_CONNECT=odd socat -T 2 - "$address" <<<x
+		run shim PORTSHIM_CONNECT=odd socat -t 10 -T 10 - "$address,readbytes=2" <<<x
 		[ "$status" -eq 0 ]
 		[ "$output" = ok ]
 	done
@@ -143,7 +145,8 @@ print("dgram", auto.recv(2).decode())'
 		[ "$status" -eq 0 ]
 	done
 	for i in 1 2 3; do
-		run shim PORTSHIM_CONNECT=odd nc -u -w 1 127.0.0.1 5001 <<<x
+		# -W 1: done once the reply is in; -w 10: waits that long for it.
+		run shim PORTSHIM_CONNECT=odd nc -u -W 1 -w 10 127.0.0.1 5001 <<<x
 		[ "$output" = ok ]
 	done
 	[ "$(server_ports 5000 | wc -l)" -eq 5 ]

@@ -50,7 +50,7 @@ print(sum(1 for line in open(sys.argv[1]) if eval(sys.argv[2], {"d": json.loads(
 	[ "$(cat "$BATS_TEST_TMPDIR"/out.* | awk '$2 == 25 && $3 == 0' | wc -l)" -eq 16 ]
 	[ "$(grep -c ': 100 decisions: ok 100, fallback 0, exhausted 0, passthrough 0, clash 0; ports: even 0, odd 100;' "$stats")" -eq 4 ]
 	# The server saw the 400 connections.
-	[ "$(wc -l <"$(server_log 5000)")" -eq 400 ]
+	[ "$(server_ports 5000 400 | wc -l)" -eq 400 ]
 
 	run "$PSTEST_CLI" report --json "$log"
 	[ "$status" -eq 0 ]

@@ -95,7 +95,7 @@ probe_run() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	mapfile -t ports < <(printf '%s\n' "$output" | grep -oE '[0-9]+$')
-	assert_same_lists "$(printf '%s\n' "${ports[@]}")" "$(server_ports 8080)"
+	assert_same_lists "$(printf '%s\n' "${ports[@]}")" "$(server_ports 8080 "${#ports[@]}")"
 	assert_ports odd "${ports[@]}"
 	log_check "$log" "${#ports[@]}" odd ok
 	assert_same_lists "$(printf '%s\n' "${ports[@]}" | sort)" "$(printf '%s\n' "${log_ports[@]}" | sort)"
@@ -118,7 +118,7 @@ probe_run() {
 	: >"$(server_log 8080)"
 	run -0 sup --connect odd --backend preload -- "$STATIC/portprobe" -n 40 connect 127.0.0.1 8080
 	grep -q 'static executable' <<<"$output"
-	assert_ports even $(server_ports 8080)
+	assert_ports even $(server_ports 8080 40)
 }
 
 @test "a Go program built with CGO_ENABLED=0: odd ports under every strategy" {
@@ -129,7 +129,7 @@ probe_run() {
 	done
 	: >"$(server_log 8080)"
 	run -0 sup --connect odd --backend preload -- "$GOCONN" -n 40 127.0.0.1:8080
-	assert_ports even $(server_ports 8080)
+	assert_ports even $(server_ports 8080 40)
 }
 
 @test "syscall(SYS_connect) from a dynamic program: --backend seccomp reaches it, the library does not" {
@@ -147,7 +147,7 @@ probe_run() {
 		raw=$(dirname "$PSTEST_PLAIN_LIB")/helpers/rawconnect
 	fi
 	run -0 ns "$cli" --connect odd -- "$raw" -n 40 127.0.0.1 8080
-	assert_ports even $(server_ports 8080)
+	assert_ports even $(server_ports 8080 40)
 }
 
 @test "a static program with 8 threads x 2,000 connects: all odd, one log line each" {
