@@ -134,18 +134,20 @@ one();'
 		-keyout "$t/key.pem" -out "$t/cert.pem" -days 1 -subj /CN=localhost 2>/dev/null
 	in_ns_background "$t/s_server.out" openssl s_server -accept 127.0.0.1:5443 -www \
 		-cert "$t/cert.pem" -key "$t/key.pem"
-	for i in $(seq 250); do
+	for i in $(seq 500); do
 		grep -q ACCEPT "$t/s_server.out" && break
 		sleep 0.02
 	done
 	grep -q ACCEPT "$t/s_server.out"
 	# s_server logs no peer ports: clients reach it through a relay that does.
 	: >"$(server_log 5444)"
+	rm -f "$(server_log 5444).ready"
 	in_ns_background "$t/relay.out" "$PYTHON" "$PROGRAMS/tcplogproxy.py" 127.0.0.1 5444 5443 "$(server_log 5444)"
-	for i in $(seq 250); do
+	for i in $(seq 500); do
 		[ -e "$(server_log 5444).ready" ] && break
 		sleep 0.02
 	done
+	[ -e "$(server_log 5444).ready" ] || { cat "$t/relay.out"; return 1; }
 	for i in 1 2 3 4 5 6; do
 		if [ "$i" -eq 1 ]; then
 			run noshim sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:5444 2>&1'
@@ -193,7 +195,7 @@ start_nginx() {
 	seccomp) env=(env PORTSHIM_CONNECT=odd "$@" "$(dirname "$PSTEST_LIB")/portshim" --backend seccomp --) ;;
 	esac
 	in_ns_background "$d/out" "${env[@]}" nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf"
-	for i in $(seq 250); do
+	for i in $(seq 500); do
 		in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
 		sleep 0.02
 	done

@@ -187,7 +187,7 @@ hostile_compare() {
 	ns_range 40000 40999
 	local out=$BATS_TEST_TMPDIR/server.out i
 	in_ns_background "$out" "$FDLIFE" server 5001
-	for i in $(seq 250); do
+	for i in $(seq 500); do
 		grep -q READY "$out" 2>/dev/null && break
 		sleep 0.02
 	done
