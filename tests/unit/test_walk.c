@@ -3,7 +3,8 @@
  * once before a 4-tuple comes back; starts are uniform over the allowed set
  * across destinations (a chi-square test); a seed repeats a run; a 4-tuple
  * clash towards one destination does not push another off that port; a run
- * of taken 4-tuples ahead costs a jump or two, not its length. */
+ * of taken 4-tuples ahead costs a jump or two, not its length; destinations
+ * that hash to one counter slot do not share its count. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
