@@ -25,15 +25,23 @@ static const unsigned shared_phases[] = {
  * before the walk from the last one covers the set. */
 #define WALK_JUMPS 64u
 
-/* The destination's counter in its slot before this call's step, which it
- * takes.  A slot another destination holds is taken over from a random
- * count (candidates.h); an empty one starts at zero. */
-static uint32_t walk_step(struct candidates *c)
+/* The destination's counter before this call's step, which it takes.  Of
+ * its two slots it uses the one that holds its tag, else an empty one, else
+ * it takes the first over from a random count (candidates.h). */
+static uint32_t walk_step(struct candidates *c, uint64_t h)
 {
-	_Atomic uint64_t *slot = &c->rt->walk[c->walk_slot];
+	_Atomic uint64_t *walk = c->rt->walk;
+	uint32_t first = (uint32_t)(h % RUNTIME_WALK_SLOTS);
+	uint32_t second = (uint32_t)((h >> 20) % RUNTIME_WALK_SLOTS);
+	uint64_t a = atomic_load_explicit(&walk[first], memory_order_relaxed);
+	uint64_t b = atomic_load_explicit(&walk[second], memory_order_relaxed);
+	bool a_ours = (uint32_t)(a >> 32) == c->walk_tag;
+	bool b_ours = (uint32_t)(b >> 32) == c->walk_tag;
+
+	c->walk_slot = (!a_ours && (b_ours || (a != 0 && b == 0))) ? second : first;
+	_Atomic uint64_t *slot = &walk[c->walk_slot];
 	uint64_t held = atomic_load_explicit(slot, memory_order_relaxed), next;
 	uint32_t counter;
-
 	do {
 		bool ours = (uint32_t)(held >> 32) == c->walk_tag || held == 0;
 		counter = ours ? (uint32_t)held : (uint32_t)rng_next(&c->rt->rng);
@@ -210,11 +218,10 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 		uint64_t h = rng_mix(shares ? emulate_port_offset(&rt->emu, flow, 0) : rt->emu.secret);
 		c->walk = true;
 		c->walk_phase = rt->cfg.seed_set ? runtime_walk_phase(rt) : 0;
-		c->walk_slot = (uint32_t)(h % RUNTIME_WALK_SLOTS);
 		c->walk_tag = (uint32_t)(h >> 12);
 		/* Taking a step now keeps two concurrent calls towards one
 		 * destination off each other's port. */
-		c->walk_offset = (uint32_t)(h >> 32) + walk_step(c);
+		c->walk_offset = (h >> 32) + walk_step(c, h);
 		break;
 	}
 	case SCAN_KERNEL_CONNECT: {

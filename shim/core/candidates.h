@@ -6,10 +6,12 @@
  * secret offset, and a counter per destination slot moves past the ports it
  * used, so a 4-tuple comes back only after that destination has walked the
  * whole set (the per-destination "double-hash" selection of RFC 6056,
- * algorithm 4).  A slot keeps one destination's counter: another destination
- * hashed to it takes it over from a random place, since two destinations
- * taking turns on one counter would each get every other port of the walk,
- * all of one parity where the set is every port.  Across destinations the start is uniform over the allowed
+ * algorithm 4).  A slot keeps one destination's counter, never shared: two
+ * destinations taking turns on one counter would each get every other port
+ * of the walk, all of one parity where the set is every port.  Each
+ * destination has two slots to choose from, so a few destinations nearly
+ * always have one each; one that finds both held by others takes the first
+ * over from a random place, and its ports are then random, not walked.  Across destinations the start is uniform over the allowed
  * set; without the seed it cannot be predicted; with it a run repeats.
  * Without a destination (bind), or in sequential order, the start is a
  * fresh random port, or the plan's cursor.
@@ -64,9 +66,9 @@ struct candidates {
 	unsigned nphases;
 	/* The per-destination walk (SCAN_CLASSES, random order, a destination). */
 	bool walk;
-	uint32_t walk_slot;
+	uint32_t walk_slot;   /* the one of the destination's two slots in use */
 	uint32_t walk_tag;    /* which destination the slot's counter belongs to */
-	uint32_t walk_offset; /* the destination's offset plus its counter */
+	uint64_t walk_offset; /* the destination's offset plus its counter */
 	uint32_t walk_phase;  /* this process's place on the circle (runtime.h) */
 	uint32_t walked;      /* members of the window stepped over this phase */
 	uint32_t jumped;      /* how far this pass's jumps moved its start */

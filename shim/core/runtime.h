@@ -41,9 +41,9 @@ struct class_key {
 
 #define RUNTIME_MAX_CLASSES 24
 
-/* Per-destination walk counters (candidates.c): destinations hash into
- * this many slots, each holding one destination's counter (low half) under
- * that destination's tag (high half).  Without a seed the table is shared with the processes
+/* Per-destination walk counters (candidates.c): each destination hashes to
+ * two of this many slots, and keeps its counter (low half) under its tag
+ * (high half) in one of them.  Without a seed the table is shared with the processes
  * fork()ed from this one, so that the workers of a pre-forking server walk
  * one sequence per destination, as the kernel's own table serves every
  * process; with a seed each process walks on its own, from its own stream,
