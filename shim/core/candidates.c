@@ -3,6 +3,8 @@
 
 #include <sys/socket.h>
 
+#include "walkslots.h"
+
 /* The phases of a scan by port classes; portmap_forgive() runs before the
  * second.  A port that serves several destinations is not skipped for being
  * held: the walk already keeps a destination off its own 4-tuples for a
@@ -24,47 +26,6 @@ static const unsigned shared_phases[] = {
  * (0.6^64 ~ 1e-14 when 60% are); then each jump was one attempt more
  * before the walk from the last one covers the set. */
 #define WALK_JUMPS 64u
-
-/* The destination's counter before this call's step, which it takes.  Of
- * its two slots it uses the one that holds its tag, else an empty one, else
- * it takes the first over from a random count (candidates.h). */
-static uint32_t walk_step(struct candidates *c, uint64_t h)
-{
-	_Atomic uint64_t *walk = c->rt->walk;
-	uint32_t first = (uint32_t)(h % RUNTIME_WALK_SLOTS);
-	uint32_t second = (uint32_t)((h >> 20) % RUNTIME_WALK_SLOTS);
-	uint64_t a = atomic_load_explicit(&walk[first], memory_order_relaxed);
-	uint64_t b = atomic_load_explicit(&walk[second], memory_order_relaxed);
-	bool a_ours = (uint32_t)(a >> 32) == c->walk_tag;
-	bool b_ours = (uint32_t)(b >> 32) == c->walk_tag;
-
-	c->walk_slot = (!a_ours && (b_ours || (a != 0 && b == 0))) ? second : first;
-	_Atomic uint64_t *slot = &walk[c->walk_slot];
-	uint64_t held = atomic_load_explicit(slot, memory_order_relaxed), next;
-	uint32_t counter;
-	do {
-		bool ours = (uint32_t)(held >> 32) == c->walk_tag || held == 0;
-		counter = ours ? (uint32_t)held : (uint32_t)rng_next(&c->rt->rng);
-		next = (uint64_t)c->walk_tag << 32 | (uint32_t)(counter + 1u);
-	} while (!atomic_compare_exchange_weak_explicit(slot, &held, next, memory_order_relaxed,
-							 memory_order_relaxed));
-	return counter;
-}
-
-/* Moves the destination's counter on, unless another destination has
- * taken the slot over meanwhile. */
-static void walk_advance(struct candidates *c, uint32_t by)
-{
-	_Atomic uint64_t *slot = &c->rt->walk[c->walk_slot];
-	uint64_t held = atomic_load_explicit(slot, memory_order_relaxed), next;
-
-	do {
-		if ((uint32_t)(held >> 32) != c->walk_tag)
-			return;
-		next = (held & ~(uint64_t)UINT32_MAX) | (uint32_t)((uint32_t)held + by);
-	} while (!atomic_compare_exchange_weak_explicit(slot, &held, next, memory_order_relaxed,
-							 memory_order_relaxed));
-}
 
 static enum scan_order scan_order(const struct plan *plan, const struct flow *flow)
 {
@@ -221,7 +182,8 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 		c->walk_tag = (uint32_t)(h >> 12);
 		/* Taking a step now keeps two concurrent calls towards one
 		 * destination off each other's port. */
-		c->walk_offset = (h >> 32) + walk_step(c, h);
+		c->walk_offset = (h >> 32) + walkslots_step(rt->walk, h, c->walk_tag, &rt->rng,
+							    &c->walk_slot);
 		break;
 	}
 	case SCAN_KERNEL_CONNECT: {
@@ -384,7 +346,7 @@ void candidates_taken(struct candidates *c, unsigned port)
 			uint32_t first, n = window_members(c, &first);
 			uint32_t advance = n ? (c->jumped + c->walked - 1u) % n : 0;
 			if (advance)
-				walk_advance(c, advance);
+				walkslots_advance(rt->walk, c->walk_slot, c->walk_tag, advance);
 		}
 		break;
 	case SCAN_KERNEL_CONNECT: {

@@ -6,12 +6,9 @@
  * secret offset, and a counter per destination slot moves past the ports it
  * used, so a 4-tuple comes back only after that destination has walked the
  * whole set (the per-destination "double-hash" selection of RFC 6056,
- * algorithm 4).  A slot keeps one destination's counter, never shared: two
- * destinations taking turns on one counter would each get every other port
- * of the walk, all of one parity where the set is every port.  Each
- * destination has two slots to choose from, so a few destinations nearly
- * always have one each; one that finds both held by others takes the first
- * over from a random place, and its ports are then random, not walked.  Across destinations the start is uniform over the allowed
+ * algorithm 4).  A counter is never shared between destinations
+ * (walkslots.h); a destination that finds no slot of its own takes one over
+ * from a random place, and its ports are then random, not walked.  Across destinations the start is uniform over the allowed
  * set; without the seed it cannot be predicted; with it a run repeats.
  * Without a destination (bind), or in sequential order, the start is a
  * fresh random port, or the plan's cursor.

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "portmap.h"
 #include "rng.h"
+#include "walkslots.h"
 
 /* Exit status of a program whose PORTSHIM_* settings are invalid. */
 #define PORTSHIM_EXIT_CONFIG 125
@@ -41,15 +42,6 @@ struct class_key {
 
 #define RUNTIME_MAX_CLASSES 24
 
-/* Per-destination walk counters (candidates.c): each destination hashes to
- * two of this many slots, and keeps its counter (low half) under its tag
- * (high half) in one of them.  Without a seed the table is shared with the processes
- * fork()ed from this one, so that the workers of a pre-forking server walk
- * one sequence per destination, as the kernel's own table serves every
- * process; with a seed each process walks on its own, from its own stream,
- * so that every process's ports repeat run after run. */
-#define RUNTIME_WALK_SLOTS 4096u
-
 struct runtime {
 	struct config cfg;
 	unsigned range_lo, range_hi;   /* the shim's range */
@@ -66,8 +58,14 @@ struct runtime {
 	struct stats stats;
 	struct eventlog_state out;
 	struct emulator emu;
-	_Atomic uint64_t *walk; /* a shared mapping, or walk_private */
-	_Atomic uint64_t walk_private[RUNTIME_WALK_SLOTS];
+	/* The per-destination walk counters (walkslots.h).  Without a seed
+	 * the table is a mapping shared with the processes fork()ed from this
+	 * one, so that the workers of a pre-forking server walk one sequence
+	 * per destination, as the kernel's own table serves every process;
+	 * with a seed each process walks on its own (walk_private), from its
+	 * own stream, so that every process's ports repeat run after run. */
+	_Atomic uint64_t *walk;
+	_Atomic uint64_t walk_private[WALK_SLOTS];
 	/* With a seed: where this process's walks stand on the circle of the
 	 * allowed set (a fraction, 32-bit fixed point), apart from its
 	 * parent's and its siblings'. */
