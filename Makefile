@@ -66,7 +66,7 @@ HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 
 # built with CGO_ENABLED=0, when Go is installed, its cache under the build
 # tree and nothing fetched.
 STATIC_CC      ?= gcc
-STATIC_HELPERS := portprobe threadconn prefork sigconn connhold nbconnect hostile
+STATIC_HELPERS := portprobe threadconn prefork sigconn connhold nbconnect hostile churn
 STATIC         := $(BUILD)/static
 HAVE_STATIC    := $(shell printf 'int main(void){return 0;}' | $(STATIC_CC) -static -x c -o /dev/null - \
 			2>/dev/null && echo yes)

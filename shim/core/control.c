@@ -78,7 +78,7 @@ static void say(struct runtime *rt, const char *result, const char *error)
 	const struct plan *c = atomic_load_explicit(&rt->connect_now, memory_order_relaxed);
 	const struct plan *b = atomic_load_explicit(&rt->bind_now, memory_order_relaxed);
 
-	log_origin_now(&rt->out, &o);
+	log_origin_now(rt, &o);
 	eventlog_line_head(&l, &o);
 	line_raw(&l, ",\"call\":\"control\",\"file\":");
 	line_string(&l, rt->cfg.control);

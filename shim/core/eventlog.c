@@ -13,6 +13,7 @@
 #include "errnames.h"
 #include "filecheck.h"
 #include "jsonline.h"
+#include "procid.h"
 #include "runtime.h"
 #include "sysraw.h"
 
@@ -181,13 +182,13 @@ static void write_line(struct eventlog_state *out, struct sink_state *sink, cons
 	syscall(SYS_close, fd);
 }
 
-void log_origin_now(const struct eventlog_state *out, struct log_origin *o)
+void log_origin_now(struct runtime *rt, struct log_origin *o)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*o = (struct log_origin){ (long)getpid(), sys_gettid(), ts.tv_sec, ts.tv_nsec / 1000,
-				  out->comm };
+	*o = (struct log_origin){ procid_pid(rt->wipe), procid_tid(rt->wipe), ts.tv_sec,
+				  ts.tv_nsec / 1000, rt->out.comm };
 }
 
 void eventlog_write(struct runtime *rt, const char *line, size_t len)
@@ -203,7 +204,7 @@ void eventlog_stderr(struct runtime *rt, const char *text, size_t len)
 
 void eventlog_record(struct runtime *rt, const struct decision *d)
 {
-	eventlog_record_for(rt, d, (long)getpid(), sys_gettid(), NULL);
+	eventlog_record_for(rt, d, 0, 0, NULL);
 }
 
 void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid,
@@ -224,9 +225,11 @@ void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid,
 	if (rt->cfg.log[0]) {
 		char buf[896];
 		struct log_origin o;
-		log_origin_now(&rt->out, &o);
-		o.pid = pid;
-		o.tid = tid;
+		log_origin_now(rt, &o);
+		if (pid) {
+			o.pid = pid;
+			o.tid = tid;
+		}
 		if (comm)
 			o.comm = comm;
 		size_t len = eventlog_format(buf, sizeof(buf), d, &o);
@@ -272,7 +275,7 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 
 void stats_write(struct runtime *rt)
 {
-	stats_write_for(rt, (long)getpid());
+	stats_write_for(rt, procid_pid(rt->wipe));
 }
 
 void stats_write_for(struct runtime *rt, long pid)

@@ -48,9 +48,10 @@ struct log_origin {
 };
 
 /* This thread, now. */
-void log_origin_now(const struct eventlog_state *out, struct log_origin *o);
-
 struct runtime;
+
+/* Now, this process and thread, its program's name. */
+void log_origin_now(struct runtime *rt, struct log_origin *o);
 
 /* Notes what fd 2 is and the program's name (once, when the library
  * starts). */
@@ -61,8 +62,8 @@ void eventlog_init(struct eventlog_state *out);
  * Keeps errno. */
 void eventlog_record(struct runtime *rt, const struct decision *d);
 /* The same for a call made by another process (the seccomp supervisor
- * decides for the program it watches): its pid, tid and name (comm; NULL
- * for this process's) in the log. */
+ * decides for the program it watches): its pid, tid and name in the log
+ * (pid 0 and comm NULL: this process's, this thread's). */
 void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid,
 			 const char *comm);
 

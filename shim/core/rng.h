@@ -20,11 +20,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "forkwipe.h"
 #include "sysraw.h"
 
 struct rng {
@@ -33,7 +33,7 @@ struct rng {
 	/* Set by rng_track_forks() in the library; zero elsewhere. */
 	bool fixed;                    /* PORTSHIM_SEED: children derive their seed */
 	_Atomic uint64_t forks;        /* children this process has numbered */
-	_Atomic unsigned char *armed;  /* MADV_WIPEONFORK: 0 in an unseen child */
+	struct forkwipe *wipe;         /* its `armed` is 0 in an unseen child */
 };
 
 static inline uint64_t rng_mix(uint64_t x)
@@ -71,8 +71,8 @@ static inline void rng_restart(struct rng *rng, uint64_t seed)
 	rng->seed = seed;
 	atomic_store_explicit(&rng->counter, 0, memory_order_relaxed);
 	atomic_store_explicit(&rng->forks, 0, memory_order_relaxed);
-	if (rng->armed)
-		atomic_store_explicit(rng->armed, 1, memory_order_relaxed);
+	if (rng->wipe)
+		atomic_store_explicit(&rng->wipe->armed, 1, memory_order_relaxed);
 }
 
 /* A child nobody told us about: fresh entropy, seeded or not (its parent
@@ -83,14 +83,14 @@ static __attribute__((noinline, cold)) void rng_unseen_child(struct rng *rng)
 {
 	unsigned char zero = 0;
 
-	if (atomic_compare_exchange_strong(rng->armed, &zero, 2))
+	if (atomic_compare_exchange_strong(&rng->wipe->armed, &zero, 2))
 		rng_restart(rng, rng_fresh_seed());
 }
 
 /* True once, in a child nobody told us about, after reseeding it. */
 static inline bool rng_unseen(struct rng *rng)
 {
-	if (!rng->armed || atomic_load_explicit(rng->armed, memory_order_relaxed))
+	if (!rng->wipe || atomic_load_explicit(&rng->wipe->armed, memory_order_relaxed))
 		return false;
 	rng_unseen_child(rng);
 	return true;
@@ -110,23 +110,15 @@ static inline uint32_t rng_below(struct rng *rng, uint32_t bound)
 	return (uint32_t)(((rng_next(rng) >> 32) * (uint64_t)bound) >> 32);
 }
 
-/* Once, in the library's set-up: `fixed` when the seed was given.  The
- * wipe-on-fork page needs Linux 4.14; before that only fork()s that run the
- * atfork handlers are seen. */
-static inline void rng_track_forks(struct rng *rng, bool fixed)
+/* Once, in the library's set-up: `fixed` when the seed was given; `wipe`
+ * the fork-wiped page (NULL before Linux 4.14, where only fork()s that run
+ * the atfork handlers are seen). */
+static inline void rng_track_forks(struct rng *rng, bool fixed, struct forkwipe *wipe)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
 	rng->fixed = fixed;
-	if (p == MAP_FAILED)
-		return;
-	if (madvise(p, (size_t)page, MADV_WIPEONFORK) != 0) {
-		munmap(p, (size_t)page);
-		return;
-	}
-	rng->armed = p;
-	atomic_store_explicit(rng->armed, 1, memory_order_relaxed);
+	rng->wipe = wipe;
+	if (wipe)
+		atomic_store_explicit(&wipe->armed, 1, memory_order_relaxed);
 }
 
 /* In the parent, just before fork(): the number of the child to come. */

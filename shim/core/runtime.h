@@ -55,6 +55,9 @@ struct runtime {
 	enum strategy strategy;
 	struct portmap map;
 	struct rng rng;
+	/* The fork-wiped page of the random stream and the cached process id
+	 * (forkwipe.h); NULL outside the library, or before Linux 4.14. */
+	struct forkwipe *wipe;
 	struct stats stats;
 	struct eventlog_state out;
 	struct emulator emu;

@@ -31,6 +31,7 @@ struct connect_try {
 	struct sockaddr_storage local; /* reuse: the address to bind */
 	int app_reuse;                 /* reuse: the application's SO_REUSEADDR */
 	int kernel_reuse;              /* reuse: what the socket has now */
+	uint32_t app_range;            /* range: the application's IP_LOCAL_PORT_RANGE */
 	struct runtime *rt;
 };
 
@@ -64,7 +65,8 @@ static enum tried try_range(void *ctx, unsigned port, int *error)
 	 * EAGAIN).  Either way the socket is still unbound. */
 	if (t->result != 0 && t->error == (t->s->type == SOCK_DGRAM ? EAGAIN : EADDRNOTAVAIL))
 		return t->s->type == SOCK_STREAM ? TRIED_CLASHED : TRIED_REFUSED;
-	fdtable_record(&portshim_fds, t->s->fd, (uint32_t)port);
+	fdtable_record(&portshim_fds, t->s->fd,
+		       (uint32_t)port | (t->app_range == 0 ? FDTABLE_RANGE : 0));
 	return TRIED_TAKEN;
 }
 
@@ -72,17 +74,19 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
 				  struct pick *pick)
 {
 	struct flow flow = sock_flow(t->s, t->addr, t->len);
-	uint32_t app_range;
 
 	flow.shares = t->s->type == SOCK_STREAM;
-	if (!sock_port_range(t->s, &app_range))
+	if (!sock_port_range(t->s, &t->app_range))
 		return UNSUPPORTED;
-	enum pick_result picked = pick_port(rt, plan, runtime_range_window(rt, app_range), &flow,
-					    try_range, t, pick);
-	/* Nothing of ours may outlive the call: a socket disconnected later,
-	 * duplicated or inherited across exec must see the application's own
-	 * range (0 unless it set one). */
-	set_port_range(t->s->fd, app_range);
+	enum pick_result picked = pick_port(rt, plan, runtime_range_window(rt, t->app_range),
+					    &flow, try_range, t, pick);
+	/* The socket keeps [p, p] where the application set no range of its
+	 * own: it reads 0 through the getsockopt() hook, and the hooks put 0
+	 * back before the kernel could pick its port again (a bind() or send
+	 * after a failed connect or a disconnect) and before exec
+	 * (sockstate.c).  A range of its own is put back at once. */
+	if (picked != PICK_TAKEN || t->app_range != 0)
+		set_port_range(t->s->fd, t->app_range);
 	return picked == PICK_TAKEN ? CONNECTED : picked == PICK_EXHAUSTED ? EXHAUSTED : UNSUPPORTED;
 }
 

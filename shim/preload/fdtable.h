@@ -17,6 +17,10 @@
  * and its TIME_WAIT must be re-bindable); the application reads its own. */
 #define FDTABLE_REUSE       (1u << 16)
 #define FDTABLE_APP_REUSE   (1u << 17) /* the application's SO_REUSEADDR */
+/* Strategy `range`: the kernel's IP_LOCAL_PORT_RANGE stays [port, port]
+ * where the application's is 0 (unset), which it reads; put back before
+ * the kernel could choose a port for the socket again. */
+#define FDTABLE_RANGE       (1u << 18)
 /* Made by socket() and untouched since: an unbound TCP or UDP socket of
  * the family below, so connect() needs no system call to inspect it. */
 #define FDTABLE_FRESH       (1u << 19)

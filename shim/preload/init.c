@@ -12,6 +12,7 @@
 
 #include "init.h"
 #include "real.h"
+#include "userptr.h"
 #include "symver.h"
 #include "core/runtime.h"
 
@@ -44,6 +45,7 @@ static void set_up_once(void)
 
 	setting_up = 1;
 	real_bind_symbols();
+	userptr_init();
 	eventlog_init(&portshim_runtime.out);
 
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err,
@@ -54,7 +56,8 @@ static void set_up_once(void)
 			_exit(PORTSHIM_EXIT_CONFIG);
 		_exit(PORTSHIM_EXIT_CONFIG);
 	}
-	rng_track_forks(&portshim_runtime.rng, portshim_runtime.cfg.seed_set);
+	portshim_runtime.wipe = forkwipe_map();
+	rng_track_forks(&portshim_runtime.rng, portshim_runtime.cfg.seed_set, portshim_runtime.wipe);
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	setting_up = 0;
 	errno = saved;

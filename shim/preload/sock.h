@@ -33,6 +33,9 @@ void sock_note_socket(int fd, int domain, int type, int protocol);
  * F_DUPFD): what socket() noted no longer holds, and the socket is
  * inspected with system calls from now on, through any of its names. */
 void sock_note_not_fresh(int fd);
+/* newfd is a second name of oldfd's socket (dup and friends, after the
+ * call): the options the hooks answer for are answered through it too. */
+void sock_note_duplicate(int oldfd, int newfd);
 void sock_note_setsockopt(int fd, int level, int name);
 
 /* True when fd is an AF_INET/AF_INET6 TCP or UDP socket without a local
@@ -72,6 +75,19 @@ struct flow sock_flow(const struct sock *s, const struct sockaddr *dst, socklen_
  * its own options; if exec fails, the shim's are back. */
 void sock_before_exec(void);
 void sock_after_exec_failed(void);
+
+/* Strategy range left [p, p] on fd (FDTABLE_RANGE): the kernel may choose
+ * fd's port next (a bind(), or a connect or send that is not the shim's,
+ * after a failed connect or a disconnect; listen() refuses a socket that
+ * was connected), so the application's 0 goes back now.  Keeps errno. */
+void sock_range_release(int fd);
+/* Did strategy range leave [p, p] on fd (FDTABLE_RANGE)? */
+bool sock_range_left(int fd);
+/* getsockopt(IP_LOCAL_PORT_RANGE) on such a fd: the kernel's answer, with
+ * the application's 0 written as the kernel would have written it. */
+int sock_range_getsockopt(int fd, void *value, socklen_t *len);
+/* The application's own setsockopt(IP_LOCAL_PORT_RANGE) on fd worked. */
+void sock_range_set_by_app(int fd);
 
 /* The local port of fd as the kernel reports it; 0 if none. */
 unsigned sock_local_port(int fd);

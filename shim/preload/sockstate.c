@@ -19,6 +19,7 @@
 #include "fdtable.h"
 #include "core/inetaddr.h"
 #include "real.h"
+#include "userptr.h"
 
 struct fdtable portshim_fds;
 
@@ -39,6 +40,14 @@ void sock_note_socket(int fd, int domain, int type, int protocol)
 void sock_note_not_fresh(int fd)
 {
 	fdtable_take_fresh(&portshim_fds, fd);
+}
+
+void sock_note_duplicate(int oldfd, int newfd)
+{
+	uint32_t entry = fdtable_get(&portshim_fds, oldfd);
+
+	if (newfd >= 0 && newfd != oldfd && (entry & (FDTABLE_REUSE | FDTABLE_RANGE)))
+		fdtable_record(&portshim_fds, newfd, entry & ~(FDTABLE_FRESH_BITS | FDTABLE_PENDING));
 }
 
 void sock_note_setsockopt(int fd, int level, int name)
@@ -78,6 +87,7 @@ bool sock_inspect(int fd, struct sock *s)
 		return false;
 	if (sockaddr_port(&s->local) != 0)
 		return false;
+	sock_range_release(fd);
 	/* The protocol alone tells the type: a raw socket of protocol TCP or
 	 * UDP would show that protocol number as its port, never 0. */
 	len = sizeof(protocol);
@@ -111,6 +121,74 @@ bool sock_port_range(const struct sock *s, uint32_t *range)
 	if (!sock_app_set(s, FDTABLE_APP_SET_RANGE))
 		return true;
 	return real_getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, range, &len) == 0;
+}
+
+/* The kernel's IP_LOCAL_PORT_RANGE is what strategy range left on fd
+ * ([port, port] of its entry), not a range of the application's: checked
+ * with the kernel, since an entry left behind by a close the hooks did not
+ * see must not speak for another socket.  Only on rare calls. */
+static bool range_is_ours(int fd, uint32_t entry)
+{
+	uint32_t range = 0, port = FDTABLE_PORT(entry);
+	socklen_t len = sizeof(range);
+
+	return (entry & FDTABLE_RANGE) &&
+	       real_getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) == 0 &&
+	       range == (port << 16 | port);
+}
+
+void sock_range_release(int fd)
+{
+	uint32_t entry = fdtable_get(&portshim_fds, fd), none = 0;
+	int saved = errno;
+
+	if (!(entry & FDTABLE_RANGE))
+		return;
+	if (range_is_ours(fd, entry))
+		real_setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &none, sizeof(none));
+	fdtable_update(&portshim_fds, fd, entry, entry & ~FDTABLE_RANGE);
+	errno = saved;
+}
+
+bool sock_range_left(int fd)
+{
+	return fdtable_get(&portshim_fds, fd) & FDTABLE_RANGE;
+}
+
+int sock_range_getsockopt(int fd, void *value, socklen_t *len)
+{
+	uint32_t entry = fdtable_get(&portshim_fds, fd);
+	uint32_t port = FDTABLE_PORT(entry), ours = port << 16 | port;
+	unsigned char before[sizeof(ours)];
+	socklen_t asked = 0;
+
+	/* Asked for less than an int, the kernel writes a value under 256 (the
+	 * application's 0) as one byte, but ours as `asked` bytes: what it
+	 * wrote past the first is put back.  Unreadable memory is the
+	 * kernel's to refuse. */
+	if (!len || !userptr_copy(&asked, len, sizeof(asked)) || asked >= sizeof(ours) ||
+	    (asked > 0 && !userptr_copy(before, value, asked)))
+		asked = 0;
+	int result = real_getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, value, len);
+	if (result != 0 || *len == 0)
+		return result;
+	socklen_t n = *len < sizeof(ours) ? *len : (socklen_t)sizeof(ours);
+	if (memcmp(value, &ours, n) != 0)
+		return result; /* not ours: an entry left by a close the hooks missed */
+	memset(value, 0, 1);
+	if (n < sizeof(ours)) {
+		if (asked > 1)
+			memcpy((unsigned char *)value + 1, before + 1, asked - 1);
+		*len = 1;
+	} else {
+		memset(value, 0, n);
+	}
+	return result;
+}
+
+void sock_range_set_by_app(int fd)
+{
+	fdtable_change(&portshim_fds, fd, 0, FDTABLE_RANGE);
 }
 
 /* The kernel's SO_REUSEADDR of fd (0 if it cannot be read). */
@@ -210,22 +288,30 @@ unsigned sock_local_port(int fd)
 	return port;
 }
 
-/* Strategy reuse keeps the kernel's SO_REUSEADDR at 1 on the sockets it
- * connected; a program that inherits one across exec must read its own
- * value, so every such descriptor that exec keeps gets `before` (the
- * application's) or, if exec failed, `after` (1 again). */
-static void reuse_across_exec(bool before)
+/* The strategies leave options of their own on the sockets they connected
+ * (reuse: SO_REUSEADDR 1; range: IP_LOCAL_PORT_RANGE [p, p]), which the
+ * hooks answer for; a program that inherits one across exec, where no hook
+ * of this process answers, must find its own values.  Every such
+ * descriptor that exec keeps gets them `before`; if exec failed, reuse's 1
+ * is back `after` (range's stays put back: nothing needs it any more). */
+static void options_across_exec(bool before)
 {
 	int high = fdtable_high(&portshim_fds);
 
 	for (int fd = 0; fd < high; fd++) {
 		uint32_t entry = fdtable_get(&portshim_fds, fd);
-		if (!(entry & FDTABLE_REUSE) || (entry & FDTABLE_APP_REUSE))
+		bool reuse = (entry & FDTABLE_REUSE) && !(entry & FDTABLE_APP_REUSE);
+		bool range = before && (entry & FDTABLE_RANGE);
+		if (!reuse && !range)
 			continue;
 		int flags = real_fcntl(fd, F_GETFD, NULL);
 		int on = before ? 0 : 1;
-		if (flags >= 0 && !(flags & FD_CLOEXEC))
+		if (flags < 0 || (flags & FD_CLOEXEC))
+			continue;
+		if (reuse)
 			real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (range)
+			sock_range_release(fd);
 	}
 }
 
@@ -233,7 +319,7 @@ void sock_before_exec(void)
 {
 	int saved = errno;
 
-	reuse_across_exec(true);
+	options_across_exec(true);
 	errno = saved;
 }
 
@@ -241,6 +327,6 @@ void sock_after_exec_failed(void)
 {
 	int saved = errno;
 
-	reuse_across_exec(false);
+	options_across_exec(false);
 	errno = saved;
 }

@@ -1,31 +1,120 @@
 /* See userptr.h.
  *
- * How memory is checked: a futex(FUTEX_CMP_REQUEUE_PRIVATE) with no waiter
- * to wake and none to requeue reads the 32-bit word at an address and has
- * no other effect: EFAULT if the word cannot be read, else EAGAIN or 0.
- * Readability is per page, and an address, msghdr or option value spans
- * at most two pages, so one word in the first page and one in the last
- * check it all; then memcpy() reads it.  One system call on the connect()
- * path (two when the bytes cross a page), about 0.3 us here, where
+ * How memory is checked.  Most addresses need no check: the bytes between
+ * the hook's own frame and the top of the stack it runs on are mapped (the
+ * caller's frames, where most programs keep the address they connect to),
+ * and so are the program's own loaded segments (its static data).  Those
+ * are read at once.  The stack's top is the end of the main thread's
+ * stack, found once at set-up, or for another thread its thread pointer,
+ * which glibc and musl place at the top of the mapping that holds the
+ * thread's stack; a frame on any other stack (a signal stack, a
+ * coroutine's) is not trusted that way.
+ *
+ * Elsewhere (the heap), one system call: a futex(FUTEX_CMP_REQUEUE_PRIVATE)
+ * with no waiter to wake and none to requeue reads the 32-bit word at an
+ * address and has no other effect: EFAULT if the word cannot be read, else
+ * EAGAIN or 0.  Readability is per page, and an address, msghdr or option
+ * value spans at most two pages, so one word in the first page and one in
+ * the last check it all; then memcpy() reads it.  About 0.3 us here, where
  * process_vm_readv() on ourselves, which copies and checks at once, takes
  * about 1.1 us (it pins the pages) and is refused by seccomp profiles that
- * allow every futex.  What is left: a thread that unmaps the memory between
- * the check and the copy, while another passes it to connect(), still
- * crashes - that program races against itself. */
+ * allow every futex.
+ *
+ * What is left: a thread that unmaps the memory between the check and the
+ * copy, while another passes it to connect(), still crashes - that program
+ * races against itself; so does one that unmaps or protects part of its
+ * own stack above the running frame or of its own loaded segments. */
 #include "userptr.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/inetaddr.h"
+#include "symver.h"
 
 /* <linux/futex.h>'s value; musl-gcc does not see the kernel's headers. */
 #ifndef FUTEX_CMP_REQUEUE_PRIVATE
 #define FUTEX_CMP_REQUEUE_PRIVATE (4 | 128)
 #endif
+
+/* [lo, hi): memory that stays mapped while the program runs. */
+struct span {
+	uintptr_t lo, hi;
+};
+
+#define MAX_SEGMENTS 8
+/* A thread's frame this far below its thread pointer at most is taken to
+ * be on its own stack (glibc's default stack is 8 MiB). */
+#define THREAD_STACK_MAX ((uintptr_t)8 << 20)
+
+/* Written once at set-up, then read by every hook: the counts are
+ * published last. */
+static struct span main_stack;
+static struct span segments[MAX_SEGMENTS];
+static _Atomic int main_stack_known, nsegments;
+
+static int note_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	int n = 0;
+
+	(void)size;
+	(void)arg;
+	for (int i = 0; i < info->dlpi_phnum && n < MAX_SEGMENTS; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && ph->p_memsz > 0)
+			segments[n++] = (struct span){ info->dlpi_addr + ph->p_vaddr,
+						       info->dlpi_addr + ph->p_vaddr + ph->p_memsz };
+	}
+	atomic_store_explicit(&nsegments, n, memory_order_release);
+	return 1; /* the first object is the program itself */
+}
+
+void userptr_init(void)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+
+	dl_iterate_phdr(note_segments, NULL);
+	/* The main thread's stack, where set-up runs in the library's
+	 * constructor (glibc reads /proc/self/maps for it). */
+	if (getpid() != (pid_t)syscall(SYS_gettid) || pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 0) {
+		main_stack = (struct span){ (uintptr_t)addr, (uintptr_t)addr + size };
+		atomic_store_explicit(&main_stack_known, 1, memory_order_release);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Are the bytes [first, last] known to be mapped without asking the
+ * kernel?  noinline: the frame compared with is this function's own, below
+ * every frame of the hook's caller. */
+static __attribute__((noinline)) bool known_mapped(uintptr_t first, uintptr_t last)
+{
+	uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+
+	if (first >= frame) {
+		uintptr_t self = (uintptr_t)pthread_self();
+		if (atomic_load_explicit(&main_stack_known, memory_order_acquire) &&
+		    frame >= main_stack.lo && frame < main_stack.hi)
+			return last < main_stack.hi;
+		if (self > frame && self - frame <= THREAD_STACK_MAX && last < self)
+			return true;
+	}
+	int n = atomic_load_explicit(&nsegments, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		if (first >= segments[i].lo && last < segments[i].hi)
+			return true;
+	return false;
+}
 
 /* 0 if the word holding *p can be read, else an errno. */
 static int probe(const void *p)
@@ -44,8 +133,9 @@ bool userptr_copy(void *dst, const void *src, size_t len)
 	uintptr_t first = (uintptr_t)src, last = first + len - 1;
 	/* At most 4 KiB, the smallest page there is: two pages at most, and
 	 * within one 4 KiB block, one probe. */
-	bool ok = len <= 4096 && last >= first && probe(src) == 0 &&
-		  ((first ^ last) < 4096 || probe((const void *)last) == 0);
+	bool ok = len <= 4096 && last >= first &&
+		  (known_mapped(first, last) ||
+		   (probe(src) == 0 && ((first ^ last) < 4096 || probe((const void *)last) == 0)));
 
 	if (ok)
 		memcpy(dst, src, len);

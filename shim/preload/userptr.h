@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+/* Notes, once at set-up, the memory that is known to be readable without a
+ * check: the program's loaded segments, the main thread's stack. */
+void userptr_init(void);
+
 /* Copies len bytes (len > 0) from the application's src into dst; false,
  * dst untouched, when any of them cannot be read (or the check itself is
  * refused, by a seccomp filter say).  errno is kept. */

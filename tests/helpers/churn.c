@@ -1,10 +1,12 @@
 /* churn: connect/close cycles, the client closing first (so every port it
  * used goes through TIME_WAIT), and how fast they went.
  *
- *   churn [-n CYCLES] HOST PORT...
+ *   churn [-n CYCLES] [-a stack|static|heap|thread] HOST PORT...
  *
  * Cycle i: a blocking TCP socket, connect() to PORT[i % nports],
- * getsockname(), close().  A failed cycle is counted and the next one
+ * getsockname(), close().  -a: where the address given to connect() lies:
+ * in main()'s frame (the default), in static data, in memory from
+ * malloc(), or in the frame of a second thread that runs the cycles.  A failed cycle is counted and the next one
  * runs.  Then one line:
  *
  *   churn: cycles=N connected=N failed=N odd=N even=N  us=N cpu_us=N rate=N
@@ -24,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,28 +55,78 @@ static long open_fds(void)
 	return n - 2; /* . and .. */
 }
 
+static struct sockaddr_in static_to[MAX_PORTS];
+
+struct run {
+	const struct sockaddr_in *to; /* NULL: copied into the running frame */
+	struct sockaddr_in from[MAX_PORTS];
+	int nports;
+	long cycles;
+};
+
+static void *cycle_all(void *arg);
+
 int main(int argc, char **argv)
 {
-	struct sockaddr_in to[MAX_PORTS];
-	unsigned errors[ERRNO_SLOTS] = { 0 };
-	long cycles = 1000, connected = 0, odd = 0, even = 0, max_us = 0, slow = 0;
-	uint64_t tuples = 0;
+	struct run run = { .cycles = 1000 };
+	const char *where = "stack";
 	struct in_addr host;
-	int opt, nports = 0;
+	int opt;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n')
+	while ((opt = getopt(argc, argv, "n:a:")) != -1) {
+		if (opt == 'n')
+			run.cycles = atol(optarg);
+		else if (opt == 'a')
+			where = optarg;
+		else
 			goto usage;
-		cycles = atol(optarg);
 	}
-	if (cycles < 1 || argc - optind < 2 || argc - optind - 1 > MAX_PORTS ||
+	if (run.cycles < 1 || argc - optind < 2 || argc - optind - 1 > MAX_PORTS ||
 	    inet_pton(AF_INET, argv[optind], &host) != 1)
 		goto usage;
 	for (int i = optind + 1; i < argc; i++)
-		to[nports++] = (struct sockaddr_in){ .sin_family = AF_INET,
-						     .sin_port = htons((uint16_t)atoi(argv[i])),
-						     .sin_addr = host };
+		run.from[run.nports++] = (struct sockaddr_in){ .sin_family = AF_INET,
+							       .sin_port = htons((uint16_t)atoi(argv[i])),
+							       .sin_addr = host };
+	if (strcmp(where, "static") == 0) {
+		memcpy(static_to, run.from, sizeof(static_to));
+		run.to = static_to;
+	} else if (strcmp(where, "heap") == 0) {
+		struct sockaddr_in *heap = malloc(sizeof(run.from));
+		if (!heap)
+			return 2;
+		memcpy(heap, run.from, sizeof(run.from));
+		run.to = heap;
+	} else if (strcmp(where, "thread") == 0) {
+		pthread_t t;
+		void *status;
+		if (pthread_create(&t, NULL, cycle_all, &run) != 0 || pthread_join(t, &status) != 0)
+			return 2;
+		return (int)(intptr_t)status;
+	} else if (strcmp(where, "stack") != 0) {
+		goto usage;
+	}
+	return (int)(intptr_t)cycle_all(&run);
 
+usage:
+	fprintf(stderr, "usage: churn [-n CYCLES] [-a stack|static|heap|thread] HOST PORT...\n");
+	return 2;
+}
+
+static void *cycle_all(void *arg)
+{
+	struct run *run = arg;
+	struct sockaddr_in frame[MAX_PORTS];
+	const struct sockaddr_in *to = run->to;
+	unsigned errors[ERRNO_SLOTS] = { 0 };
+	long cycles = run->cycles, connected = 0, odd = 0, even = 0, max_us = 0, slow = 0;
+	uint64_t tuples = 0;
+	int nports = run->nports;
+
+	if (!to) {
+		memcpy(frame, run->from, sizeof(frame));
+		to = frame;
+	}
 	struct timespec t0, t1;
 	struct rusage r0, r1;
 	long fds_before = open_fds();
@@ -123,9 +176,5 @@ int main(int argc, char **argv)
 	       cycles, connected, cycles - connected, odd, even, us, cpu_us,
 	       us > 0 ? (long)(cycles * 1000000.0 / (double)us) : 0L, max_us, slow, fds_before,
 	       open_fds(), (unsigned long long)tuples, errtext);
-	return connected == cycles ? 0 : 1;
-
-usage:
-	fprintf(stderr, "usage: churn [-n CYCLES] HOST PORT...\n");
-	return 2;
+	return (void *)(intptr_t)(connected == cycles ? 0 : 1);
 }

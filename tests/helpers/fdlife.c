@@ -10,6 +10,17 @@
  *                             nothing, SO_REUSEADDR=1 or
  *                             IP_LOCAL_PORT_RANGE=40000-40999; then prints
  *                             "reuseaddr=V range=LO-HI port=N"
+ *   fdlife leftrange PORT DEAD
+ *                             what the application finds of its own
+ *                             IP_LOCAL_PORT_RANGE (0, unset) after a
+ *                             connect to 127.0.0.1:PORT, through the
+ *                             descriptor, dup(), dup2(), fcntl(F_DUPFD), a
+ *                             short read, and across execve() (the program
+ *                             run again without LD_PRELOAD: "fdlife
+ *                             readrange FD"); and the parity of the port
+ *                             bind(0) gets after a connect to DEAD (nobody
+ *                             listens) was refused.  One line each, port
+ *                             numbers left out
  *   fdlife closerange PORT N  two connections held, close_range(3, ~0U, 0),
  *                             then N connect/close cycles; prints each port
  *                             or the errno name.  The server resets each
@@ -88,6 +99,68 @@ static int sockopt_mode(int port, const char *what)
 	       rg & 0xffff, rg >> 16, local_port(s), r1, r2, ename(e1), ename(e2),
 	       (unsigned)l1, (unsigned)l2);
 	return 0;
+}
+
+static void print_range(const char *what, int fd)
+{
+	unsigned range = 0xffffffffu;
+	socklen_t len = sizeof(range);
+	int r = getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len);
+
+	printf("%s: ret=%d range=%u-%u len=%u\n", what, r, range & 0xffff, range >> 16,
+	       (unsigned)len);
+}
+
+/* bind(0) after a connect to DEAD was refused: the kernel chooses the
+ * socket's port again. */
+static void bind_after_refusal(int dead)
+{
+	struct sockaddr_in to = v4(dead), any = v4(0);
+	int s = tcp4();
+	int r = connect(s, (struct sockaddr *)&to, sizeof(to));
+	int e = errno;
+
+	errno = EDOM;
+	int r2 = bind(s, (struct sockaddr *)&any, sizeof(any));
+	int e2 = errno, got = local_port(s);
+
+	printf("refused, then bind(0): connect=%d,%s bind=%d,%s parity=%s\n", r, ename(e), r2,
+	       ename(e2), got <= 0 ? "none" : got % 2 ? "odd" : "even");
+	print_range("after bind(0)", s);
+	close(s);
+}
+
+static int leftrange_mode(const char *self, int port, int dead)
+{
+	struct sockaddr_in a = v4(port);
+	int s = tcp4();
+	unsigned short half = 0xffff;
+	socklen_t len = sizeof(half);
+	char fd[16], *argv[] = { (char *)self, "readrange", fd, NULL };
+
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		printf("connect: %s\n", ename(errno));
+		return 1;
+	}
+	print_range("fd", s);
+	int d = dup(s);
+	print_range("dup", d);
+	close(d);
+	if (dup2(s, 100) == 100)
+		print_range("dup2", 100);
+	close(100);
+	d = fcntl(s, F_DUPFD, 200);
+	print_range("F_DUPFD", d);
+	close(d);
+	int r = getsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &half, &len);
+	printf("short: ret=%d value=%u len=%u\n", r, half, (unsigned)len);
+	bind_after_refusal(dead);
+	fflush(stdout);
+	snprintf(fd, sizeof(fd), "%d", s);
+	unsetenv("LD_PRELOAD");
+	execv("/proc/self/exe", argv);
+	printf("execv: %s\n", ename(errno));
+	return 1;
 }
 
 /* A socket whose close() sends a reset: its 4-tuple is gone at once. */
@@ -266,6 +339,12 @@ int main(int argc, char **argv)
 		return highfd_mode(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "sockopt"))
 		return sockopt_mode(atoi(argv[2]), argv[3]);
+	if (argc >= 4 && !strcmp(argv[1], "leftrange"))
+		return leftrange_mode(argv[0], atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "readrange")) {
+		print_range("after exec", atoi(argv[2]));
+		return 0;
+	}
 	if (argc >= 4 && !strcmp(argv[1], "closerange"))
 		return closerange_mode(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "longhaul"))
@@ -274,6 +353,6 @@ int main(int argc, char **argv)
 		return daemon_mode(atoi(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "server"))
 		return server_mode(atoi(argv[2]));
-	fprintf(stderr, "usage: fdlife highfd|sockopt|closerange|longhaul|daemon|server ...\n");
+	fprintf(stderr, "usage: fdlife highfd|sockopt|leftrange|readrange|closerange|longhaul|daemon|server ...\n");
 	return 2;
 }

@@ -75,13 +75,13 @@ static void test_forked_siblings_seeded_are_distinct_and_reproducible(void)
 	struct stream a[5], b[5];
 
 	rng_seed(&rng, 42);
-	rng_track_forks(&rng, true);
-	CHECK(rng.armed != NULL, "no wipe-on-fork page (Linux < 4.14?)");
+	rng_track_forks(&rng, true, forkwipe_map());
+	CHECK(rng.wipe != NULL, "no wipe-on-fork page (Linux < 4.14?)");
 	rng_next(&rng);
 	siblings(false, a);
 
 	rng_seed(&rng, 42);
-	rng_track_forks(&rng, true);
+	rng_track_forks(&rng, true, forkwipe_map());
 	rng_next(&rng);
 	siblings(false, b);
 	for (int i = 0; i < 5; i++)
@@ -89,7 +89,7 @@ static void test_forked_siblings_seeded_are_distinct_and_reproducible(void)
 
 	/* Another position in the parent's stream: other children. */
 	rng_seed(&rng, 42);
-	rng_track_forks(&rng, true);
+	rng_track_forks(&rng, true, forkwipe_map());
 	siblings(false, b);
 	CHECK(!same(&a[0], &b[0]), "the position in the parent's stream does not count");
 }
@@ -99,10 +99,10 @@ static void test_forked_siblings_unseeded_get_fresh_entropy(void)
 	struct stream a[5], b[5];
 
 	rng_seed(&rng, 42);
-	rng_track_forks(&rng, false);
+	rng_track_forks(&rng, false, forkwipe_map());
 	siblings(false, a);
 	rng_seed(&rng, 42);
-	rng_track_forks(&rng, false);
+	rng_track_forks(&rng, false, forkwipe_map());
 	siblings(false, b);
 	CHECK(!same(&a[0], &b[0]), "without a seed, the first child's stream repeats");
 }
@@ -112,11 +112,12 @@ static void test_raw_clone_children_notice(void)
 	struct stream s[5];
 
 	rng_seed(&rng, 7);
-	rng_track_forks(&rng, true);
+	rng_track_forks(&rng, true, forkwipe_map());
 	rng_next(&rng);
 	siblings(true, s);
 	/* The parent's page is untouched: its own stream goes on. */
-	CHECK(atomic_load(rng.armed) == 1, "the parent's marker is %d", atomic_load(rng.armed));
+	CHECK(atomic_load(&rng.wipe->armed) == 1, "the parent's marker is %d",
+	      atomic_load(&rng.wipe->armed));
 }
 
 /* Without rng_track_forks() (the benchmarks, the unit tests of other
@@ -130,7 +131,7 @@ static void test_untracked_stream_is_pure(void)
 	for (int i = 0; i < 100; i++)
 		if (!CHECK(rng_next(&a) == rng_next(&b), "draw %d", i))
 			return;
-	CHECK(a.armed == NULL && !a.fixed, "rng_seed left tracking on");
+	CHECK(a.wipe == NULL && !a.fixed, "rng_seed left tracking on");
 }
 
 int main(void)

@@ -74,8 +74,11 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct plan *plan;
 	struct sock s;
 
-	/* Whatever happens next, the socket may be bound: not fresh any more. */
+	/* Whatever happens next, the socket may be bound: not fresh any more,
+	 * and if strategy range left its range on it, the kernel's bind(0)
+	 * must not meet it. */
 	sock_note_not_fresh(fd);
+	sock_range_release(fd);
 	/* An address the kernel refuses before anything else (unreadable:
 	 * EFAULT; too long) is its alone; the shim reads only its copy. */
 	if (!runtime_ensure() || ((plan = runtime_bind_plan(rt))->npasses == 0 &&

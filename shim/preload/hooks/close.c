@@ -37,13 +37,17 @@ static void forget_replaced(int oldfd, int newfd)
 PORTSHIM_EXPORT int dup2(int oldfd, int newfd)
 {
 	forget_replaced(oldfd, newfd);
-	return real_dup2(oldfd, newfd);
+	int result = real_dup2(oldfd, newfd);
+	sock_note_duplicate(oldfd, result);
+	return result;
 }
 
 PORTSHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	forget_replaced(oldfd, newfd);
-	return real_dup3(oldfd, newfd, flags);
+	int result = real_dup3(oldfd, newfd, flags);
+	sock_note_duplicate(oldfd, result);
+	return result;
 }
 
 PORTSHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)

@@ -1,9 +1,11 @@
-/* getsockopt() and setsockopt() of SO_REUSEADDR after strategy `reuse`:
- * the kernel's value stays 1 (the port is shared, and its TIME_WAIT must
- * stay re-bindable); the application reads and writes its own.  setsockopt()
- * also notes the options the strategies read (sockstate.c).  Every other
- * call goes straight through. */
+/* getsockopt() and setsockopt() of the options the strategies leave set:
+ * SO_REUSEADDR after `reuse` (the kernel's stays 1: the port is shared,
+ * and its TIME_WAIT must stay re-bindable) and IP_LOCAL_PORT_RANGE after
+ * `range` (the kernel's stays [p, p]); the application reads and writes
+ * its own.  setsockopt() also notes the options the strategies read
+ * (sockstate.c).  Every other call goes straight through. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -20,6 +22,9 @@
 PORTSHIM_EXPORT int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
 	int app;
+
+	if (level == IPPROTO_IP && name == IP_LOCAL_PORT_RANGE && sock_range_left(fd))
+		return sock_range_getsockopt(fd, value, len);
 	int result = real_getsockopt(fd, level, name, value, len);
 	if (result == 0 && level == SOL_SOCKET && name == SO_REUSEADDR && *len > 0 &&
 	    *len <= sizeof(app) && sock_reuse_get(fd, &app))
@@ -42,5 +47,8 @@ PORTSHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value, s
 	    userptr_copy(&on, value, sizeof(on)) &&
 	    sock_reuse_set(fd, on != 0))
 		return 0;
-	return real_setsockopt(fd, level, name, value, len);
+	int result = real_setsockopt(fd, level, name, value, len);
+	if (result == 0 && level == IPPROTO_IP && name == IP_LOCAL_PORT_RANGE)
+		sock_range_set_by_app(fd);
+	return result;
 }
