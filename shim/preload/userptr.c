@@ -7,8 +7,11 @@
  * are read at once.  The stack's top is the end of the main thread's
  * stack, found once at set-up, or for another thread its thread pointer,
  * which glibc and musl place at the top of the mapping that holds the
- * thread's stack; a frame on any other stack (a signal stack, a
- * coroutine's) is not trusted that way.
+ * thread's stack, at most 8 MiB above the frame.  A frame on another stack
+ * (a signal stack, a coroutine's) is trusted that way only on the main
+ * thread's stack or within those 8 MiB below a thread pointer: there, an
+ * address in a hole between the two would crash where the kernel says
+ * EFAULT (README.md, "Known limits").
  *
  * Elsewhere (the heap), one system call: a futex(FUTEX_CMP_REQUEUE_PRIVATE)
  * with no waiter to wake and none to requeue reads the 32-bit word at an
