@@ -7,15 +7,18 @@
 #include <string.h>
 
 #include "settings.h"
+#include "zerofill.h"
+
+_Static_assert(offsetof(struct config, log) < offsetof(struct config, reserved) +
+						   sizeof(struct portset) + 8,
+	       "config_init() zeroes all but the reserved set: the paths follow it");
 
 void config_init(struct config *cfg, bool secure)
 {
 	/* The reserved set is cleared where it is filled (set_reserved(), the
-	 * kernel's list in runtime.c): zeroing its 8 KiB here would only cost
-	 * every process two pages. */
-	memset(cfg, 0, offsetof(struct config, reserved));
-	memset((char *)cfg + offsetof(struct config, reserved) + sizeof(cfg->reserved), 0,
-	       sizeof(*cfg) - offsetof(struct config, reserved) - sizeof(cfg->reserved));
+	 * kernel's list in runtime.c). */
+	zerofill_sparing(cfg, offsetof(struct config, reserved));
+	zerofill_sparing(cfg->log, sizeof(*cfg) - offsetof(struct config, log));
 	cfg->secure = secure;
 	cfg->connect.kind = POLICY_ANY;
 	cfg->bind.kind = POLICY_OFF;

@@ -29,6 +29,9 @@ enum backend { BACKEND_AUTO, BACKEND_PRELOAD, BACKEND_SECCOMP };
 /* Where a setting's value came from, per row of the table. */
 enum config_origin { CONFIG_DEFAULT, CONFIG_FILE, CONFIG_ENV };
 
+/* Small fields first, then the rules, the reserved set and the paths:
+ * config_init() writes only what is not zero already, so a process touches
+ * the pages of the large ones only for the settings it is given. */
 struct config {
 	/* Resolved by config_finish(): the specific setting beats parity.
 	 * Each policy is followed by whether it was given (settings.c). */
@@ -42,7 +45,6 @@ struct config {
 	bool range_set;           /* else: the kernel's ip_local_port_range */
 	unsigned range_lo, range_hi;
 	bool reserved_set;        /* else: the kernel's ip_local_reserved_ports */
-	struct portset reserved;
 
 	enum port_order order;
 	bool seed_set;            /* else: a seed from getrandom() */
@@ -52,15 +54,16 @@ struct config {
 	enum strategy strategy;
 	enum backend backend;
 
+	bool secure;                 /* setuid/setgid: no paths from the environment */
+	unsigned char origin[CONFIG_SETTINGS_MAX]; /* enum config_origin per setting */
+
+	struct rules rules;          /* per-destination connect policies */
+	struct portset reserved;
+
 	char log[CONFIG_PATH_MAX];   /* "stderr", a file path, or "" for none */
 	char stats[CONFIG_PATH_MAX];
 	char file[CONFIG_PATH_MAX];  /* PORTSHIM_CONFIG, once read */
 	char control[CONFIG_PATH_MAX]; /* PORTSHIM_CONTROL: re-read when it changes, or "" */
-
-	struct rules rules;          /* per-destination connect policies */
-
-	bool secure;                 /* setuid/setgid: no paths from the environment */
-	unsigned char origin[CONFIG_SETTINGS_MAX]; /* enum config_origin per setting */
 };
 
 #define CONFIG_ENV_PREFIX "PORTSHIM_"

@@ -19,9 +19,9 @@
 
 struct emulator {
 	uint64_t secret;
-	_Atomic uint32_t perturb[EMULATE_TABLE_SIZE]; /* 5.12+: table_perturb[] */
-	_Atomic uint32_t hint;                         /* <= 5.11: the global hint */
 	int64_t epoch_origin;                          /* seconds; see emulate_epoch() */
+	_Atomic uint32_t hint;                         /* <= 5.11: the global hint */
+	_Atomic uint32_t perturb[EMULATE_TABLE_SIZE]; /* 5.12+: table_perturb[] */
 };
 
 /* What a call is about: the kernel hashes (saddr, daddr, dport) for

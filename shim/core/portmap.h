@@ -17,14 +17,17 @@
 #define PORTMAP_PORTS 65536u
 #define PORTMAP_WORDS (PORTMAP_PORTS / 64u)
 
+/* The counts come first and the bitmap last: a set built once touches only
+ * its header and the words of its ports, so the pages of an idle process's
+ * sets stay few (tests/bench/README.md, (d)). */
 struct portset {
-	uint64_t bits[PORTMAP_WORDS];
 	uint32_t count;     /* number of ports in the set */
 	uint16_t first;     /* lowest member (valid when count > 0) */
 	uint16_t last;      /* highest member (valid when count > 0) */
 	/* Members below word w, for the words between first and last; set
 	 * by portset_index() once the set is complete. */
 	uint16_t rank[PORTMAP_WORDS];
+	uint64_t bits[PORTMAP_WORDS];
 };
 
 /* A set must start zeroed (static storage is) or from portset_clear();

@@ -42,25 +42,23 @@ struct class_key {
 
 #define RUNTIME_MAX_CLASSES 24
 
+/* The fields every process writes at set-up or reads on each call come
+ * first, the config's own small fields right after them (config.h): they
+ * share a page or two.  The large tables follow, each touched only where a
+ * process uses it (tests/bench/README.md, (d)). */
 struct runtime {
-	struct config cfg;
 	unsigned range_lo, range_hi;   /* the shim's range */
 	unsigned kernel_lo, kernel_hi; /* the namespace's ip_local_port_range */
-	struct portset base; /* range minus reserved ports */
+	enum strategy strategy;
 	int nclasses;
 	struct class_key class_id[RUNTIME_MAX_CLASSES];
-	struct portset class_set[RUNTIME_MAX_CLASSES];
 	struct plan connect, bind;
-	struct plan rule_plan[RULES_MAX]; /* one per PORTSHIM_RULES entry */
-	enum strategy strategy;
-	struct portmap map;
 	struct rng rng;
 	/* The fork-wiped page of the random stream and the cached process id
 	 * (forkwipe.h); NULL outside the library, or before Linux 4.14. */
 	struct forkwipe *wipe;
 	struct stats stats;
 	struct eventlog_state out;
-	struct emulator emu;
 	/* The per-destination walk counters (walkslots.h).  Without a seed
 	 * the table is a mapping shared with the processes fork()ed from this
 	 * one, so that the workers of a pre-forking server walk one sequence
@@ -68,7 +66,6 @@ struct runtime {
 	 * with a seed each process walks on its own (walk_private), from its
 	 * own stream, so that every process's ports repeat run after run. */
 	_Atomic uint64_t *walk;
-	_Atomic uint64_t walk_private[WALK_SLOTS];
 	/* With a seed: where this process's walks stand on the circle of the
 	 * allowed set (a fraction, 32-bit fixed point), apart from its
 	 * parent's and its siblings'. */
@@ -76,9 +73,16 @@ struct runtime {
 	/* PORTSHIM_CONTROL (control.c): the plans in force when a control file
 	 * switched them (NULL: connect and bind above), from the pool. */
 	_Atomic(struct plan *) connect_now, bind_now;
-	struct plan pool[CONTROL_PLANS];
 	int npool;
 	struct control_state control;
+	struct config cfg;
+	struct portset base; /* range minus reserved ports */
+	struct emulator emu; /* its header shares base's last page */
+	struct plan rule_plan[RULES_MAX]; /* one per PORTSHIM_RULES entry */
+	struct plan pool[CONTROL_PLANS];
+	struct portset class_set[RUNTIME_MAX_CLASSES];
+	struct portmap map;
+	_Atomic uint64_t walk_private[WALK_SLOTS];
 };
 
 extern struct runtime portshim_runtime;

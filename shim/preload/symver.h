@@ -1,7 +1,6 @@
 /* The oldest versions of the libc symbols whose default version is newer
- * than glibc 2.17 (README "Building"): glibc 2.34 moved dlsym(), dladdr(),
- * pthread_once(), pthread_getattr_np() and pthread_attr_getstack() into libc.so.6 under new
- * versions, and a library
+ * than glibc 2.17 (README "Building"): glibc 2.34 moved dlsym(), dladdr()
+ * and pthread_once() into libc.so.6 under new versions, and a library
  * linked against them would not load on an older glibc.  The old versions
  * are still exported by glibc 2.34 and later (from libc.so.6), and by
  * libdl.so.2 and libpthread.so.0 before it; the Makefile names both of
@@ -19,8 +18,6 @@
 __asm__(".symver dlsym, dlsym@" PORTSHIM_GLIBC_BASE);
 __asm__(".symver dladdr, dladdr@" PORTSHIM_GLIBC_BASE);
 __asm__(".symver pthread_once, pthread_once@" PORTSHIM_GLIBC_BASE);
-__asm__(".symver pthread_getattr_np, pthread_getattr_np@" PORTSHIM_GLIBC_BASE);
-__asm__(".symver pthread_attr_getstack, pthread_attr_getstack@" PORTSHIM_GLIBC_BASE);
 #endif
 
 #endif

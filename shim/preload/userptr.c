@@ -5,7 +5,7 @@
  * caller's frames, where most programs keep the address they connect to),
  * and so are the program's own loaded segments (its static data).  Those
  * are read at once.  The stack's top is the end of the main thread's
- * stack, found once at set-up, or for another thread its thread pointer,
+ * stack, found once at set-up (note_main_stack()), or for another thread its thread pointer,
  * which glibc and musl place at the top of the mapping that holds the
  * thread's stack, at most 8 MiB above the frame.  A frame on another stack
  * (a signal stack, a coroutine's) is trusted that way only on the main
@@ -36,11 +36,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/inetaddr.h"
-#include "symver.h"
 
 /* <linux/futex.h>'s value; musl-gcc does not see the kernel's headers. */
 #ifndef FUTEX_CMP_REQUEUE_PRIVATE
@@ -79,22 +80,33 @@ static int note_segments(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1; /* the first object is the program itself */
 }
 
+/* The main thread's stack, without asking the C library (glibc's
+ * pthread_getattr_np() reads /proc/self/maps through stdio and malloc(), a
+ * heap page for every process).  Its top: the program's file name, the
+ * highest string the kernel writes on it at exec (AT_EXECFN); every byte
+ * from a frame up to there is mapped.  Its bottom, for telling a frame on
+ * it from one elsewhere: no deeper than its size limit, and never more than
+ * 128 MiB, the least gap the kernel keeps between the stack and the
+ * mappings below it (deeper frames take the probe, as on any stack). */
+static void note_main_stack(void)
+{
+	const uintptr_t gap = (uintptr_t)128 << 20;
+	uintptr_t top = (uintptr_t)getauxval(AT_EXECFN);
+	struct rlimit limit;
+	uintptr_t depth = gap;
+
+	if (top == 0)
+		return;
+	if (getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur < gap)
+		depth = (uintptr_t)limit.rlim_cur;
+	main_stack = (struct span){ top > depth ? top - depth : 0, top };
+	atomic_store_explicit(&main_stack_known, 1, memory_order_release);
+}
+
 void userptr_init(void)
 {
-	pthread_attr_t attr;
-	void *addr;
-	size_t size;
-
 	dl_iterate_phdr(note_segments, NULL);
-	/* The main thread's stack, where set-up runs in the library's
-	 * constructor (glibc reads /proc/self/maps for it). */
-	if (getpid() != (pid_t)syscall(SYS_gettid) || pthread_getattr_np(pthread_self(), &attr) != 0)
-		return;
-	if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 0) {
-		main_stack = (struct span){ (uintptr_t)addr, (uintptr_t)addr + size };
-		atomic_store_explicit(&main_stack_known, 1, memory_order_release);
-	}
-	pthread_attr_destroy(&attr);
+	note_main_stack();
 }
 
 /* Are the bytes [first, last] known to be mapped without asking the
