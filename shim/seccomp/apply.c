@@ -204,7 +204,7 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 		if (reuse) {
 			reuse_set(s, &now, 1);
 			if (!app_reuse)
-				reuseaddr_keep(s->ino, app_reuse);
+				reuseaddr_keep(target_socket_ino(s), app_reuse);
 		}
 		*error = connect_now(s, dst, len);
 		candidates_taken(&c, (unsigned)port);
@@ -243,6 +243,9 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 	int error = 0;
 
 	d->policy = plan->name;
+	/* Only a TCP connect can wait (connect_now()). */
+	if (s->type == SOCK_STREAM)
+		target_socket_flags(s);
 	if (plan->npasses == 0) {
 		connect_kernel(rt, s, dst, len, RESULT_PASSTHROUGH, d, a);
 		return;

@@ -25,7 +25,11 @@
  * supervisor may still be applying a port for the first: the second waits
  * here, then finds the socket bound (or connecting) and lets the kernel
  * answer, with the socket's flags and range as the program left them.
- * Striped by the socket's inode; held only across calls that do not wait. */
+ * Striped by the program's descriptor number, which costs no system call
+ * and is the same for a restarted call, for every thread of a process and
+ * for the processes fork() made; two threads connecting one socket at the
+ * same moment through two numbers (dup()) are not kept apart (README.md,
+ * "Known limits").  Held only across calls that do not wait. */
 #define SOCKET_LOCKS 64
 static pthread_mutex_t socket_locks[SOCKET_LOCKS] = {
 	[0 ... SOCKET_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER
@@ -116,8 +120,9 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 
 	if (!target_socket(&c->task, (int)arg[0], &s, still_waiting, c))
 		return;
+	uint64_t ino = target_socket_ino(&s);
 	close(s.fd);
-	if (!reuseaddr_get(s.ino, &value))
+	if (!ino || !reuseaddr_get(ino, &value))
 		return;
 	a->carry_on = false;
 	a->error = 0;
@@ -127,7 +132,7 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 		else if (!target_read(&c->task, arg[3], &value, sizeof(value)))
 			a->error = EFAULT;
 		else
-			reuseaddr_set(s.ino, value);
+			reuseaddr_set(ino, value);
 	} else if (!target_read(&c->task, arg[4], &len, sizeof(len))) {
 		a->error = EFAULT;
 	} else if (len < 0) {
@@ -188,7 +193,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	struct target_sock s;
 	if (!found || !target_socket(&c->task, (int)arg[0], &s, still_waiting, c))
 		return;
-	pthread_mutex_t *lock = &socket_locks[s.ino % SOCKET_LOCKS];
+	pthread_mutex_t *lock = &socket_locks[(unsigned)s.app_fd % SOCKET_LOCKS];
 	pthread_mutex_lock(lock);
 	if (!target_socket_unbound(&s)) {
 		pthread_mutex_unlock(lock);

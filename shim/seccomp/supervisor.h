@@ -35,9 +35,9 @@ struct target_sock {
 	int fd;        /* the supervisor's duplicate */
 	int app_fd;    /* the program's number for it */
 	int type;      /* SOCK_STREAM or SOCK_DGRAM */
-	uint64_t ino;  /* the socket's inode: one per socket, whatever its fds */
+	uint64_t ino;  /* the socket's inode, or 0 until target_socket_ino() */
 	bool nonblocking;
-	int flags;     /* F_GETFL, or -1 */
+	int flags;     /* F_GETFL, or -1 until target_socket_flags() */
 	struct sockaddr_storage local; /* getsockname() */
 	socklen_t local_len;
 };
@@ -61,8 +61,12 @@ pid_t target_tgid(struct target_task *t);
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg);
 /* Is it an AF_INET or AF_INET6 socket with no local port yet?  Fills
- * local, flags and nonblocking. */
+ * local. */
 bool target_socket_unbound(struct target_sock *s);
+/* The socket's inode (fstat()): one per socket, whatever its fds. */
+uint64_t target_socket_ino(struct target_sock *s);
+/* Reads flags and nonblocking (F_GETFL). */
+void target_socket_flags(struct target_sock *s);
 
 /* What the program's call returns: its own run by the kernel (carry_on),
  * or the supervisor's result (-1 and error, or val). */

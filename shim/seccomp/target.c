@@ -167,31 +167,43 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 		   bool (*still_valid)(void *), void *arg)
 {
-	int type = 0, protocol = 0;
-	socklen_t len = sizeof(int);
+	int protocol = 0;
+	socklen_t len = sizeof(protocol);
 
 	s->fd = take_fd(t, fd, still_valid, arg);
 	if (s->fd < 0)
 		return false;
 	s->app_fd = fd;
-	/* Only inet sockets pair these types with these protocols (a raw
-	 * socket of protocol TCP has SOCK_RAW, and a port of 0 once
-	 * disconnected); the family comes with getsockname(), in
-	 * target_socket_unbound(). */
-	if (getsockopt(s->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-	    getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
-	    !((type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
-	      (type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
-		goto other;
-	s->type = type;
-	struct stat st;
-	if (fstat(s->fd, &st) != 0)
-		goto other;
-	s->ino = (uint64_t)st.st_ino;
+	s->ino = 0;
+	s->flags = -1;
+	s->nonblocking = false;
+	/* TCP or UDP, from the protocol alone: the other sockets that carry
+	 * one of those numbers are raw ones, which always show a port (the
+	 * protocol's number: target_socket_unbound() leaves them alone), and
+	 * packet ones, of another family.  The family comes with
+	 * getsockname(), in target_socket_unbound(). */
+	if (getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
+	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)) {
+		close(s->fd);
+		return false;
+	}
+	s->type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	return true;
-other:
-	close(s->fd);
-	return false;
+}
+
+uint64_t target_socket_ino(struct target_sock *s)
+{
+	struct stat st;
+
+	if (s->ino == 0 && fstat(s->fd, &st) == 0)
+		s->ino = (uint64_t)st.st_ino;
+	return s->ino;
+}
+
+void target_socket_flags(struct target_sock *s)
+{
+	s->flags = fcntl(s->fd, F_GETFL);
+	s->nonblocking = s->flags >= 0 && (s->flags & O_NONBLOCK);
 }
 
 bool target_socket_unbound(struct target_sock *s)
@@ -201,7 +213,5 @@ bool target_socket_unbound(struct target_sock *s)
 	    (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6) ||
 	    sockaddr_port(&s->local) != 0)
 		return false;
-	s->flags = fcntl(s->fd, F_GETFL);
-	s->nonblocking = s->flags >= 0 && (s->flags & O_NONBLOCK);
 	return true;
 }

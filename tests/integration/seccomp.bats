@@ -601,3 +601,50 @@ print(*out)'
 		assert_same_lists "$native" "$output"
 	done
 }
+
+@test "raw TCP and UDP sockets and ping sockets are the kernel's: the same port, errno and state as natively, every strategy" {
+	# The supervisor tells TCP and UDP from the protocol number alone;
+	# raw sockets carry those numbers too, and always show a port (the
+	# protocol's), so they must be left alone, as a ping socket is.
+	local prog='
+import errno, socket
+out = []
+for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    for proto in (socket.IPPROTO_TCP, socket.IPPROTO_UDP):
+        s = socket.socket(family, socket.SOCK_RAW, proto)
+        out.append(s.getsockname()[1])
+        s.connect((host, 8091))
+        out.append(s.getsockname()[1])
+        try:
+            s.sendto(b"x", (host, 8091))
+            out.append("sent")
+        except OSError as e:
+            out.append(errno.errorcode[e.errno])
+try:
+    p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    p.connect(("127.0.0.1", 0))
+    out.append("ping")
+except OSError as e:
+    out.append(errno.errorcode[e.errno])
+t = socket.create_connection(("127.0.0.1", 8091))
+out.append(t.getsockname()[1] % 2)
+print(*out)'
+	start_server tcp 127.0.0.1 8091
+	ns_sysctl net/ipv4/ping_group_range "0 2147483647"
+	run -0 ns "$PYTHON" -c "$prog"
+	echo "native: $output"
+	local native=$output
+	# Natively the TCP connect's port is even; under the supervisor, odd.
+	[ "${native: -1}" = 0 ]
+	[[ "$native" == "6 6 "*" 17 17 "*" 6 6 "*" 17 17 "* ]]
+	local strategy log
+	for strategy in auto range reuse exclusive; do
+		log=$BATS_TEST_TMPDIR/raw-$strategy.jsonl
+		run -0 sup --strategy "$strategy" --connect odd --backend seccomp --log "$log" -- \
+			"$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$output" = "${native%0}1" ]
+		# One decision: the TCP connect's; nothing of the others.
+		log_check "$log" 1 odd ok
+	done
+}
