@@ -76,34 +76,34 @@ void plan_taken(struct runtime *rt, struct plan *plan, int pass, unsigned port)
 		atomic_store_explicit(&plan->cursor[pass], port + 1u, memory_order_relaxed);
 }
 
-/* The members of the current pass inside the window: rank of the first,
- * and how many. */
-static uint32_t window_members(const struct candidates *c, uint32_t *first)
+/* The members of the current pass inside the window, counted once a pass:
+ * every step of the walk measures against them. */
+static void count_window(struct candidates *c)
 {
 	const struct portset *set = c->sets[c->pass];
 
-	*first = portset_rank(set, c->win.lo);
-	return portset_rank(set, c->win.hi + 1u) - *first;
+	c->win_first = portset_rank(set, c->win.lo);
+	c->win_members = portset_rank(set, c->win.hi + 1u) - c->win_first;
 }
 
-static unsigned walk_start(const struct candidates *c)
+static unsigned walk_start(struct candidates *c)
 {
-	uint32_t first, n = window_members(c, &first);
+	uint32_t n = c->win_members;
 
+	c->start_rank = 0;
 	if (!n)
 		return c->win.lo;
 	uint32_t phase = (uint32_t)(((uint64_t)c->walk_phase * n) >> 32);
-	return portset_select(c->sets[c->pass], first + (c->walk_offset % n + phase) % n);
+	c->start_rank = c->win_first + (uint32_t)((c->walk_offset % n + phase) % n);
+	return portset_select(c->sets[c->pass], c->start_rank);
 }
 
 /* How far the walk has gone from the pass's start to `port`. */
 static uint32_t walk_distance(const struct candidates *c, unsigned port)
 {
-	const struct portset *set = c->sets[c->pass];
-	uint32_t first, n = window_members(c, &first);
-	uint32_t from = portset_rank(set, c->pass_start), to = portset_rank(set, port);
+	uint32_t n = c->win_members, to = portset_rank(c->sets[c->pass], port);
 
-	return n ? (to + n - from) % n : 0;
+	return n ? (to + n - c->start_rank) % n : 0;
 }
 
 static void begin_pass(struct candidates *c)
@@ -114,6 +114,8 @@ static void begin_pass(struct candidates *c)
 	c->phase = 0;
 	switch (c->order) {
 	case SCAN_CLASSES:
+		if (c->walk)
+			count_window(c);
 		c->start = c->walk ? walk_start(c) : plan_start(rt, c->plan, c->pass, c->win);
 		c->pass_start = c->start;
 		c->walked = 0;
@@ -304,13 +306,15 @@ void candidates_unused(struct candidates *c, unsigned port)
  * there; false when there is nowhere else to go. */
 static bool jump(struct candidates *c)
 {
-	uint32_t first, n = window_members(c, &first);
+	uint32_t n = c->win_members;
 
 	if (n < 2 || c->jumps >= WALK_JUMPS)
 		return false;
-	unsigned to = portset_select(c->sets[c->pass], first + rng_below(&c->rt->rng, n));
+	uint32_t rank = c->win_first + rng_below(&c->rt->rng, n);
+	unsigned to = portset_select(c->sets[c->pass], rank);
 	c->jumped = (c->jumped + walk_distance(c, to)) % n;
 	c->start = c->pass_start = to;
+	c->start_rank = rank;
 	c->walked = 0;
 	c->jumps++;
 	return true;
@@ -343,7 +347,7 @@ void candidates_taken(struct candidates *c, unsigned port)
 		/* Past the ports this call stepped over or jumped (one step
 		 * was taken when it began). */
 		if (c->walk) {
-			uint32_t first, n = window_members(c, &first);
+			uint32_t n = c->win_members;
 			uint32_t advance = n ? (c->jumped + c->walked - 1u) % n : 0;
 			if (advance)
 				walkslots_advance(rt->walk, c->walk_slot, c->walk_tag, advance);

@@ -67,6 +67,9 @@ struct candidates {
 	uint32_t walk_tag;    /* which destination the slot's counter belongs to */
 	uint64_t walk_offset; /* the destination's offset plus its counter */
 	uint32_t walk_phase;  /* this process's place on the circle (runtime.h) */
+	uint32_t win_first;   /* rank of the window's first member in the pass's set */
+	uint32_t win_members; /* members of the pass's set inside the window */
+	uint32_t start_rank;  /* rank of pass_start, a member (or 0 with none) */
 	uint32_t walked;      /* members of the window stepped over this phase */
 	uint32_t jumped;      /* how far this pass's jumps moved its start */
 	unsigned jumps;       /* jumps this call */

@@ -17,17 +17,40 @@ void emulator_init(struct emulator *em, uint64_t secret, int64_t epoch_origin)
 	em->epoch_origin = epoch_origin;
 }
 
+/* Mixes data into h eight bytes at a time, the last word zero-filled.
+ * Fixed-size copies only: a copy of a variable length would be a call to
+ * memcpy() for every word, on every connect. */
 static uint64_t absorb(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
-	while (len) {
-		uint64_t word = 0;
-		size_t n = len < 8 ? len : 8;
-		memcpy(&word, p, n);
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t word;
+		memcpy(&word, p, 8);
 		h = rng_mix(h ^ word);
-		p += n;
-		len -= n;
+	}
+	if (len) {
+		uint64_t word = 0;
+		unsigned shift = 0;
+		if (len >= 4) {
+			uint32_t part;
+			memcpy(&part, p, 4);
+			word = part;
+			shift = 32;
+			p += 4;
+			len -= 4;
+		}
+		if (len >= 2) {
+			uint16_t part;
+			memcpy(&part, p, 2);
+			word |= (uint64_t)part << shift;
+			shift += 16;
+			p += 2;
+			len -= 2;
+		}
+		if (len)
+			word |= (uint64_t)*p << shift;
+		h = rng_mix(h ^ word);
 	}
 	return h;
 }

@@ -6,6 +6,41 @@
 #define WORD(port) ((port) / 64u)
 #define BIT(port)  (UINT64_C(1) << ((port) % 64u))
 
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* The members of each byte of w, in that byte.  Without -mpopcnt, which
+ * the library cannot assume, __builtin_popcountll() is a libgcc call; this
+ * is a dozen instructions inline. */
+static inline uint64_t byte_counts(uint64_t w)
+{
+	w -= (w >> 1) & UINT64_C(0x5555555555555555);
+	w = (w & UINT64_C(0x3333333333333333)) + ((w >> 2) & UINT64_C(0x3333333333333333));
+	return (w + (w >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+}
+
+static inline uint32_t popcount64(uint64_t w)
+{
+	return (uint32_t)((byte_counts(w) * ONES) >> 56);
+}
+
+/* The position of member k (from 0) of w, which has more than k members:
+ * the byte that holds it from the running counts of the bytes below
+ * (compared all at once, each in its own byte), then its bits. */
+static inline unsigned select_in_word(uint64_t w, uint32_t k)
+{
+	uint64_t below = byte_counts(w) * ONES;	/* byte i: members in bytes 0..i */
+	/* Byte i's high bit set where its running count is <= k. */
+	uint64_t le = ((k * ONES | HIGHS) - below) & HIGHS;
+	unsigned byte = (unsigned)popcount64(le);
+	unsigned skip = k - (byte ? (unsigned)(below >> (8u * byte - 8u)) & 0xffu : 0u);
+	unsigned bits = (unsigned)(w >> (8u * byte)) & 0xffu;
+
+	while (skip--)
+		bits &= bits - 1u;
+	return 8u * byte + (unsigned)__builtin_ctz(bits);
+}
+
 /* After bits were removed: every member is still within [first, last], so
  * only those words are read. */
 static void portset_recount(struct portset *set)
@@ -19,7 +54,7 @@ static void portset_recount(struct portset *set)
 		uint64_t word = set->bits[w];
 		if (!word)
 			continue;
-		count += (uint32_t)__builtin_popcountll(word);
+		count += popcount64(word);
 		if (first < 0)
 			first = (int)(w * 64u + (unsigned)__builtin_ctzll(word));
 		last = (int)(w * 64u + 63u - (unsigned)__builtin_clzll(word));
@@ -64,7 +99,7 @@ void portset_add_range(struct portset *set, unsigned lo, unsigned hi)
 		unsigned from = port % 64u;
 		unsigned to = (WORD(hi) == w) ? hi % 64u : 63u;
 		uint64_t mask = (~UINT64_C(0) >> (63u - to)) & (~UINT64_C(0) << from);
-		set->count += (uint32_t)__builtin_popcountll(mask & ~set->bits[w]);
+		set->count += popcount64(mask & ~set->bits[w]);
 		set->bits[w] |= mask;
 		port = (w + 1u) * 64u;
 	}
@@ -124,7 +159,7 @@ void portset_index(struct portset *set)
 		return;
 	for (unsigned w = WORD(set->first); w <= WORD(set->last); w++) {
 		set->rank[w] = (uint16_t)below;
-		below += (uint32_t)__builtin_popcountll(set->bits[w]);
+		below += popcount64(set->bits[w]);
 	}
 }
 
@@ -135,14 +170,31 @@ uint32_t portset_rank(const struct portset *set, unsigned port)
 	if (port > set->last)
 		return set->count;
 	unsigned w = WORD(port);
-	return set->rank[w] + (uint32_t)__builtin_popcountll(set->bits[w] & (BIT(port) - 1u));
+	return set->rank[w] + popcount64(set->bits[w] & (BIT(port) - 1u));
 }
 
 unsigned portset_select(const struct portset *set, uint32_t k)
 {
 	unsigned lo = WORD(set->first), hi = WORD(set->last);
 
-	/* The last word with no more than k members below it holds member k. */
+	/* The last word with no more than k members below it holds member k.
+	 * Members spread evenly over the words (a range, a residue class)
+	 * put it where k falls in proportion; else a binary search, on the
+	 * side the guess leaves. */
+	unsigned guess = lo + (unsigned)((uint64_t)k * (hi - lo + 1u) / set->count);
+	if (guess > hi)
+		guess = hi;
+	/* Off by a word or two at most, for such sets. */
+	for (int step = 0; step < 2 && guess > lo && set->rank[guess] > k; step++)
+		guess--;
+	for (int step = 0; step < 2 && guess < hi && set->rank[guess + 1u] <= k; step++)
+		guess++;
+	if (set->rank[guess] > k)
+		hi = guess - 1u;
+	else if (guess == hi || set->rank[guess + 1u] > k)
+		lo = hi = guess;
+	else
+		lo = guess + 1u;
 	while (lo < hi) {
 		unsigned mid = lo + (hi - lo + 1u) / 2u;
 		if (set->rank[mid] <= k)
@@ -150,10 +202,7 @@ unsigned portset_select(const struct portset *set, uint32_t k)
 		else
 			hi = mid - 1u;
 	}
-	uint64_t word = set->bits[lo];
-	for (uint32_t skip = k - set->rank[lo]; skip; skip--)
-		word &= word - 1u;
-	return lo * 64u + (unsigned)__builtin_ctzll(word);
+	return lo * 64u + select_in_word(set->bits[lo], k - set->rank[lo]);
 }
 
 static inline uint64_t candidates(const struct portmap *map, const struct portset *allowed,

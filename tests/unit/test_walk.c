@@ -36,11 +36,19 @@ static void test_rank_select(void)
 
 	for (int round = 0; round < 20; round++) {
 		portset_clear(&set);
-		for (int i = 0; i < 50; i++) {
-			unsigned lo = check_rand_in(&state, 1, 65535);
-			portset_add_range(&set, lo, lo + check_rand_in(&state, 0, 300));
+		if (round % 2) {
+			/* Scattered members: every count and position within a word. */
+			for (int i = 0; i < 20000; i++) {
+				unsigned port = check_rand_in(&state, 1, 65535);
+				portset_add_range(&set, port, port);
+			}
+		} else {
+			for (int i = 0; i < 50; i++) {
+				unsigned lo = check_rand_in(&state, 1, 65535);
+				portset_add_range(&set, lo, lo + check_rand_in(&state, 0, 300));
+			}
+			portset_keep_residue(&set, check_rand_in(&state, 1, 5), 0);
 		}
-		portset_keep_residue(&set, check_rand_in(&state, 1, 5), 0);
 		portset_index(&set);
 		uint32_t below = 0;
 		bool ok = true;
