@@ -62,7 +62,16 @@ load helper
 	printf 'connect = off\nrule = 127.0.0.1:5000=odd\nrule = *=even\n' >"$conf"
 	run shim PORTSHIM_CONFIG="$conf" "$PROBE" -n 20 connect 127.0.0.1 5000
 	assert_ports odd $output
+	# Each with the modes a packaged install gives it (0644, in a
+	# directory only its owner writes): a checkout's own modes are whatever
+	# git or tar left (0664 from a release tarball extracted by root), and
+	# the shim rightly refuses a group-writable file (README.md, "Config
+	# files").
+	local installed=$BATS_TEST_TMPDIR/etc-portshim
+	mkdir -m 0755 "$installed"
 	for example in "$BATS_TEST_DIRNAME"/../../config/*.conf; do
+		install -m 0644 "$example" "$installed/"
+		example=$installed/$(basename "$example")
 		run --separate-stderr shim PORTSHIM_CONFIG="$example" "$PROBE" -n 1 connect 127.0.0.1 5000
 		echo "$example: $status $output $stderr"
 		[ "$status" -eq 0 ]

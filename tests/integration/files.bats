@@ -156,9 +156,14 @@ PARSED="1: connect='evn': expected "
 	chmod 0777 "$dir"
 	printf 'connect = evn\n' >"$dir/p.conf"
 	chmod 0666 "$dir/p.conf"
+	# What nobody runs comes from there too: the checkout may be where
+	# only root can enter (a clone in root's home).
+	local preload
+	preload=$(reachable_copies "$dir" "$(shim_preload)")
+	install -m 0755 "$PROBE" "$dir/portprobe"
 	run --separate-stderr in_ns setpriv --reuid nobody --regid nogroup --clear-groups \
-		env "${SCRUB[@]}" LD_PRELOAD="$(shim_preload)" PORTSHIM_CONFIG="$dir/p.conf" \
-		"$PROBE" -t "$dir/ran" noop
+		env "${SCRUB[@]}" LD_PRELOAD="$preload" PORTSHIM_CONFIG="$dir/p.conf" \
+		"$dir/portprobe" -t "$dir/ran" noop
 	rm -rf "$dir"
 	echo "status $status, stderr '$stderr'"
 	[ "$status" -eq 125 ]

@@ -40,6 +40,24 @@ shim_preload() {
 	fi
 }
 
+# reachable_copies DIR LIST: the libraries of an LD_PRELOAD list (':' or
+# blanks between them), those of the build copied into DIR for a process of
+# another user; the system's own (a sanitizer's runtime) stay where they
+# are.  Prints the new list.
+reachable_copies() {
+	local dir=$1 lib out=()
+	for lib in ${2//:/ }; do
+		case $lib in
+		/usr/* | /lib/* | /lib64/*) out+=("$lib") ;;
+		*)
+			install -m 0755 "$lib" "$dir/"
+			out+=("$dir/$(basename "$lib")")
+			;;
+		esac
+	done
+	printf '%s\n' "${out[*]}"
+}
+
 # `env` arguments that drop every PORTSHIM_* variable of the test's own
 # environment (a user's shell may set some; the suite's own variables are
 # named PSTEST_* so that they cannot collide): the shim rejects unknown
