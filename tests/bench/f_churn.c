@@ -219,7 +219,7 @@ void section_f(void)
 	}
 	fprintf(json, "\n    ]\n  }");
 	printf("    (retries: attempts beyond the first: under range a refused connect(); under reuse a refused\n"
-	       "     bind() or a 4-tuple clash on the bound socket, which the shim then replaces with a fresh one)\n");
+	       "     bind(), or a port passed over because a live socket holds its 4-tuple)\n");
 	target("f-range", "churn rate ratio shim/native, odd/range (CPU time)", ">= 0.95",
 	       odd[0][1] >= 0.95, "%.3f (wall %.3f)", odd[0][1], odd[0][0]);
 	target("f-reuse", "churn rate ratio shim/native, odd/reuse (CPU time)", ">= 0.90",
