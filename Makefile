@@ -211,7 +211,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ishim -Ishim/core \
 		-fsanitize=fuzzer,address,undefined
 FUZZ         := build/fuzz
 # The log-line target round-trips through the command's own reader.
-$(FUZZ)/fuzz_logline: shim/cli/jsonl.c
+$(FUZZ)/fuzz_logline: shim/cli/jsonread.c
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)

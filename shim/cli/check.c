@@ -75,20 +75,20 @@ static bool sink_fails(const char *label, const char *path)
  * program's own loader when there is no dynamic command). */
 static bool library_fails(const struct check_input *in)
 {
-	static struct target self;
-	const struct target *t = in->target;
+	static struct executable self;
+	const struct executable *t = in->target;
 	char exe[4096], why[8192];
 
 	/* The seccomp backend preloads nothing: no library to load. */
 	if (!in->library)
 		return false;
-	if (!in->opt->command || t->kind != TARGET_DYNAMIC) {
+	if (!in->opt->command || t->kind != EXECUTABLE_DYNAMIC) {
 		if (!realpath("/proc/self/exe", exe))
 			return false; /* no loader to ask: the run will tell */
-		target_inspect(exe, &self);
+		executable_inspect(exe, &self);
 		t = &self;
 	}
-	if (t->kind != TARGET_DYNAMIC)
+	if (t->kind != EXECUTABLE_DYNAMIC)
 		return false;
 	if (libcheck(t->interp, t->script_interp[0] ? t->script_interp : t->path, in->library, why,
 		     sizeof(why)) == 0)
@@ -126,14 +126,14 @@ static void row(const char *key, const char *val, const char *from)
 
 /* The seccomp backend: which program, why this backend, and whether the
  * supervisor works here (the filter is tried in a child). */
-static int check_seccomp(const struct target *t)
+static int check_seccomp(const struct executable *t)
 {
 	char why[512];
 	const char *missing = seccomp_missing(true, why, sizeof(why));
 
 	printf("%s (%s): the seccomp backend%s supervises it\n", t->path,
-	       t->kind == TARGET_STATIC ? "a static executable"
-	       : t->kind == TARGET_DYNAMIC ? "dynamically linked" : "a script or other file",
+	       t->kind == EXECUTABLE_STATIC ? "a static executable"
+	       : t->kind == EXECUTABLE_DYNAMIC ? "dynamically linked" : "a script or other file",
 	       portshim_runtime.cfg.backend != BACKEND_AUTO ? ""
 							      : " (auto: no dynamic linker to preload into)");
 	if (missing) {
@@ -179,25 +179,25 @@ int check_print(const struct check_input *in)
 
 	if (!in->opt->command)
 		return 0;
-	const struct target *t = in->target;
+	const struct executable *t = in->target;
 	char warning[4200], how[600] = "a script or other file";
 	printf("\n%-12s ", "command");
 	switch (t->kind) {
-	case TARGET_MISSING:
+	case EXECUTABLE_MISSING:
 		printf("%s: %s\n", t->path, t->error == ENOENT ? "command not found" : strerror(t->error));
 		return t->error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
-	case TARGET_STATIC:
-	case TARGET_DYNAMIC:
-	case TARGET_OTHER:
+	case EXECUTABLE_STATIC:
+	case EXECUTABLE_DYNAMIC:
+	case EXECUTABLE_OTHER:
 		if (in->backend == BACKEND_SECCOMP)
 			return check_seccomp(t);
 		/* A command the shim cannot reach fails the check. */
-		if (target_unreachable(t, warning, sizeof(warning))) {
+		if (executable_unreachable(t, warning, sizeof(warning))) {
 			printf("warning: %s\n", warning);
 			return CLI_EXIT_USAGE;
 		}
 		/* Which library, and why: the loader that will run it. */
-		if (t->kind == TARGET_DYNAMIC)
+		if (t->kind == EXECUTABLE_DYNAMIC)
 			snprintf(how, sizeof(how), "%s%s%sdynamically linked, %s loader %s",
 				 t->script_interp[0] ? "a script run by " : "", t->script_interp,
 				 t->script_interp[0] ? ", " : "",

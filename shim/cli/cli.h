@@ -1,5 +1,5 @@
 /* The portshim command: shared definitions of its parts (options.c,
- * wrapper.c, check.c, target.c; report*.c).  The settings, their flags,
+ * wrapper.c, check.c, executable.c; report*.c).  The settings, their flags,
  * --help lines and --check rows come from the core's table (settings.h). */
 #ifndef PORTSHIM_CLI_H
 #define PORTSHIM_CLI_H
@@ -37,22 +37,22 @@ const struct setting *options_flag_of(const struct options *opt, const struct se
 _Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* What the command to run is, as far as the shim is concerned. */
-enum target_kind { TARGET_MISSING, TARGET_DYNAMIC, TARGET_STATIC, TARGET_OTHER };
-/* TARGET_DYNAMIC: whose dynamic linker (LIBC_NONE otherwise). */
-enum target_libc { LIBC_NONE, LIBC_GLIBC, LIBC_MUSL, LIBC_UNKNOWN };
-struct target {
-	enum target_kind kind;
-	enum target_libc libc;
-	int error;             /* TARGET_MISSING: ENOENT or EACCES */
+enum executable_kind { EXECUTABLE_MISSING, EXECUTABLE_DYNAMIC, EXECUTABLE_STATIC, EXECUTABLE_OTHER };
+/* EXECUTABLE_DYNAMIC: whose dynamic linker (LIBC_NONE otherwise). */
+enum executable_libc { LIBC_NONE, LIBC_GLIBC, LIBC_MUSL, LIBC_UNKNOWN };
+struct executable {
+	enum executable_kind kind;
+	enum executable_libc libc;
+	int error;             /* EXECUTABLE_MISSING: ENOENT or EACCES */
 	bool set_id;           /* setuid/setgid/file capabilities: LD_PRELOAD is dropped */
 	char path[4096];
 	char script_interp[256]; /* a "#!" script's interpreter, else empty */
 	char interp[256];        /* PT_INTERP (of the interpreter, for a script) */
 };
-void target_inspect(const char *name, struct target *t);
+void executable_inspect(const char *name, struct executable *t);
 /* One line on why the shim cannot reach it (static, or a script whose
  * interpreter is; setuid, setgid or file capabilities), or NULL. */
-const char *target_unreachable(const struct target *t, char *buf, unsigned size);
+const char *executable_unreachable(const struct executable *t, char *buf, unsigned size);
 
 /* Does the dynamic linker `loader` load `library` into `program` (its list
  * mode, libcheck.c)?  0, or -1 with the loader's reason in why. */
@@ -62,7 +62,7 @@ int libcheck(const char *loader, const char *program, const char *library, char 
  * library for a dynamically linked program and the seccomp supervisor for
  * a static one (a setuid program keeps the library's warning: under
  * NO_NEW_PRIVS it would run without its privileges). */
-enum backend target_backend(enum backend asked, const struct target *t);
+enum backend executable_backend(enum backend asked, const struct executable *t);
 
 /* --check: prints the effective configuration of the environment the
  * command would get. */
@@ -70,7 +70,7 @@ struct check_input {
 	const struct options *opt;
 	const char *library;           /* NULL under the seccomp backend */
 	enum backend backend;
-	const struct target *target;   /* the command's, when there is one */
+	const struct executable *target;   /* the command's, when there is one */
 };
 int check_print(const struct check_input *in);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "jsonl.h"
+#include "jsonread.h"
 
 #define BAD_LINES_SHOWN 10
 
@@ -26,16 +26,16 @@ static const char *missing(const char *key, const char *what)
 }
 
 /* A string field (or null, if allowed: then *out is NULL). */
-static const char *get_string(const struct jsonl_object *o, const char *key, bool nullable,
+static const char *get_string(const struct jsonread_object *o, const char *key, bool nullable,
 			      const char **out)
 {
-	const struct jsonl_field *f = jsonl_get(o, key);
+	const struct jsonread_field *f = jsonread_get(o, key);
 
-	if (f && f->type == JSONL_STRING && f->str[0]) {
+	if (f && f->type == JSONREAD_STRING && f->str[0]) {
 		*out = f->str;
 		return NULL;
 	}
-	if (f && nullable && f->type == JSONL_NULL) {
+	if (f && nullable && f->type == JSONREAD_NULL) {
 		*out = NULL;
 		return NULL;
 	}
@@ -43,17 +43,17 @@ static const char *get_string(const struct jsonl_object *o, const char *key, boo
 }
 
 /* An integer field in [lo, hi] (or null, if allowed: then *out is -1). */
-static const char *get_int(const struct jsonl_object *o, const char *key, int64_t lo, int64_t hi,
+static const char *get_int(const struct jsonread_object *o, const char *key, int64_t lo, int64_t hi,
 			   bool nullable, int64_t *out)
 {
-	const struct jsonl_field *f = jsonl_get(o, key);
+	const struct jsonread_field *f = jsonread_get(o, key);
 	static char what[64];
 
-	if (f && f->type == JSONL_INT && f->i >= lo && f->i <= hi) {
+	if (f && f->type == JSONREAD_INT && f->i >= lo && f->i <= hi) {
 		*out = f->i;
 		return NULL;
 	}
-	if (f && nullable && f->type == JSONL_NULL) {
+	if (f && nullable && f->type == JSONREAD_NULL) {
 		*out = -1;
 		return NULL;
 	}
@@ -64,7 +64,7 @@ static const char *get_int(const struct jsonl_object *o, const char *key, int64_
 
 /* How a connect in progress ended ("call":"connect-result"): counted, its
  * error among the errors, never as a decision. */
-static const char *add_connect_result(struct report *r, const struct jsonl_object *o)
+static const char *add_connect_result(struct report *r, const struct jsonread_object *o)
 {
 	const char *result, *error = NULL, *why;
 
@@ -83,7 +83,7 @@ static const char *add_connect_result(struct report *r, const struct jsonl_objec
 }
 
 /* Checks one decision and, only if all of it is good, counts it. */
-static const char *add_decision(struct report *r, const struct jsonl_object *o)
+static const char *add_decision(struct report *r, const struct jsonread_object *o)
 {
 	const char *call, *proto, *result, *policy, *dst, *parity, *error = NULL, *why;
 	int64_t pid, port, attempts;
@@ -105,14 +105,14 @@ static const char *add_decision(struct report *r, const struct jsonl_object *o)
 	    (why = get_int(o, "attempts", 0, INT64_MAX, false, &attempts)) ||
 	    (why = get_string(o, "result", false, &result)))
 		return why;
-	if (jsonl_get(o, "error") && (why = get_string(o, "error", true, &error)))
+	if (jsonread_get(o, "error") && (why = get_string(o, "error", true, &error)))
 		return why;
 	int p = port < 0 ? -1 : (int)(port % 2);
 	const char *expect = p < 0 ? NULL : p ? "odd" : "even";
 	if ((parity == NULL) != (expect == NULL) || (parity && strcmp(parity, expect) != 0))
 		return "field \"parity\" does not match \"port\"";
 
-	char key[2 * JSONL_STR_MAX + 2];
+	char key[2 * JSONREAD_STR_MAX + 2];
 	r->decisions++;
 	*(p < 0 ? &r->none : p ? &r->odd : &r->even) += 1;
 	r->attempts[attempt_bucket((uint64_t)attempts)]++;
@@ -148,7 +148,7 @@ static size_t json_start(const char *line)
 /* 0, or -1 if the file cannot be read. */
 static int read_log(struct report *r, const char *path)
 {
-	static struct jsonl_object obj;
+	static struct jsonread_object obj;
 	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0, where, start;
@@ -169,7 +169,7 @@ static int read_log(struct report *r, const char *path)
 		start = json_start(line);
 		if (strlen(line) != (size_t)len)
 			why = "NUL byte in the line", where = strlen(line);
-		else if (jsonl_parse(line + start, (size_t)len - start, &obj, &why, &where) == 0)
+		else if (jsonread_parse(line + start, (size_t)len - start, &obj, &why, &where) == 0)
 			why = add_decision(r, &obj), where = 0;
 		else
 			where += start;

@@ -32,9 +32,9 @@ static bool usable_library(const char *path, char *out)
  * for anything not dynamically linked: a script's interpreter, a static
  * program that gets a warning), libportshim-musl.so for musl.  A loader of
  * another libc cannot take either: one line and exit 125, nothing runs. */
-static const char *library_for(const struct target *t)
+static const char *library_for(const struct executable *t)
 {
-	if (t->kind != TARGET_DYNAMIC || t->libc == LIBC_GLIBC)
+	if (t->kind != EXECUTABLE_DYNAMIC || t->libc == LIBC_GLIBC)
 		return "libportshim.so";
 	if (t->libc == LIBC_MUSL)
 		return "libportshim-musl.so";
@@ -145,7 +145,7 @@ int wrapper_main(int argc, char **argv)
 {
 	static char library[PATH_MAX], err[2048];
 	struct options opt;
-	struct target target;
+	struct executable target;
 
 	options_parse(&opt, argc, argv);
 	if (opt.help) {
@@ -160,7 +160,7 @@ int wrapper_main(int argc, char **argv)
 		cli_die("no command given (see portshim --help)");
 	memset(&target, 0, sizeof(target));
 	if (opt.command)
-		target_inspect(opt.command[0], &target);
+		executable_inspect(opt.command[0], &target);
 
 	/* Flags win over the environment and the file: --parity must beat a
 	 * PORTSHIM_CONNECT from either, which in the library would beat
@@ -178,7 +178,7 @@ int wrapper_main(int argc, char **argv)
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
 		die_config(&opt, err);
 	/* The seccomp backend preloads nothing (the supervisor decides). */
-	enum backend backend = target_backend(portshim_runtime.cfg.backend, &target);
+	enum backend backend = executable_backend(portshim_runtime.cfg.backend, &target);
 	if (backend == BACKEND_PRELOAD) {
 		find_library(opt.library, opt.library ? NULL : library_for(&target), library);
 		char *preload = preload_value(library);
@@ -199,7 +199,7 @@ int wrapper_main(int argc, char **argv)
 		return check_print(&in);
 	}
 
-	if (target.kind == TARGET_MISSING) {
+	if (target.kind == EXECUTABLE_MISSING) {
 		fprintf(stderr, "portshim: %s: %s\n", opt.command[0],
 			target.error == ENOENT ? "command not found" : strerror(target.error));
 		return target.error == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN;
@@ -211,7 +211,7 @@ int wrapper_main(int argc, char **argv)
 				"without them\n", target.path);
 		return seccomp_run(&portshim_runtime, opt.command);
 	}
-	if (target_unreachable(&target, err, sizeof(err))) {
+	if (executable_unreachable(&target, err, sizeof(err))) {
 		if (opt.strict)
 			cli_die("%s; --strict: nothing was run", err);
 		if (!opt.quiet)

@@ -93,7 +93,7 @@ int config_from_file(struct config *cfg, const char *path, const char *label, ch
 {
 	static char text[CONFIG_FILE_MAX + 1];
 	size_t len = 0;
-	int fd = settings_open(path, label, filecheck_privileged(cfg->secure), err, errlen);
+	int fd = filecheck_open(path, label, filecheck_privileged(cfg->secure), err, errlen);
 
 	if (fd < 0)
 		return -1;

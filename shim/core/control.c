@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "jsonline.h"
+#include "jsonwrite.h"
 #include "runtime.h"
 #include "sysraw.h"
 

@@ -1,5 +1,5 @@
 /* What kind of program an executable file is, from its ELF headers: the
- * command (cli/target.c) and the library's exec hooks (a dynamic program
+ * command (cli/executable.c) and the library's exec hooks (a dynamic program
  * that execs a static one) ask alike. */
 #ifndef PORTSHIM_ELFKIND_H
 #define PORTSHIM_ELFKIND_H

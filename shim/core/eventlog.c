@@ -12,7 +12,7 @@
 
 #include "errnames.h"
 #include "filecheck.h"
-#include "jsonline.h"
+#include "jsonwrite.h"
 #include "procid.h"
 #include "runtime.h"
 #include "sysraw.h"

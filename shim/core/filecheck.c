@@ -209,7 +209,7 @@ static int strict_path(const char *path, const char *resolved, const struct stat
 	return strict_dirs(real_dir, euid, buf, size);
 }
 
-int settings_open(const char *path, const char *label, bool strict, char *err, size_t errlen)
+int filecheck_open(const char *path, const char *label, bool strict, char *err, size_t errlen)
 {
 	char resolved[PATH_MAX], why[PATH_MAX + 200];
 	struct stat st, at_path;

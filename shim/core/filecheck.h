@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "jsonline.h"
+#include "jsonwrite.h"
 
 /* Why a file the shim would append to is refused. */
 enum sink_verdict {
@@ -58,7 +58,7 @@ bool filecheck_privileged(bool secure);
  * `strict` (a privileged process), OpenSSH's StrictModes checks too, see
  * filecheck_strict().  The descriptor, or -1 with
  * "LABEL='PATH': why; what is accepted" in err. */
-int settings_open(const char *path, const char *label, bool strict, char *err, size_t errlen);
+int filecheck_open(const char *path, const char *label, bool strict, char *err, size_t errlen);
 
 /* The StrictModes verdict on one file or directory, pure so that the unit
  * tests can give it any owner and mode.  `file`: the settings file itself;

@@ -63,7 +63,7 @@ static void set_up_once(void)
 	errno = saved;
 }
 
-bool runtime_ensure(void)
+bool init_ready(void)
 {
 	if (setting_up)
 		return false;
@@ -73,7 +73,7 @@ bool runtime_ensure(void)
 
 __attribute__((constructor)) static void portshim_load(void)
 {
-	runtime_ensure();
+	init_ready();
 }
 
 __attribute__((destructor)) static void portshim_unload(void)

@@ -7,6 +7,6 @@
 /* Sets the runtime up on first use; exits the process on bad settings.
  * False when this thread is itself setting the runtime up (a hook re-entered
  * from a signal handler): the caller then passes the call straight through. */
-bool runtime_ensure(void);
+bool init_ready(void);
 
 #endif

@@ -40,7 +40,7 @@ static void set_int(int fd, int level, int name, int value)
 }
 
 /* The socket's IP_LOCAL_PORT_RANGE; false before Linux 6.3. */
-static bool port_range(const struct target_sock *s, uint32_t *range)
+static bool port_range(const struct program_sock *s, uint32_t *range)
 {
 	socklen_t len = sizeof(*range);
 
@@ -48,12 +48,12 @@ static bool port_range(const struct target_sock *s, uint32_t *range)
 	return getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, range, &len) == 0;
 }
 
-static int set_port_range(const struct target_sock *s, uint32_t range)
+static int set_port_range(const struct program_sock *s, uint32_t range)
 {
 	return setsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
 }
 
-static unsigned local_port(const struct target_sock *s)
+static unsigned local_port(const struct program_sock *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -62,7 +62,7 @@ static unsigned local_port(const struct target_sock *s)
 }
 
 /* connect() that does not wait: 0 or the errno. */
-static int connect_now(const struct target_sock *s, const struct sockaddr *dst, socklen_t len)
+static int connect_now(const struct program_sock *s, const struct sockaddr *dst, socklen_t len)
 {
 	/* The flags were read under the socket's lock (notify.c): no other
 	 * call of the supervisor changes them meanwhile. */
@@ -83,7 +83,7 @@ static int connect_now(const struct target_sock *s, const struct sockaddr *dst, 
  * log then says EINPROGRESS unless the handshake is already over (a poll
  * that does not wait, when something logs; SO_ERROR is not read, the
  * program's connect needs it). */
-static void connect_answer(const struct runtime *rt, const struct target_sock *s, int error,
+static void connect_answer(const struct runtime *rt, const struct program_sock *s, int error,
 			   struct decision *d, struct answer *a)
 {
 	d->error = error;
@@ -101,7 +101,7 @@ static void connect_answer(const struct runtime *rt, const struct target_sock *s
 
 /* The connect of the kernel's own choice (policy off, on-exhaust=kernel,
  * a strategy that cannot apply). */
-static void connect_kernel(const struct runtime *rt, const struct target_sock *s,
+static void connect_kernel(const struct runtime *rt, const struct program_sock *s,
 			   const struct sockaddr *dst, socklen_t len, enum decision_result kind,
 			   struct decision *d, struct answer *a)
 {
@@ -117,7 +117,7 @@ enum outcome { CONNECTED, CLASHED, EXHAUSTED, UNSUPPORTED };
 
 /* Strategy range: [p, p] for one attempt, the program's range (app_range)
  * after it. */
-static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct target_sock *s,
+static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct program_sock *s,
 				  uint32_t app_range, const struct sockaddr *dst, socklen_t len,
 				  struct decision *d, int *error)
 {
@@ -151,7 +151,7 @@ static enum outcome connect_range(struct runtime *rt, struct plan *plan, struct 
 }
 
 /* The socket's SO_REUSEADDR as strategy reuse needs it now. */
-static void reuse_set(const struct target_sock *s, int *now, int on)
+static void reuse_set(const struct program_sock *s, int *now, int on)
 {
 	if (*now != on) {
 		set_int(s->fd, SOL_SOCKET, SO_REUSEADDR, on);
@@ -166,7 +166,7 @@ static void reuse_set(const struct target_sock *s, int *now, int on)
  * would fail on a socket that cannot be unbound.  It leaves SO_REUSEADDR
  * on, as the kernel's own connect leaves its ports shareable; the
  * program's value is kept aside for its getsockopt() (reuseaddr.c). */
-static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct target_sock *s,
+static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct program_sock *s,
 				  uint32_t app_range, const struct sockaddr *dst, socklen_t len,
 				  bool reuse, struct decision *d, int *error)
 {
@@ -204,7 +204,7 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 		if (reuse) {
 			reuse_set(s, &now, 1);
 			if (!app_reuse)
-				reuseaddr_keep(target_socket_ino(s), app_reuse);
+				reuseaddr_keep(program_socket_ino(s), app_reuse);
 		}
 		*error = connect_now(s, dst, len);
 		candidates_taken(&c, (unsigned)port);
@@ -221,7 +221,7 @@ static enum outcome connect_bound(struct runtime *rt, struct plan *plan, struct 
 /* Range where the kernel has it (the socket's own range, read into
  * app_range, says), else reuse for TCP and exclusive for UDP, as the
  * library's `auto`. */
-static enum strategy strategy_for(const struct runtime *rt, const struct target_sock *s,
+static enum strategy strategy_for(const struct runtime *rt, const struct program_sock *s,
 				  uint32_t *app_range)
 {
 	bool has_option = port_range(s, app_range);
@@ -234,7 +234,7 @@ static enum strategy strategy_for(const struct runtime *rt, const struct target_
 	return reaches ? STRATEGY_RANGE : STRATEGY_REUSE;
 }
 
-void apply_connect(struct runtime *rt, struct target_sock *s, const struct sockaddr *dst,
+void apply_connect(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		   socklen_t len, struct decision *d, struct answer *a)
 {
 	struct plan *plan = runtime_connect_plan(rt, dst, len);
@@ -245,7 +245,7 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 	d->policy = plan->name;
 	/* Only a TCP connect can wait (connect_now()). */
 	if (s->type == SOCK_STREAM)
-		target_socket_flags(s);
+		program_socket_flags(s);
 	if (plan->npasses == 0) {
 		connect_kernel(rt, s, dst, len, RESULT_PASSTHROUGH, d, a);
 		return;
@@ -289,7 +289,7 @@ void apply_connect(struct runtime *rt, struct target_sock *s, const struct socka
 
 /* An exclusive bind of a candidate of plan: the port, 0 when none was
  * left, or -1 with *error when the address itself is refused. */
-static int bind_exclusive(struct runtime *rt, struct plan *plan, struct target_sock *s,
+static int bind_exclusive(struct runtime *rt, struct plan *plan, struct program_sock *s,
 			  const struct sockaddr *addr, socklen_t len, const struct flow *flow,
 			  struct decision *d, int *error)
 {
@@ -320,7 +320,7 @@ static int bind_exclusive(struct runtime *rt, struct plan *plan, struct target_s
 	return 0;
 }
 
-void apply_bind(struct runtime *rt, struct target_sock *s, const struct sockaddr *local,
+void apply_bind(struct runtime *rt, struct program_sock *s, const struct sockaddr *local,
 		socklen_t len, struct decision *d, struct answer *a)
 {
 	struct flow flow = { NULL, 0, &s->local, s->type, 0, false };
@@ -359,7 +359,7 @@ void apply_bind(struct runtime *rt, struct target_sock *s, const struct sockaddr
 	}
 }
 
-void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr *dst,
+void apply_send(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		socklen_t len, struct decision *d, struct answer *a)
 {
 	struct plan *plan = runtime_connect_plan(rt, dst, len);

@@ -38,7 +38,7 @@ static pthread_mutex_t socket_locks[SOCKET_LOCKS] = {
 struct call {
 	int listener;
 	const struct seccomp_notif *req;
-	struct target_task task;
+	struct program_task task;
 };
 
 /* The thread that made the call is still waiting for this answer (it was
@@ -59,7 +59,7 @@ static bool read_addr(struct call *c, uint64_t ptr, uint64_t len, struct sockadd
 	if (ptr == 0 || len > sizeof(*ss) || len < sizeof(sa_family_t))
 		return false;
 	memset(ss, 0, sizeof(*ss));
-	if (!target_read(&c->task, ptr, ss, (size_t)len) ||
+	if (!program_read(&c->task, ptr, ss, (size_t)len) ||
 	    !inetaddr_complete((struct sockaddr *)ss, (socklen_t)len))
 		return false;
 	*sslen = (socklen_t)len;
@@ -72,7 +72,7 @@ static bool read_msg_addr(struct call *c, uint64_t msg, struct sockaddr_storage 
 {
 	struct msghdr h;
 
-	return target_read(&c->task, msg, &h, sizeof(h)) &&
+	return program_read(&c->task, msg, &h, sizeof(h)) &&
 	       read_addr(c, (uint64_t)(uintptr_t)h.msg_name, h.msg_namelen, ss, sslen);
 }
 
@@ -115,12 +115,12 @@ static void task_comm(pid_t tid, char comm[16])
 static void reuseaddr_call(struct call *c, struct answer *a)
 {
 	const __u64 *arg = c->req->data.args;
-	struct target_sock s;
+	struct program_sock s;
 	int value, len;
 
-	if (!target_socket(&c->task, (int)arg[0], &s, still_waiting, c))
+	if (!program_socket(&c->task, (int)arg[0], &s, still_waiting, c))
 		return;
-	uint64_t ino = target_socket_ino(&s);
+	uint64_t ino = program_socket_ino(&s);
 	close(s.fd);
 	if (!ino || !reuseaddr_get(ino, &value))
 		return;
@@ -129,18 +129,18 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 	if (c->req->data.nr == SYS_setsockopt) {
 		if ((int)arg[4] < (int)sizeof(int))
 			a->error = EINVAL;
-		else if (!target_read(&c->task, arg[3], &value, sizeof(value)))
+		else if (!program_read(&c->task, arg[3], &value, sizeof(value)))
 			a->error = EFAULT;
 		else
 			reuseaddr_set(ino, value);
-	} else if (!target_read(&c->task, arg[4], &len, sizeof(len))) {
+	} else if (!program_read(&c->task, arg[4], &len, sizeof(len))) {
 		a->error = EFAULT;
 	} else if (len < 0) {
 		a->error = EINVAL;
 	} else {
 		len = len < (int)sizeof(value) ? len : (int)sizeof(value);
-		if (!target_write(&c->task, arg[3], &value, (size_t)len) ||
-		    !target_write(&c->task, arg[4], &len, sizeof(len)))
+		if (!program_write(&c->task, arg[3], &value, (size_t)len) ||
+		    !program_write(&c->task, arg[4], &len, sizeof(len)))
 			a->error = EFAULT;
 	}
 	a->val = a->error ? -1 : 0;
@@ -190,12 +190,12 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	default:
 		return;
 	}
-	struct target_sock s;
-	if (!found || !target_socket(&c->task, (int)arg[0], &s, still_waiting, c))
+	struct program_sock s;
+	if (!found || !program_socket(&c->task, (int)arg[0], &s, still_waiting, c))
 		return;
 	pthread_mutex_t *lock = &socket_locks[(unsigned)s.app_fd % SOCKET_LOCKS];
 	pthread_mutex_lock(lock);
-	if (!target_socket_unbound(&s)) {
+	if (!program_socket_unbound(&s)) {
 		pthread_mutex_unlock(lock);
 		close(s.fd);
 		return;
@@ -234,7 +234,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	if (runtime_observing(rt)) {
 		char comm[16];
 		task_comm(c->task.tid, comm);
-		eventlog_record_for(rt, &d, target_tgid(&c->task), c->task.tid, comm);
+		eventlog_record_for(rt, &d, program_tgid(&c->task), c->task.tid, comm);
 	}
 }
 

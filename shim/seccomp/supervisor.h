@@ -1,6 +1,6 @@
 /* The parts of the seccomp supervisor (shim/seccomp/): the filter the
  * program runs under (filter.c), the notifications it raises (notify.c),
- * the program's memory and sockets (target.c), ports applied to a socket
+ * the program's memory and sockets (program.c), ports applied to a socket
  * of the program (apply.c), the process that runs it all (run.c). */
 #ifndef PORTSHIM_SECCOMP_SUPERVISOR_H
 #define PORTSHIM_SECCOMP_SUPERVISOR_H
@@ -31,42 +31,42 @@ int filter_receive(int channel, pid_t child, char *why, size_t whylen);
 extern bool filter_wait_killable;
 
 /* A socket of the program, duplicated into the supervisor. */
-struct target_sock {
+struct program_sock {
 	int fd;        /* the supervisor's duplicate */
 	int app_fd;    /* the program's number for it */
 	int type;      /* SOCK_STREAM or SOCK_DGRAM */
-	uint64_t ino;  /* the socket's inode, or 0 until target_socket_ino() */
+	uint64_t ino;  /* the socket's inode, or 0 until program_socket_ino() */
 	bool nonblocking;
-	int flags;     /* F_GETFL, or -1 until target_socket_flags() */
+	int flags;     /* F_GETFL, or -1 until program_socket_flags() */
 	struct sockaddr_storage local; /* getsockname() */
 	socklen_t local_len;
 };
 
 /* The program's thread that made the call. */
-struct target_task {
+struct program_task {
 	pid_t tid;
 	pid_t tgid; /* 0 until known */
 };
 
-/* target.c.  Copies len bytes at the program's addr; false if unreadable. */
-bool target_read(const struct target_task *t, uint64_t addr, void *buf, size_t len);
+/* program.c.  Copies len bytes at the program's addr; false if unreadable. */
+bool program_read(const struct program_task *t, uint64_t addr, void *buf, size_t len);
 /* Copies len bytes to the program's addr; false if it cannot be written. */
-bool target_write(const struct target_task *t, uint64_t addr, const void *buf, size_t len);
+bool program_write(const struct program_task *t, uint64_t addr, const void *buf, size_t len);
 /* The program's pid (thread group id) for the thread. */
-pid_t target_tgid(struct target_task *t);
+pid_t program_tgid(struct program_task *t);
 /* Duplicates the program's fd: true for a TCP or UDP socket (the caller
  * closes s->fd); false otherwise (nothing to close).  `still_valid` is
  * checked once a newly opened pidfd pins the thread, so that a recycled pid
  * is never used. */
-bool target_socket(struct target_task *t, int fd, struct target_sock *s,
+bool program_socket(struct program_task *t, int fd, struct program_sock *s,
 		   bool (*still_valid)(void *), void *arg);
 /* Is it an AF_INET or AF_INET6 socket with no local port yet?  Fills
  * local. */
-bool target_socket_unbound(struct target_sock *s);
+bool program_socket_unbound(struct program_sock *s);
 /* The socket's inode (fstat()): one per socket, whatever its fds. */
-uint64_t target_socket_ino(struct target_sock *s);
+uint64_t program_socket_ino(struct program_sock *s);
 /* Reads flags and nonblocking (F_GETFL). */
-void target_socket_flags(struct target_sock *s);
+void program_socket_flags(struct program_sock *s);
 
 /* What the program's call returns: its own run by the kernel (carry_on),
  * or the supervisor's result (-1 and error, or val). */
@@ -88,13 +88,13 @@ extern const struct early_calls supervisor_early_calls;
 
 /* apply.c: the calls, as the library's hooks make them (shim/preload/),
  * each filling the decision and the answer. */
-void apply_connect(struct runtime *rt, struct target_sock *s, const struct sockaddr *dst,
+void apply_connect(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		   socklen_t len, struct decision *d, struct answer *a);
-void apply_bind(struct runtime *rt, struct target_sock *s, const struct sockaddr *local,
+void apply_bind(struct runtime *rt, struct program_sock *s, const struct sockaddr *local,
 		socklen_t len, struct decision *d, struct answer *a);
 /* A send to dst on a socket with no port (UDP, or TCP with MSG_FASTOPEN):
  * bound to a port of the connect plan, then the program's own send runs. */
-void apply_send(struct runtime *rt, struct target_sock *s, const struct sockaddr *dst,
+void apply_send(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		socklen_t len, struct decision *d, struct answer *a);
 
 /* notify.c: serves the listener until the process exits (a thread). */

@@ -1,4 +1,4 @@
-/* libFuzzer: the report's log-line reader (shim/cli/jsonl.c), two ways.
+/* libFuzzer: the report's log-line reader (shim/cli/jsonread.c), two ways.
  * Any bytes: the parser must not overrun, and when it rejects a line it
  * says where, inside the line.  And the library's own writer: a decision
  * built from the input's bytes is formatted as the event log formats it
@@ -11,7 +11,7 @@
 #include "cli/jsonl.h"
 #include "eventlog.h"
 
-static struct jsonl_object obj;
+static struct jsonread_object obj;
 
 static void round_trip(const uint8_t *data, size_t size)
 {
@@ -41,11 +41,11 @@ static void round_trip(const uint8_t *data, size_t size)
 	size_t len = eventlog_format(line, sizeof(line), &d, &o);
 	const char *why;
 	size_t where;
-	if (jsonl_parse(line, len, &obj, &why, &where) != 0)
+	if (jsonread_parse(line, len, &obj, &why, &where) != 0)
 		abort();
-	const struct jsonl_field *port = jsonl_get(&obj, "port");
-	if (!port || (d.port ? port->type != JSONL_INT || port->i != (int64_t)d.port
-			     : port->type != JSONL_NULL))
+	const struct jsonread_field *port = jsonread_get(&obj, "port");
+	if (!port || (d.port ? port->type != JSONREAD_INT || port->i != (int64_t)d.port
+			     : port->type != JSONREAD_NULL))
 		abort();
 }
 
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	size_t where = 0;
 
-	if (jsonl_parse((const char *)data, size, &obj, &why, &where) != 0 &&
+	if (jsonread_parse((const char *)data, size, &obj, &why, &where) != 0 &&
 	    (!why || where > size))
 		abort();
 	round_trip(data, size);

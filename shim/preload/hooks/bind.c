@@ -81,7 +81,7 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	sock_range_release(fd);
 	/* An address the kernel refuses before anything else (unreadable:
 	 * EFAULT; too long) is its alone; the shim reads only its copy. */
-	if (!runtime_ensure() || ((plan = runtime_bind_plan(rt))->npasses == 0 &&
+	if (!init_ready() || ((plan = runtime_bind_plan(rt))->npasses == 0 &&
 				  !runtime_observing(rt)) ||
 	    !(local = userptr_inet_addr(&copy, addr, len)) || !asks_for_any_port(local))
 		return real_bind(fd, addr, len);

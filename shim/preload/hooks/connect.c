@@ -6,7 +6,7 @@
 #include "../autoconnect.h"
 #include "../real.h"
 #include "../pending.h"
-#include "../target.h"
+#include "../guard.h"
 #include "export.h"
 
 PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -14,7 +14,7 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct runtime *rt = &portshim_runtime;
 	struct sockaddr_storage copy;
 	struct decision d;
-	struct target t;
+	struct guarded_call t;
 	int result;
 
 	/* AF_UNSPEC (disconnect), AF_UNIX and friends go straight through, and
@@ -22,7 +22,7 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * (longer than any it takes; unreadable: EFAULT): nothing must be
 	 * bound first.  From here on the shim reads only its own copy, and
 	 * hands the kernel the same bytes it decided on. */
-	if (!target_of(rt, fd, addr, len, true, false, &copy, &t)) {
+	if (!guard_call(rt, fd, addr, len, true, false, &copy, &t)) {
 		if (!t.dst)
 			return real_connect(fd, addr, len);
 		result = real_connect(fd, t.dst, len);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/elfkind.h"
-#include "core/jsonline.h"
+#include "core/jsonwrite.h"
 #include "core/runtime.h"
 #include "../init.h"
 #include "../real.h"
@@ -25,7 +25,7 @@
  * command's --strict ends before running one. */
 static void warn_if_static(const char *path)
 {
-	if (!runtime_ensure())
+	if (!init_ready())
 		return;
 	bool refuse = portshim_runtime.cfg.exec_static == EXEC_STATIC_REFUSE;
 	char interp[256], text[4400];

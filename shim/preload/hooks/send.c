@@ -9,7 +9,7 @@
 
 #include "../autobind.h"
 #include "../real.h"
-#include "../target.h"
+#include "../guard.h"
 #include "../userptr.h"
 #include "../init.h"
 #include "export.h"
@@ -28,11 +28,11 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 {
 	int saved = errno;
 	struct runtime *rt = &portshim_runtime;
-	struct target t;
+	struct guarded_call t;
 	struct pick pick;
 
 	st->observe = false;
-	bool ours = target_of(rt, fd, *dest, len, flags & MSG_FASTOPEN, true, copy, &t);
+	bool ours = guard_call(rt, fd, *dest, len, flags & MSG_FASTOPEN, true, copy, &t);
 	if (t.dst)
 		*dest = t.dst;
 	if (!ours)

@@ -1,7 +1,7 @@
 /* The one guard in front of connect() and the sends: is this call to a
  * destination one the shim decides (or observes), and with which plan? */
-#ifndef PORTSHIM_TARGET_H
-#define PORTSHIM_TARGET_H
+#ifndef PORTSHIM_GUARD_H
+#define PORTSHIM_GUARD_H
 
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include "core/runtime.h"
 #include "sock.h"
 
-struct target {
+struct guarded_call {
 	struct sock s;
 	const struct sockaddr *dst; /* the shim's copy of the address, once read */
 	struct plan *plan;
@@ -25,7 +25,7 @@ struct target {
  * most of which are on sockets with a port already; a connect looks at the
  * address first, so that AF_UNIX and friends cost nothing.  errno is left
  * as it was. */
-bool target_of(struct runtime *rt, int fd, const struct sockaddr *addr, socklen_t len,
-	       bool stream, bool socket_first, struct sockaddr_storage *copy, struct target *t);
+bool guard_call(struct runtime *rt, int fd, const struct sockaddr *addr, socklen_t len,
+	       bool stream, bool socket_first, struct sockaddr_storage *copy, struct guarded_call *t);
 
 #endif

@@ -18,7 +18,7 @@
 
 #include "supervisor.h"
 
-bool target_read(const struct target_task *t, uint64_t addr, void *buf, size_t len)
+bool program_read(const struct program_task *t, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
@@ -51,7 +51,7 @@ static void forget(struct kept_pidfd *k)
 	k->tid = 0;
 }
 
-bool target_write(const struct target_task *t, uint64_t addr, const void *buf, size_t len)
+bool program_write(const struct program_task *t, uint64_t addr, const void *buf, size_t len)
 {
 	struct iovec local = { (void *)buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
@@ -60,7 +60,7 @@ bool target_write(const struct target_task *t, uint64_t addr, const void *buf, s
 			    process_vm_writev(t->tid, &local, 1, &remote, 1, 0) == (ssize_t)len);
 }
 
-pid_t target_tgid(struct target_task *t)
+pid_t program_tgid(struct program_task *t)
 {
 	char path[64], buf[512];
 
@@ -104,7 +104,7 @@ static void probe_thread_pidfds(void)
 /* A pidfd of the thread's process, opened now: the thread itself when the
  * kernel has thread pidfds, else its process (the thread when it leads its
  * group, else the group's leader, its pid read from /proc). */
-static int open_pidfd(struct target_task *t, bool *per_thread)
+static int open_pidfd(struct program_task *t, bool *per_thread)
 {
 	int pidfd;
 
@@ -119,7 +119,7 @@ static int open_pidfd(struct target_task *t, bool *per_thread)
 	}
 	/* Not a leader: EINVAL, or ENOENT from kernels that look the pid up
 	 * as a process (6.9+, without PIDFD_THREAD). */
-	if ((errno != EINVAL && errno != ENOENT) || target_tgid(t) == t->tid)
+	if ((errno != EINVAL && errno != ENOENT) || program_tgid(t) == t->tid)
 		return -1;
 	return (int)syscall(SYS_pidfd_open, t->tgid, 0);
 }
@@ -127,7 +127,7 @@ static int open_pidfd(struct target_task *t, bool *per_thread)
 /* The program's descriptor fd, duplicated with the thread's pidfd (kept,
  * or opened now), once still_valid() says the thread is still the one
  * waiting.  -1 on failure. */
-static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), void *arg)
+static int take_fd(struct program_task *t, int fd, bool (*still_valid)(void *), void *arg)
 {
 	struct kept_pidfd *k = kept_slot(t->tid);
 	bool per_thread;
@@ -164,7 +164,7 @@ static int take_fd(struct target_task *t, int fd, bool (*still_valid)(void *), v
 	return dup;
 }
 
-bool target_socket(struct target_task *t, int fd, struct target_sock *s,
+bool program_socket(struct program_task *t, int fd, struct program_sock *s,
 		   bool (*still_valid)(void *), void *arg)
 {
 	int protocol = 0;
@@ -179,9 +179,9 @@ bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 	s->nonblocking = false;
 	/* TCP or UDP, from the protocol alone: the other sockets that carry
 	 * one of those numbers are raw ones, which always show a port (the
-	 * protocol's number: target_socket_unbound() leaves them alone), and
+	 * protocol's number: program_socket_unbound() leaves them alone), and
 	 * packet ones, of another family.  The family comes with
-	 * getsockname(), in target_socket_unbound(). */
+	 * getsockname(), in program_socket_unbound(). */
 	if (getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
 	    (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)) {
 		close(s->fd);
@@ -191,7 +191,7 @@ bool target_socket(struct target_task *t, int fd, struct target_sock *s,
 	return true;
 }
 
-uint64_t target_socket_ino(struct target_sock *s)
+uint64_t program_socket_ino(struct program_sock *s)
 {
 	struct stat st;
 
@@ -200,13 +200,13 @@ uint64_t target_socket_ino(struct target_sock *s)
 	return s->ino;
 }
 
-void target_socket_flags(struct target_sock *s)
+void program_socket_flags(struct program_sock *s)
 {
 	s->flags = fcntl(s->fd, F_GETFL);
 	s->nonblocking = s->flags >= 0 && (s->flags & O_NONBLOCK);
 }
 
-bool target_socket_unbound(struct target_sock *s)
+bool program_socket_unbound(struct program_sock *s)
 {
 	s->local_len = sizeof(s->local);
 	if (getsockname(s->fd, (struct sockaddr *)&s->local, &s->local_len) != 0 ||

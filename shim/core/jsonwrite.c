@@ -1,5 +1,5 @@
-/* See jsonline.h. */
-#include "jsonline.h"
+/* See jsonwrite.h. */
+#include "jsonwrite.h"
 
 #include <netinet/in.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* See jsonl.h.  RFC 8259, restricted to one flat object; strings must be
  * well-formed UTF-8 (overlong forms and surrogates rejected) because the
  * report prints them again, in its table and in its own JSON. */
-#include "jsonl.h"
+#include "jsonread.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -192,7 +192,7 @@ static bool digit(struct parser *ps)
 	return ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9';
 }
 
-static int number(struct parser *ps, struct jsonl_field *f)
+static int number(struct parser *ps, struct jsonread_field *f)
 {
 	const unsigned char *begin = ps->p;
 	bool integer = true;
@@ -229,7 +229,7 @@ static int number(struct parser *ps, struct jsonl_field *f)
 	memcpy(copy, begin, len);
 	copy[len] = '\0';
 	f->d = strtod(copy, NULL);
-	f->type = JSONL_NUMBER;
+	f->type = JSONREAD_NUMBER;
 	if (integer) {
 		/* Exact, not via the double: pids and counts may exceed 2^53. */
 		bool neg = copy[0] == '-';
@@ -241,13 +241,13 @@ static int number(struct parser *ps, struct jsonl_field *f)
 			v = v * 10 + dig;
 		}
 		f->i = neg ? (int64_t)(0 - v) : (int64_t)v;
-		f->type = JSONL_INT;
+		f->type = JSONREAD_INT;
 	}
 	return 0;
 }
 
-static int literal(struct parser *ps, const char *word, enum jsonl_type type,
-		   struct jsonl_field *f)
+static int literal(struct parser *ps, const char *word, enum jsonread_type type,
+		   struct jsonread_field *f)
 {
 	size_t len = strlen(word);
 
@@ -258,21 +258,21 @@ static int literal(struct parser *ps, const char *word, enum jsonl_type type,
 	return 0;
 }
 
-static int value(struct parser *ps, struct jsonl_field *f)
+static int value(struct parser *ps, struct jsonread_field *f)
 {
 	if (ps->p >= ps->end)
 		return fail(ps, "missing value");
 	switch (*ps->p) {
 	case '"':
-		f->type = JSONL_STRING;
+		f->type = JSONREAD_STRING;
 		ps->too_long = "string too long";
 		return string(ps, f->str, sizeof(f->str));
 	case 't':
-		return literal(ps, "true", JSONL_TRUE, f);
+		return literal(ps, "true", JSONREAD_TRUE, f);
 	case 'f':
-		return literal(ps, "false", JSONL_FALSE, f);
+		return literal(ps, "false", JSONREAD_FALSE, f);
 	case 'n':
-		return literal(ps, "null", JSONL_NULL, f);
+		return literal(ps, "null", JSONREAD_NULL, f);
 	case '{':
 	case '[':
 		return fail(ps, "nested object or array");
@@ -281,21 +281,21 @@ static int value(struct parser *ps, struct jsonl_field *f)
 	}
 }
 
-static int members(struct parser *ps, struct jsonl_object *obj)
+static int members(struct parser *ps, struct jsonread_object *obj)
 {
 	skip_space(ps);
 	if (take(ps, '}'))
 		return 0;
 	for (;;) {
-		if (obj->count == JSONL_MAX_FIELDS)
+		if (obj->count == JSONREAD_MAX_FIELDS)
 			return fail(ps, "too many fields");
-		struct jsonl_field *f = &obj->field[obj->count];
+		struct jsonread_field *f = &obj->field[obj->count];
 		memset(f, 0, sizeof(*f));
 		skip_space(ps);
 		ps->too_long = "key too long";
 		if (string(ps, f->key, sizeof(f->key)) != 0)
 			return -1;
-		if (jsonl_get(obj, f->key))
+		if (jsonread_get(obj, f->key))
 			return fail(ps, "duplicate key");
 		skip_space(ps);
 		if (!take(ps, ':'))
@@ -312,7 +312,7 @@ static int members(struct parser *ps, struct jsonl_object *obj)
 	}
 }
 
-int jsonl_parse(const char *text, size_t len, struct jsonl_object *obj,
+int jsonread_parse(const char *text, size_t len, struct jsonread_object *obj,
 		const char **why, size_t *where)
 {
 	struct parser ps = { (const unsigned char *)text, (const unsigned char *)text,
@@ -332,7 +332,7 @@ int jsonl_parse(const char *text, size_t len, struct jsonl_object *obj,
 	return ps.why ? -1 : 0;
 }
 
-const struct jsonl_field *jsonl_get(const struct jsonl_object *obj, const char *key)
+const struct jsonread_field *jsonread_get(const struct jsonread_object *obj, const char *key)
 {
 	for (int i = 0; i < obj->count; i++)
 		if (strcmp(obj->field[i].key, key) == 0)

@@ -63,47 +63,47 @@ static int find(const char *name, char *out, size_t size)
 }
 
 /* The command's kind, from its ELF headers (core/elfkind.c). */
-static enum target_kind elf_kind(int fd, struct target *t)
+static enum executable_kind elf_kind(int fd, struct executable *t)
 {
-	static const enum target_libc libc[] = { LIBC_UNKNOWN, LIBC_GLIBC, LIBC_MUSL };
+	static const enum executable_libc libc[] = { LIBC_UNKNOWN, LIBC_GLIBC, LIBC_MUSL };
 
 	switch (elf_kind_of(fd, t->interp, sizeof(t->interp))) {
 	case ELF_STATIC:
-		return TARGET_STATIC;
+		return EXECUTABLE_STATIC;
 	case ELF_DYNAMIC:
 		t->libc = libc[elf_loader_libc(t->interp)];
-		return TARGET_DYNAMIC;
+		return EXECUTABLE_DYNAMIC;
 	default:
-		return TARGET_OTHER;
+		return EXECUTABLE_OTHER;
 	}
 }
 
 /* An executable file: ELF, or a "#!" script, whose interpreter decides
  * (one level: the interpreter of an interpreter is not followed; the
  * kernel allows a few more, which nobody uses). */
-static enum target_kind file_kind(const char *path, struct target *t, bool follow)
+static enum executable_kind file_kind(const char *path, struct executable *t, bool follow)
 {
 	char line[256];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return TARGET_OTHER;
-	enum target_kind kind = elf_kind(fd, t);
-	ssize_t n = kind == TARGET_OTHER ? pread(fd, line, sizeof(line) - 1, 0) : 0;
+		return EXECUTABLE_OTHER;
+	enum executable_kind kind = elf_kind(fd, t);
+	ssize_t n = kind == EXECUTABLE_OTHER ? pread(fd, line, sizeof(line) - 1, 0) : 0;
 	close(fd);
 	if (follow && n > 2 && line[0] == '#' && line[1] == '!') {
 		line[n] = '\0';
 		char *interp = line + 2 + strspn(line + 2, " \t");
 		interp[strcspn(interp, " \t\n")] = '\0';
 		snprintf(t->script_interp, sizeof(t->script_interp), "%s", interp);
-		kind = *interp ? file_kind(interp, t, false) : TARGET_OTHER;
+		kind = *interp ? file_kind(interp, t, false) : EXECUTABLE_OTHER;
 	}
 	/* The dynamic linker itself has no PT_INTERP, yet honours LD_PRELOAD
 	 * for the program it is asked to run. */
-	if (kind == TARGET_STATIC && !elf_unreachable(ELF_STATIC, path)) {
+	if (kind == EXECUTABLE_STATIC && !elf_unreachable(ELF_STATIC, path)) {
 		t->libc = elf_loader_libc(path) == ELF_LIBC_MUSL ? LIBC_MUSL : LIBC_GLIBC;
 		snprintf(t->interp, sizeof(t->interp), "%s", path);
-		kind = TARGET_DYNAMIC;
+		kind = EXECUTABLE_DYNAMIC;
 	}
 	return kind;
 }
@@ -124,21 +124,21 @@ static bool secure_exec(const char *path)
 	return geteuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0;
 }
 
-void target_inspect(const char *name, struct target *t)
+void executable_inspect(const char *name, struct executable *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->error = find(name, t->path, sizeof(t->path));
 	if (t->error) {
-		t->kind = TARGET_MISSING;
+		t->kind = EXECUTABLE_MISSING;
 		return;
 	}
 	t->kind = file_kind(t->path, t, true);
 	t->set_id = secure_exec(t->path);
 }
 
-const char *target_unreachable(const struct target *t, char *buf, unsigned size)
+const char *executable_unreachable(const struct executable *t, char *buf, unsigned size)
 {
-	if (t->kind == TARGET_STATIC)
+	if (t->kind == EXECUTABLE_STATIC)
 		snprintf(buf, size, "%s is a static executable%s%s: the shim cannot reach it "
 			 "(LD_PRELOAD needs the dynamic linker), so its ports are the kernel's",
 			 t->path, t->script_interp[0] ? " run by " : "", t->script_interp);
@@ -150,9 +150,9 @@ const char *target_unreachable(const struct target *t, char *buf, unsigned size)
 	return buf;
 }
 
-enum backend target_backend(enum backend asked, const struct target *t)
+enum backend executable_backend(enum backend asked, const struct executable *t)
 {
 	if (asked != BACKEND_AUTO)
 		return asked;
-	return t->kind == TARGET_STATIC && !t->set_id ? BACKEND_SECCOMP : BACKEND_PRELOAD;
+	return t->kind == EXECUTABLE_STATIC && !t->set_id ? BACKEND_SECCOMP : BACKEND_PRELOAD;
 }

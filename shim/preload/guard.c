@@ -1,24 +1,24 @@
-/* See target.h. */
-#include "target.h"
+/* See guard.h. */
+#include "guard.h"
 
 #include <errno.h>
 
 #include "init.h"
 #include "userptr.h"
 
-static bool socket_fits(struct target *t, int fd, bool stream)
+static bool socket_fits(struct guarded_call *t, int fd, bool stream)
 {
 	return sock_inspect(fd, &t->s) && (stream || t->s.type != SOCK_STREAM);
 }
 
-bool target_of(struct runtime *rt, int fd, const struct sockaddr *addr, socklen_t len,
-	       bool stream, bool socket_first, struct sockaddr_storage *copy, struct target *t)
+bool guard_call(struct runtime *rt, int fd, const struct sockaddr *addr, socklen_t len,
+	       bool stream, bool socket_first, struct sockaddr_storage *copy, struct guarded_call *t)
 {
 	int saved = errno;
 	bool ok;
 
 	t->dst = NULL;
-	if (!addr || !runtime_ensure() || runtime_connect_idle(rt))
+	if (!addr || !init_ready() || runtime_connect_idle(rt))
 		return false;
 	if (socket_first)
 		ok = socket_fits(t, fd, stream) && (t->dst = userptr_inet_addr(copy, addr, len));
