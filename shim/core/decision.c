@@ -1,6 +1,21 @@
 /* See decision.h. */
 #include "decision.h"
 
+void decision_begin(struct decision *d, enum shim_call call, int fd, int type, int family,
+		    const struct sockaddr *addr, socklen_t len, const char *policy)
+{
+	*d = (struct decision){
+		.call = call,
+		.fd = fd,
+		.type = type,
+		.family = family,
+		.addr = addr,
+		.addr_len = len,
+		.policy = policy,
+		.strategy = STRATEGY_EXCLUSIVE,
+	};
+}
+
 static const char *const result_names[RESULT_COUNT] = {
 	"ok", "fallback", "exhausted", "passthrough", "clash",
 };

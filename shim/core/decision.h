@@ -38,6 +38,12 @@ struct decision {
 	int error;                  /* the errno the application saw; 0 for success */
 };
 
+/* A decision about a call on socket fd (of `type`, `family`) to addr, under
+ * the policy named `policy`: begun by the front end that sees the call,
+ * completed by whoever applies the port (apply.h). */
+void decision_begin(struct decision *d, enum shim_call call, int fd, int type, int family,
+		    const struct sockaddr *addr, socklen_t len, const char *policy);
+
 /* "ok", "fallback", ...: the log's, the summary's and the report's word. */
 const char *decision_result_name(enum decision_result result);
 

@@ -1,45 +1,18 @@
 /* See autobind.h. */
 #include "autobind.h"
 
-#include <errno.h>
-#include <string.h>
+#include "fdtable.h"
+#include "libops.h"
 
-#include "real.h"
-
-struct bind_try {
-	const struct sock *s;
-	struct sockaddr_storage local;
-	socklen_t len;
-};
-
-static enum tried try_bind(void *ctx, unsigned port, int *error)
+enum apply_outcome autobind(struct runtime *rt, struct plan *plan, const struct sock *s,
+			    const struct sockaddr *addr, socklen_t len, const struct flow *flow,
+			    bool explicit_bind, struct decision *d)
 {
-	struct bind_try *t = ctx;
+	struct libops_socket ls;
+	struct apply_socket as;
 
-	sockaddr_set_port(&t->local, port);
-	bool paused = sock_reuseport_pause(t->s);
-	int bound = real_bind(t->s->fd, (struct sockaddr *)&t->local, t->len);
-	sock_reuseport_resume(t->s, paused);
-	if (bound == 0) {
-		fdtable_record(&portshim_fds, t->s->fd, (uint32_t)port);
-		return TRIED_TAKEN;
-	}
-	if (errno == EADDRINUSE || errno == EACCES)
-		return TRIED_REFUSED;
-	*error = errno;
-	return TRIED_FAILED;
-}
-
-enum pick_result autobind_exclusive(struct runtime *rt, struct plan *plan, const struct sock *s,
-				    const struct sockaddr *addr, socklen_t len,
-				    const struct flow *flow, struct pick *pick)
-{
-	struct bind_try t = { .s = s, .len = len };
-	uint32_t range;
-
-	memcpy(&t.local, addr, len < sizeof(t.local) ? len : sizeof(t.local));
-	sock_port_range(s, &range);
-	return pick_port(rt, plan, port_range_window(range), flow, try_bind, &t, pick);
+	libops_describe(s, &ls, &as);
+	return apply_bind(rt, plan, &libops, &ls, &as, addr, len, flow, explicit_bind, d);
 }
 
 void autobind_forget(struct runtime *rt, int fd)

@@ -3,22 +3,13 @@
 
 #include <errno.h>
 
-void decision_begin(struct decision *d, enum shim_call call, const struct sock *s,
-		    const struct sockaddr *addr, socklen_t len, const struct plan *plan)
+void decide_begin(struct decision *d, enum shim_call call, const struct sock *s,
+		  const struct sockaddr *addr, socklen_t len, const struct plan *plan)
 {
-	*d = (struct decision){
-		.call = call,
-		.fd = s->fd,
-		.type = s->type,
-		.family = s->local.ss_family,
-		.addr = addr,
-		.addr_len = len,
-		.policy = plan->name,
-		.strategy = STRATEGY_EXCLUSIVE,
-	};
+	decision_begin(d, call, s->fd, s->type, s->local.ss_family, addr, len, plan->name);
 }
 
-void decision_kernel(struct decision *d, enum decision_result result_kind, int result)
+void decide_kernel(struct decision *d, enum decision_result result_kind, int result)
 {
 	int error = errno;
 

@@ -1,6 +1,6 @@
 /* The notifications of the filter (filter.c): one per trapped call.  Each
  * worker thread takes one, reads the call's address from the program's
- * memory, takes the program's socket, lets apply.c decide and apply, logs
+ * memory, takes the program's socket, lets answer.c apply the core's port, logs
  * the decision under the program's pid, tid and fd, and answers.  Calls
  * that need no port (another family, a bound socket, a send without an
  * address, a bind to a given port) are let go on unchanged. */
@@ -211,24 +211,18 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		close(s.fd);
 		return;
 	}
-	struct decision d = {
-		.call = call,
-		.fd = s.app_fd,
-		.type = s.type,
-		.family = s.local.ss_family,
-		.addr = (struct sockaddr *)&addr,
-		.addr_len = len,
-		.strategy = STRATEGY_EXCLUSIVE,
-	};
+	struct decision d;
+	decision_begin(&d, call, s.app_fd, s.type, s.local.ss_family, (struct sockaddr *)&addr, len,
+		       NULL);
 	/* From here the supervisor answers, unless apply_*() hands the call
 	 * back to the kernel. */
 	a->carry_on = false;
 	if (call == CALL_CONNECT)
-		apply_connect(rt, &s, (struct sockaddr *)&addr, len, &d, a);
+		answer_connect(rt, &s, (struct sockaddr *)&addr, len, &d, a);
 	else if (call == CALL_BIND)
-		apply_bind(rt, &s, (struct sockaddr *)&addr, len, &d, a);
+		answer_bind(rt, &s, (struct sockaddr *)&addr, len, &d, a);
 	else
-		apply_send(rt, &s, (struct sockaddr *)&addr, len, &d, a);
+		answer_send(rt, &s, (struct sockaddr *)&addr, len, &d, a);
 	pthread_mutex_unlock(lock);
 	close(s.fd);
 	if (runtime_observing(rt)) {

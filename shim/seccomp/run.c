@@ -43,7 +43,7 @@ static _Noreturn void child(int channel, char **argv, const sigset_t *old)
 }
 
 /* Worker threads: the supervisor's calls never wait for the network
- * (apply.c), so more threads only serve more of the program's threads at
+ * (answer.c), so more threads only serve more of the program's threads at
  * once. */
 static int start_workers(int listener)
 {

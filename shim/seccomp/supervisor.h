@@ -1,7 +1,7 @@
 /* The parts of the seccomp supervisor (shim/seccomp/): the filter the
  * program runs under (filter.c), the notifications it raises (notify.c),
  * the program's memory and sockets (program.c), ports applied to a socket
- * of the program (apply.c), the process that runs it all (run.c). */
+ * of the program (answer.c), the process that runs it all (run.c). */
 #ifndef PORTSHIM_SECCOMP_SUPERVISOR_H
 #define PORTSHIM_SECCOMP_SUPERVISOR_H
 
@@ -86,15 +86,15 @@ bool reuseaddr_set(uint64_t ino, int value);
 /* sockcalls.c: the calls core/early.c makes, the supervisor's way. */
 extern const struct early_calls supervisor_early_calls;
 
-/* apply.c: the calls, as the library's hooks make them (shim/preload/),
+/* answer.c: the calls, as the library's hooks make them (shim/preload/),
  * each filling the decision and the answer. */
-void apply_connect(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
+void answer_connect(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		   socklen_t len, struct decision *d, struct answer *a);
-void apply_bind(struct runtime *rt, struct program_sock *s, const struct sockaddr *local,
+void answer_bind(struct runtime *rt, struct program_sock *s, const struct sockaddr *local,
 		socklen_t len, struct decision *d, struct answer *a);
 /* A send to dst on a socket with no port (UDP, or TCP with MSG_FASTOPEN):
  * bound to a port of the connect plan, then the program's own send runs. */
-void apply_send(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
+void answer_send(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		socklen_t len, struct decision *d, struct answer *a);
 
 /* notify.c: serves the listener until the process exits (a thread). */

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "../autobind.h"
+#include "../decide.h"
 #include "../real.h"
 #include "../userptr.h"
 #include "../init.h"
@@ -32,35 +33,24 @@ static int bind_by_policy(struct runtime *rt, struct plan *plan, const struct so
 			  const struct sockaddr *addr, socklen_t len, struct decision *d)
 {
 	int saved = errno, result;
-	struct pick pick;
 	struct flow flow = sock_flow(s, NULL, 0);
 
 	/* The kernel's bind(0) scans the lower half first for SO_REUSEADDR. */
 	if (plan->policy.kind == POLICY_KERNEL)
 		flow.reuseaddr = sock_reuseaddr(s);
-	switch (autobind_exclusive(rt, plan, s, addr, len, &flow, &pick)) {
-	case PICK_TAKEN:
-		d->result = RESULT_OK;
-		d->port = pick.port;
-		d->attempts = pick.attempts;
+	switch (autobind(rt, plan, s, addr, len, &flow, true, d)) {
+	case APPLY_DONE:
 		errno = saved;
 		return 0;
-	case PICK_GAVE_UP:
-		/* The address itself was refused (not local, say): the kernel
-		 * gives the same answer for port 0. */
-		d->result = RESULT_FALLBACK;
-		d->attempts = pick.attempts;
-		d->error = errno = pick.error;
+	case APPLY_FAILED:
+		errno = d->error;
 		return -1;
-	case PICK_EXHAUSTED:
-		d->attempts = pick.attempts;
-		if (pick_exhausted_fails(rt, s, true, d))
-			return -1;
+	case APPLY_KERNEL:
 		break;
 	}
 	errno = saved;
 	result = real_bind(s->fd, addr, len);
-	decision_kernel(d, RESULT_FALLBACK, result);
+	decide_kernel(d, RESULT_FALLBACK, result);
 	return result;
 }
 
@@ -90,10 +80,10 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return real_bind(fd, local, len);
 	}
 	errno = saved;
-	decision_begin(&d, CALL_BIND, &s, local, len, plan);
+	decide_begin(&d, CALL_BIND, &s, local, len, plan);
 	if (plan->npasses == 0) {
 		result = real_bind(fd, local, len);
-		decision_kernel(&d, RESULT_PASSTHROUGH, result);
+		decide_kernel(&d, RESULT_PASSTHROUGH, result);
 	} else {
 		result = bind_by_policy(rt, plan, &s, local, len, &d);
 	}

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "../autoconnect.h"
+#include "../decide.h"
 #include "../real.h"
 #include "../pending.h"
 #include "../guard.h"
@@ -30,10 +31,10 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		pending_connect_again(rt, fd, result, errno);
 		return result;
 	}
-	decision_begin(&d, CALL_CONNECT, &t.s, t.dst, len, t.plan);
+	decide_begin(&d, CALL_CONNECT, &t.s, t.dst, len, t.plan);
 	if (t.plan->npasses == 0) {
 		result = real_connect(fd, t.dst, len);
-		decision_kernel(&d, RESULT_PASSTHROUGH, result);
+		decide_kernel(&d, RESULT_PASSTHROUGH, result);
 	} else {
 		result = autoconnect(rt, t.plan, &t.s, t.dst, len, &d);
 	}

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "../autobind.h"
+#include "../decide.h"
 #include "../real.h"
 #include "../guard.h"
 #include "../userptr.h"
@@ -29,7 +30,6 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 	int saved = errno;
 	struct runtime *rt = &portshim_runtime;
 	struct guarded_call t;
-	struct pick pick;
 
 	st->observe = false;
 	bool ours = guard_call(rt, fd, *dest, len, flags & MSG_FASTOPEN, true, copy, &t);
@@ -40,7 +40,7 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 	const struct sockaddr *dst = t.dst;
 	struct plan *plan = t.plan;
 	struct sock s = t.s;
-	decision_begin(&st->d, call, &s, dst, len, plan);
+	decide_begin(&st->d, call, &s, dst, len, plan);
 	if (plan->npasses == 0) {
 		st->observe = true;
 		errno = saved;
@@ -57,25 +57,19 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 		return 0;
 	}
 	int status = 0;
-	switch (autobind_exclusive(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow,
-				   &pick)) {
-	case PICK_TAKEN:
-		st->d.result = RESULT_OK;
-		st->d.port = pick.port;
+	switch (autobind(rt, plan, &s, (struct sockaddr *)&s.local, s.local_len, &flow, false,
+			 &st->d)) {
+	case APPLY_DONE:
 		break;
-	case PICK_EXHAUSTED:
-		if (pick_exhausted_fails(rt, &s, false, &st->d)) {
-			status = -1;
-			break;
-		}
+	case APPLY_FAILED:
+		status = -1;
+		break;
+	case APPLY_KERNEL:
 		/* The kernel binds on the send itself. */
-		__attribute__((fallthrough));
-	case PICK_GAVE_UP:
 		st->d.result = RESULT_FALLBACK;
 		st->observe = true;
 		break;
 	}
-	st->d.attempts = pick.attempts;
 	if (!st->observe)
 		eventlog_record(rt, &st->d);
 	errno = status ? st->d.error : saved;
@@ -89,7 +83,7 @@ static void finish(struct send_state *st, ssize_t sent)
 		return;
 	enum decision_result kind = st->d.result == RESULT_FALLBACK ? RESULT_FALLBACK
 								   : RESULT_PASSTHROUGH;
-	decision_kernel(&st->d, kind, sent < 0 ? -1 : 0);
+	decide_kernel(&st->d, kind, sent < 0 ? -1 : 0);
 	eventlog_record(&portshim_runtime, &st->d);
 }
 
