@@ -237,10 +237,13 @@ install: $(LIB) $(CLI) $(if $(HAVE_MUSL),musl)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/portshim
 	install -m 0644 shim/cli/portshim.1 $(DESTDIR)$(MANDIR)/man1/portshim.1
+	install -d $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 shim/preload/portshim.7 $(DESTDIR)$(MANDIR)/man7/portshim.7
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libportshim.so $(DESTDIR)$(LIBDIR)/$(MUSL_LIBNAME)
 	rm -f $(DESTDIR)$(BINDIR)/portshim $(DESTDIR)$(MANDIR)/man1/portshim.1
+	rm -f $(DESTDIR)$(MANDIR)/man7/portshim.7
 
 # A release tarball, build/portshim-VERSION.tar.gz (the command's
 # PORTSHIM_VERSION), of the tracked files as they are in the work tree;
