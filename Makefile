@@ -102,14 +102,11 @@ $(CORE): $(call OBJ,$(CORE_SRC))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# The core refers to nothing of the interposition layer or the seccomp
-# supervisor, and calls none of the functions the library interposes (it
-# runs inside them).
-check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC))
-	@preload=$$(nm --defined-only $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC)) | awk 'NF == 3 { print $$3 }'); \
-	bad=$$(nm -u $(CORE) | awk '{ print $$2 }' | sed 's/@.*//' | sort -u | \
-		grep -xF -e "$$preload" $(patsubst %,-e %,$(EXPORTS)) | tr '\n' ' '); \
-	if [ -n "$$bad" ]; then echo "check-layers: the core refers to: $$bad" >&2; exit 1; fi
+# The layers refer only downwards (tests/check-layers): core/ to nothing of
+# preload/, seccomp/ or cli/, nor to any function the library interposes;
+# preload/ and seccomp/ to nothing of each other or of cli/.
+check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC) $(CLI_SRC))
+	@tests/check-layers $(BUILD) $(EXPORTS)
 
 # The interposed calls: the only symbols the library exports.  The version
 # script also hides what the C library's start files define (musl's crti.o
@@ -152,7 +149,7 @@ $(STATIC)/hostile: $(HOSTILE_SRC)
 $(STATIC)/%: tests/helpers/%.c shim/core/errnames.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,STATIC,$@)
-	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
+	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) $(DEPFLAGS) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
 		$< $(filter %.c,$(filter-out $<,$^))
 
 $(BUILD)/go/goconn: tests/helpers/go/goconn.go
@@ -215,7 +212,7 @@ $(FUZZ)/fuzz_logline: shim/cli/jsonread.c
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^)) -ldl -pthread
+	$(Q)clang $(FUZZ_CFLAGS) $(DEPFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^)) -ldl -pthread
 .PRECIOUS: $(FUZZ)/fuzz_%
 fuzz-%: $(FUZZ)/fuzz_%
 	@mkdir -p $(FUZZ)/corpus-$*
@@ -261,4 +258,9 @@ dist:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The dependency files of this tree only: the sanitizer and musl trees
+# under build/ are other makes' (BUILD=build/asan ...), with their own.
+DEPFILES := $(patsubst %.o,%.d,$(call OBJ,$(CORE_SRC) $(PRELOAD_SRC) $(CLI_SRC) $(SECCOMP_SRC))) \
+	    $(addsuffix .d,$(UNITS) $(HELPERS) $(SECCOMP_TESTS)) \
+	    $(if $(filter build,$(BUILD)),$(addsuffix .d,$(addprefix $(FUZZ)/fuzz_,$(FUZZ_TARGETS))))
+-include $(wildcard $(DEPFILES))
