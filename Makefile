@@ -12,6 +12,10 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE $(SANITIZE) $(EXTRA_CFLAGS)
 # Each object lists the headers it read (-MMD -MP), included below.
 DEPFLAGS := -MMD -MP
+# A program made of several sources at once lists the headers of all of
+# them: $(call deps,COMPILER FLAGS) after its link (-MMD would keep only
+# the last source's).
+deps = $(1) -MM -MP -MT $@ $< $(filter %.c,$(filter-out $<,$^)) > $@.d
 LDFLAGS  := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(SANITIZE) $(EXTRA_LDFLAGS)
 LDLIBS   := -ldl -pthread
 # The library loads on glibc 2.17 and later (shim/preload/symver.h binds the
@@ -139,8 +143,9 @@ $(BUILD)/helpers/hostile: $(HOSTILE_SRC)
 $(BUILD)/helpers/%: tests/helpers/%.c $(CORE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Ishim/core -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
+	$(Q)$(CC) $(CFLAGS) -Ishim/core -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
 		$(CORE) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(call deps,$(CC) $(CFLAGS) -Ishim/core)
 
 # denysys makes a system call fail the way a container profile would.
 $(BUILD)/helpers/denysys: LDLIBS += -lseccomp
@@ -149,8 +154,9 @@ $(STATIC)/hostile: $(HOSTILE_SRC)
 $(STATIC)/%: tests/helpers/%.c shim/core/errnames.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,STATIC,$@)
-	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) $(DEPFLAGS) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
+	$(Q)$(STATIC_CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Ishim/core -static -pthread -o $@ \
 		$< $(filter %.c,$(filter-out $<,$^))
+	$(Q)$(call deps,$(STATIC_CC) -std=gnu11 -D_GNU_SOURCE -Ishim/core)
 
 $(BUILD)/go/goconn: tests/helpers/go/goconn.go
 	@mkdir -p $(BUILD)/go
@@ -212,7 +218,8 @@ $(FUZZ)/fuzz_logline: shim/cli/jsonread.c
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)
-	$(Q)clang $(FUZZ_CFLAGS) $(DEPFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^)) -ldl -pthread
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(filter %.c,$(filter-out $<,$^)) -ldl -pthread
+	$(Q)$(call deps,clang $(FUZZ_CFLAGS))
 .PRECIOUS: $(FUZZ)/fuzz_%
 fuzz-%: $(FUZZ)/fuzz_%
 	@mkdir -p $(FUZZ)/corpus-$*
