@@ -78,7 +78,7 @@ static void say(struct runtime *rt, const char *result, const char *error)
 	const struct plan *c = atomic_load_explicit(&rt->connect_now, memory_order_relaxed);
 	const struct plan *b = atomic_load_explicit(&rt->bind_now, memory_order_relaxed);
 
-	log_origin_now(rt, &o);
+	log_origin_now(&rt->log, &o);
 	eventlog_line_head(&l, &o);
 	line_raw(&l, ",\"call\":\"control\",\"file\":");
 	line_string(&l, rt->cfg.control);
@@ -95,14 +95,14 @@ static void say(struct runtime *rt, const char *result, const char *error)
 		line_raw(&l, "null");
 	line_raw(&l, "}");
 	buf[l.len++] = '\n';
-	eventlog_write(rt, buf, l.len);
+	eventlog_write(&rt->log, buf, l.len);
 	if (error) {
 		char msg[CONFIG_PATH_MAX + 320];
 		struct line m = { msg, sizeof(msg) - 1, 0 };
 		line_raw(&m, "portshim: ");
 		line_raw(&m, error);
 		line_raw(&m, "; the policies in force stay\n");
-		eventlog_stderr(rt, msg, m.len);
+		eventlog_stderr(&rt->log, msg, m.len);
 	}
 }
 
@@ -155,4 +155,30 @@ void control_poll(struct runtime *rt)
 	}
 	atomic_flag_clear_explicit(&rt->control.busy, memory_order_release);
 	errno = saved;
+}
+
+struct plan *control_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len)
+{
+	struct plan *now;
+
+	if (rt->cfg.control[0])
+		control_poll(rt);
+	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
+	if (rule >= 0)
+		return &rt->rule_plan[rule];
+	if (!rt->cfg.control[0])
+		return &rt->connect;
+	now = atomic_load_explicit(&rt->connect_now, memory_order_acquire);
+	return now ? now : &rt->connect;
+}
+
+struct plan *control_bind_plan(struct runtime *rt)
+{
+	struct plan *now;
+
+	if (!rt->cfg.control[0])
+		return &rt->bind;
+	control_poll(rt);
+	now = atomic_load_explicit(&rt->bind_now, memory_order_acquire);
+	return now ? now : &rt->bind;
 }

@@ -14,7 +14,6 @@
 #include "filecheck.h"
 #include "jsonwrite.h"
 #include "procid.h"
-#include "runtime.h"
 #include "sysraw.h"
 
 static const char *const call_names[] = { "connect", "bind", "sendto", "sendmsg", "sendmmsg",
@@ -182,38 +181,38 @@ static void write_line(struct eventlog_state *out, struct sink_state *sink, cons
 	syscall(SYS_close, fd);
 }
 
-void log_origin_now(struct runtime *rt, struct log_origin *o)
+void log_origin_now(struct eventlog *log, struct log_origin *o)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*o = (struct log_origin){ procid_pid(rt->wipe), procid_tid(rt->wipe), ts.tv_sec,
-				  ts.tv_nsec / 1000, rt->out.comm };
+	*o = (struct log_origin){ procid_pid(log->wipe), procid_tid(log->wipe), ts.tv_sec,
+				  ts.tv_nsec / 1000, log->out.comm };
 }
 
-void eventlog_write(struct runtime *rt, const char *line, size_t len)
+void eventlog_write(struct eventlog *log, const char *line, size_t len)
 {
-	if (rt->cfg.log[0])
-		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, line, len);
+	if (log->log[0])
+		write_line(&log->out, &log->out.log, "PORTSHIM_LOG", log->log, line, len);
 }
 
-void eventlog_stderr(struct runtime *rt, const char *text, size_t len)
+void eventlog_stderr(struct eventlog *log, const char *text, size_t len)
 {
-	write_stderr(&rt->out, text, len);
+	write_stderr(&log->out, text, len);
 }
 
-void eventlog_record(struct runtime *rt, const struct decision *d)
+void eventlog_record(struct eventlog *log, const struct decision *d)
 {
-	eventlog_record_for(rt, d, 0, 0, NULL);
+	eventlog_record_for(log, d, 0, 0, NULL);
 }
 
-void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid,
+void eventlog_record_for(struct eventlog *log, const struct decision *d, long pid, long tid,
 			 const char *comm)
 {
 	int saved = errno;
 
-	if (rt->cfg.stats[0] && d->call != CALL_CONNECT_RESULT) {
-		struct stats *st = &rt->stats;
+	if (log->summary[0] && d->call != CALL_CONNECT_RESULT) {
+		struct stats *st = &log->stats;
 		atomic_fetch_add_explicit(&st->result[d->result], 1, memory_order_relaxed);
 		if (d->port)
 			atomic_fetch_add_explicit(d->port % 2 ? &st->odd : &st->even, 1,
@@ -222,10 +221,10 @@ void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid,
 			atomic_fetch_add_explicit(&st->attempts[attempt_bucket(d->attempts)], 1,
 						  memory_order_relaxed);
 	}
-	if (rt->cfg.log[0]) {
+	if (log->log[0]) {
 		char buf[896];
 		struct log_origin o;
-		log_origin_now(rt, &o);
+		log_origin_now(log, &o);
 		if (pid) {
 			o.pid = pid;
 			o.tid = tid;
@@ -233,7 +232,7 @@ void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid,
 		if (comm)
 			o.comm = comm;
 		size_t len = eventlog_format(buf, sizeof(buf), d, &o);
-		write_line(&rt->out, &rt->out.log, "PORTSHIM_LOG", rt->cfg.log, buf, len);
+		write_line(&log->out, &log->out.log, "PORTSHIM_LOG", log->log, buf, len);
 	}
 	errno = saved;
 }
@@ -273,22 +272,22 @@ size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid)
 	return l.len;
 }
 
-void stats_write(struct runtime *rt)
+void stats_write(struct eventlog *log)
 {
-	stats_write_for(rt, procid_pid(rt->wipe));
+	stats_write_for(log, procid_pid(log->wipe));
 }
 
-void stats_write_for(struct runtime *rt, long pid)
+void stats_write_for(struct eventlog *log, long pid)
 {
 	char buf[512];
 
 	uint64_t total = 0;
 
 	for (int i = 0; i < RESULT_COUNT; i++)
-		total += atomic_load(&rt->stats.result[i]);
+		total += atomic_load(&log->stats.result[i]);
 	/* Processes that made no decision (a shell, a helper) stay quiet. */
-	if (!rt->cfg.stats[0] || total == 0)
+	if (!log->summary[0] || total == 0)
 		return;
-	size_t len = stats_format(buf, sizeof(buf), &rt->stats, pid);
-	write_line(&rt->out, &rt->out.stats, "PORTSHIM_STATS", rt->cfg.stats, buf, len);
+	size_t len = stats_format(buf, sizeof(buf), &log->stats, pid);
+	write_line(&log->out, &log->out.stats, "PORTSHIM_STATS", log->summary, buf, len);
 }

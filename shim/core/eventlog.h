@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "decision.h"
-
+#include "forkwipe.h"
 
 struct stats {
 	_Atomic uint64_t result[RESULT_COUNT];
@@ -47,11 +47,20 @@ struct log_origin {
 	const char *comm;
 };
 
-/* This thread, now. */
-struct runtime;
+/* One process's log and summary: where they go (the paths of struct
+ * config), what they count, where the lines went last. */
+struct eventlog {
+	const char *log;     /* PORTSHIM_LOG: "stderr", a file path, or "" */
+	const char *summary; /* PORTSHIM_STATS, or "" */
+	struct stats stats;
+	struct eventlog_state out;
+	/* The fork-wiped page of the cached process id (procid.h); NULL
+	 * outside the library, or before Linux 4.14. */
+	struct forkwipe *wipe;
+};
 
 /* Now, this process and thread, its program's name. */
-void log_origin_now(struct runtime *rt, struct log_origin *o);
+void log_origin_now(struct eventlog *log, struct log_origin *o);
 
 /* Notes what fd 2 is and the program's name (once, when the library
  * starts). */
@@ -60,11 +69,11 @@ void eventlog_init(struct eventlog_state *out);
 /* Records a decision in the log and the summary, as configured; a
  * CALL_CONNECT_RESULT (how a connect in progress ended) only in the log.
  * Keeps errno. */
-void eventlog_record(struct runtime *rt, const struct decision *d);
+void eventlog_record(struct eventlog *log, const struct decision *d);
 /* The same for a call made by another process (the seccomp supervisor
  * decides for the program it watches): its pid, tid and name in the log
  * (pid 0 and comm NULL: this process's, this thread's). */
-void eventlog_record_for(struct runtime *rt, const struct decision *d, long pid, long tid,
+void eventlog_record_for(struct eventlog *log, const struct decision *d, long pid, long tid,
 			 const char *comm);
 
 struct line;
@@ -72,8 +81,8 @@ struct line;
 void eventlog_line_head(struct line *l, const struct log_origin *o);
 /* A whole line (with its newline) to the log, if there is one; text to fd 2
  * while it is the file it was at start. */
-void eventlog_write(struct runtime *rt, const char *line, size_t len);
-void eventlog_stderr(struct runtime *rt, const char *text, size_t len);
+void eventlog_write(struct eventlog *log, const char *line, size_t len);
+void eventlog_stderr(struct eventlog *log, const char *text, size_t len);
 
 /* Formats one decision as a JSON line (with the newline) into buf; returns
  * the length.  The origin is passed in so tests can pin it. */
@@ -84,8 +93,8 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d,
 size_t stats_format(char *buf, size_t size, const struct stats *stats, long pid);
 
 /* Writes the summary where PORTSHIM_STATS says (called at exit). */
-void stats_write(struct runtime *rt);
+void stats_write(struct eventlog *log);
 /* The same under another process's pid (the supervised program's). */
-void stats_write_for(struct runtime *rt, long pid);
+void stats_write_for(struct eventlog *log, long pid);
 
 #endif

@@ -113,6 +113,8 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	if (config_load(cfg, envp, err, errlen) != 0)
 		return -1;
 	config_finish(cfg);
+	rt->log.log = cfg->log;
+	rt->log.summary = cfg->stats;
 
 	kernel_port_range(&rt->kernel_lo, &rt->kernel_hi);
 	rt->range_lo = cfg->range_set ? cfg->range_lo : rt->kernel_lo;
@@ -168,32 +170,6 @@ void runtime_release(struct runtime *rt)
 	if (rt->walk && rt->walk != rt->walk_private)
 		munmap((void *)rt->walk, sizeof(rt->walk_private));
 	rt->walk = rt->walk_private;
-}
-
-struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len)
-{
-	struct plan *now;
-
-	if (rt->cfg.control[0])
-		control_poll(rt);
-	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
-	if (rule >= 0)
-		return &rt->rule_plan[rule];
-	if (!rt->cfg.control[0])
-		return &rt->connect;
-	now = atomic_load_explicit(&rt->connect_now, memory_order_acquire);
-	return now ? now : &rt->connect;
-}
-
-struct plan *runtime_bind_plan(struct runtime *rt)
-{
-	struct plan *now;
-
-	if (!rt->cfg.control[0])
-		return &rt->bind;
-	control_poll(rt);
-	now = atomic_load_explicit(&rt->bind_now, memory_order_acquire);
-	return now ? now : &rt->bind;
 }
 
 /* Only the thread that holds control.busy comes here: the pool and the

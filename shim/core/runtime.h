@@ -7,15 +7,33 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
-#include "control.h"
 #include "emulate.h"
 #include "eventlog.h"
 #include "policy.h"
 #include "portmap.h"
 #include "rng.h"
 #include "walkslots.h"
+
+/* Plans a switch of the control file (control.h) may publish: append-only,
+ * never freed or rewritten (a thread may still be choosing ports from one
+ * it loaded before a switch). */
+#define CONTROL_PLANS 16
+
+/* What control.c keeps of the control file between its checks. */
+struct control_state {
+	_Atomic int64_t checked;   /* CLOCK_MONOTONIC_COARSE second of the last check */
+	atomic_flag busy;          /* a thread is checking: the others do not wait */
+	/* The file as last seen (a change of any of these is a change). */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+	bool seen, missing;
+};
 
 /* Exit status of a program whose PORTSHIM_* settings are invalid. */
 #define PORTSHIM_EXIT_CONFIG 125
@@ -54,11 +72,7 @@ struct runtime {
 	struct class_key class_id[RUNTIME_MAX_CLASSES];
 	struct plan connect, bind;
 	struct rng rng;
-	/* The fork-wiped page of the random stream and the cached process id
-	 * (forkwipe.h); NULL outside the library, or before Linux 4.14. */
-	struct forkwipe *wipe;
-	struct stats stats;
-	struct eventlog_state out;
+	struct eventlog log;
 	/* The per-destination walk counters (walkslots.h).  Without a seed
 	 * the table is a mapping shared with the processes fork()ed from this
 	 * one, so that the workers of a pre-forking server walk one sequence
@@ -97,11 +111,6 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
  * a program that configures many runtimes (tests, fuzzers); the library and
  * the command keep theirs for the life of the process. */
 void runtime_release(struct runtime *rt);
-
-/* The plan for a connect() to dst: the first matching rule's, else the
- * default (or the control file's).  bind(0)'s. */
-struct plan *runtime_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len);
-struct plan *runtime_bind_plan(struct runtime *rt);
 
 /* The plan of `policy` for connect() or bind() in the pool (control.c):
  * one already there, or a new one.  NULL with a message in err. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "core/control.h"
 #include "init.h"
 #include "userptr.h"
 
@@ -25,7 +26,7 @@ bool guard_call(struct runtime *rt, int fd, const struct sockaddr *addr, socklen
 	else
 		ok = (t->dst = userptr_inet_addr(copy, addr, len)) && socket_fits(t, fd, stream);
 	if (ok) {
-		t->plan = runtime_connect_plan(rt, t->dst, len);
+		t->plan = control_connect_plan(rt, t->dst, len);
 		ok = (t->plan->npasses > 0 || runtime_observing(rt)) &&
 		     sock_addr_fits(&t->s, t->dst, len);
 	}

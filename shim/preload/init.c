@@ -46,7 +46,7 @@ static void set_up_once(void)
 	setting_up = 1;
 	real_bind_symbols();
 	userptr_init();
-	eventlog_init(&portshim_runtime.out);
+	eventlog_init(&portshim_runtime.log.out);
 
 	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err,
 			      sizeof(err)) != 0) {
@@ -56,8 +56,8 @@ static void set_up_once(void)
 			_exit(PORTSHIM_EXIT_CONFIG);
 		_exit(PORTSHIM_EXIT_CONFIG);
 	}
-	portshim_runtime.wipe = forkwipe_map();
-	rng_track_forks(&portshim_runtime.rng, portshim_runtime.cfg.seed_set, portshim_runtime.wipe);
+	portshim_runtime.log.wipe = forkwipe_map();
+	rng_track_forks(&portshim_runtime.rng, portshim_runtime.cfg.seed_set, portshim_runtime.log.wipe);
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	setting_up = 0;
 	errno = saved;
@@ -78,5 +78,5 @@ __attribute__((constructor)) static void portshim_load(void)
 
 __attribute__((destructor)) static void portshim_unload(void)
 {
-	stats_write(&portshim_runtime);
+	stats_write(&portshim_runtime.log);
 }

@@ -96,7 +96,7 @@ static void finish(struct runtime *rt, int fd, int error)
 		.port = packed & 0xffffu,
 		.error = error,
 	};
-	eventlog_record(rt, &d);
+	eventlog_record(&rt->log, &d);
 }
 
 void pending_so_error(struct runtime *rt, int fd, int error)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/apply.h"
+#include "core/control.h"
 #include "core/early.h"
 #include "supervisor.h"
 
@@ -197,7 +198,7 @@ static void fail(struct decision *d, struct answer *a)
 void answer_connect(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		    socklen_t len, struct decision *d, struct answer *a)
 {
-	struct plan *plan = runtime_connect_plan(rt, dst, len);
+	struct plan *plan = control_connect_plan(rt, dst, len);
 	struct duplicate dup;
 	struct apply_socket as;
 
@@ -261,7 +262,7 @@ void answer_bind(struct runtime *rt, struct program_sock *s, const struct sockad
 void answer_send(struct runtime *rt, struct program_sock *s, const struct sockaddr *dst,
 		 socklen_t len, struct decision *d, struct answer *a)
 {
-	struct plan *plan = runtime_connect_plan(rt, dst, len);
+	struct plan *plan = control_connect_plan(rt, dst, len);
 	struct flow flow = { dst, len, &s->local, s->type, 0, false };
 	struct duplicate dup;
 	struct apply_socket as;

@@ -228,7 +228,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	if (runtime_observing(rt)) {
 		char comm[16];
 		task_comm(c->task.tid, comm);
-		eventlog_record_for(rt, &d, program_tgid(&c->task), c->task.tid, comm);
+		eventlog_record_for(&rt->log, &d, program_tgid(&c->task), c->task.tid, comm);
 	}
 }
 

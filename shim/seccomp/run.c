@@ -106,7 +106,7 @@ int seccomp_run(struct runtime *rt, char **argv)
 			;
 		return EXIT_CANNOT_RUN;
 	}
-	eventlog_init(&rt->out);
+	eventlog_init(&rt->log.out);
 	listener_sync_wake(listener);
 	if (start_workers(listener) == 0) {
 		/* The child is past the filter: it must not run unserved. */
@@ -140,6 +140,6 @@ int seccomp_run(struct runtime *rt, char **argv)
 		if (!reaped && waitpid(pid, &status, WNOHANG) == pid)
 			reaped = true;
 	}
-	stats_write_for(rt, pid);
+	stats_write_for(&rt->log, pid);
 	return exit_status(status);
 }

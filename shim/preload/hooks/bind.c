@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "../autobind.h"
+#include "core/control.h"
 #include "../decide.h"
 #include "../real.h"
 #include "../userptr.h"
@@ -71,7 +72,7 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	sock_range_release(fd);
 	/* An address the kernel refuses before anything else (unreadable:
 	 * EFAULT; too long) is its alone; the shim reads only its copy. */
-	if (!init_ready() || ((plan = runtime_bind_plan(rt))->npasses == 0 &&
+	if (!init_ready() || ((plan = control_bind_plan(rt))->npasses == 0 &&
 				  !runtime_observing(rt)) ||
 	    !(local = userptr_inet_addr(&copy, addr, len)) || !asks_for_any_port(local))
 		return real_bind(fd, addr, len);
@@ -87,6 +88,6 @@ PORTSHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	} else {
 		result = bind_by_policy(rt, plan, &s, local, len, &d);
 	}
-	eventlog_record(rt, &d);
+	eventlog_record(&rt->log, &d);
 	return result;
 }

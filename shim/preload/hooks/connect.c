@@ -38,7 +38,7 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	} else {
 		result = autoconnect(rt, t.plan, &t.s, t.dst, len, &d);
 	}
-	eventlog_record(rt, &d);
+	eventlog_record(&rt->log, &d);
 	if (result != 0 && d.error == EINPROGRESS)
 		pending_begin(rt, &d);
 	return result;

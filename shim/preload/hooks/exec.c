@@ -44,7 +44,7 @@ static void warn_if_static(const char *path)
 		     "needs the dynamic linker), so its ports would be the kernel's; portshim "
 		     "--backend seccomp reaches it");
 	line_raw(&l, refuse ? "; exec-static = refuse: it was not run\n" : "\n");
-	eventlog_stderr(&portshim_runtime, text, l.len);
+	eventlog_stderr(&portshim_runtime.log, text, l.len);
 	if (refuse)
 		_exit(PORTSHIM_EXIT_CONFIG);
 }

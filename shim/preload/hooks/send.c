@@ -71,7 +71,7 @@ static int prepare(struct send_state *st, enum shim_call call, int fd, const str
 		break;
 	}
 	if (!st->observe)
-		eventlog_record(rt, &st->d);
+		eventlog_record(&rt->log, &st->d);
 	errno = status ? st->d.error : saved;
 	return status;
 }
@@ -84,7 +84,7 @@ static void finish(struct send_state *st, ssize_t sent)
 	enum decision_result kind = st->d.result == RESULT_FALLBACK ? RESULT_FALLBACK
 								   : RESULT_PASSTHROUGH;
 	decide_kernel(&st->d, kind, sent < 0 ? -1 : 0);
-	eventlog_record(&portshim_runtime, &st->d);
+	eventlog_record(&portshim_runtime.log, &st->d);
 }
 
 PORTSHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
