@@ -157,7 +157,8 @@ int check_print(const struct check_input *in)
 	printf("portshim: the configuration is valid\n\n");
 	printf("%-12s %-*s %s\n", "setting", VALUE_WIDTH, "value", "from");
 	for (size_t i = 0; i < settings_count; i++) {
-		struct setting_output out = { &settings[i], rt, val, sizeof(val) };
+		struct setting_output out = { &settings[i], &rt->cfg, rt->range_lo, rt->range_hi, val,
+						sizeof(val) };
 		settings[i].show(&out);
 		source(in->opt, &settings[i], from, sizeof(from));
 		row(settings[i].key, val, from);

@@ -1,5 +1,5 @@
 /* The wrapper's command line.  Every setting flag is checked with the
- * library's own config_set(), under the flag's name, so that a value the
+ * library's own configure_set(), under the flag's name, so that a value the
  * wrapper accepts is one the library accepts, and the error reads
  * "portshim: --parity='evn': expected even, odd, ...". */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/configure.h"
 #include "core/policy.h"
 #include "core/settings.h"
 #include "cli.h"
@@ -112,9 +113,9 @@ static void validate(const struct setting *s, const char *value)
 	config_init(&cfg, false);
 	snprintf(label, sizeof(label), "--%s", setting_flag(s));
 	if (!s->set) {
-		if (config_from_file(&cfg, value, label, err, sizeof(err)) != 0)
+		if (configure_from_file(&cfg, value, label, err, sizeof(err)) != 0)
 			cli_die("%s", err);
-	} else if (config_set(&cfg, s->key, value, label, err, sizeof(err)) != 0) {
+	} else if (configure_set(&cfg, s->key, value, label, err, sizeof(err)) != 0) {
 		cli_die("%s", err);
 	}
 }

@@ -1,7 +1,7 @@
 /* The shim's settings as parsed: struct config, filled from the
  * environment and a config file through the one table of settings
- * (settings.h).  config_set() and config_from_environ() are pure;
- * config_from_file() and config_load() read the file. */
+ * (settings.h).  configure_set() and configure_from_environ() are pure;
+ * configure_from_file() and configure_load() read the file. */
 #ifndef PORTSHIM_CONFIG_H
 #define PORTSHIM_CONFIG_H
 
@@ -72,43 +72,16 @@ struct config {
  * given by the environment are refused. */
 void config_init(struct config *cfg, bool secure);
 
-/* Apply one setting by key ("parity", "on-exhaust", ...).  On a bad value,
- * writes "LABEL='VALUE': expected ..." into err and returns -1.  `label` is
- * how the user spelled the setting (PORTSHIM_PARITY, --parity, file:line). */
-int config_set(struct config *cfg, const char *key, const char *value,
-	       const char *label, char *err, size_t errlen);
-/* The same, noting where the value came from (cfg->origin): a repeatable
- * setting (rules) adds to what the same origin gave before, and replaces
- * what another gave. */
-int config_set_from(struct config *cfg, const char *key, const char *value, const char *label,
-		    enum config_origin origin, char *err, size_t errlen);
-
-/* Apply every PORTSHIM_* entry of an environment array.  An unknown
- * PORTSHIM_ name is an error too: a typo must not run without the shim.
- * PORTSHIM_CONFIG is left to config_load(). */
-int config_from_environ(struct config *cfg, char *const *envp, char *err, size_t errlen);
-
-/* The file PORTSHIM_CONFIG names, if any, then the environment: the
- * environment wins over the file (configfile.c). */
-int config_load(struct config *cfg, char *const *envp, char *err, size_t errlen);
-
-/* A config file's text: `key = value` lines, '#' comments, blank lines;
- * `rule = DEST=POLICY` may repeat.  Errors read "FILE:LINE: key='value':
- * expected ...". */
-int config_from_text(struct config *cfg, const char *text, const char *file,
-		     char *err, size_t errlen);
-/* Reads and applies a config file (at most 64 KiB): a regular file, and
- * in a privileged process one that passes StrictModes (filecheck.h).
- * `label` names the setting in errors (PORTSHIM_CONFIG, --config). */
-int config_from_file(struct config *cfg, const char *path, const char *label, char *err,
-		     size_t errlen);
-
 /* Settle what depends on several settings (parity vs connect/bind). */
 void config_finish(struct config *cfg);
 
 /* Maps a key to its environment name, "on-exhaust" -> "PORTSHIM_ON_EXHAUST". */
 void config_env_name(const char *key, char *buf, size_t size);
 
+/* The names of the strategies and backends, as the settings spell them
+ * (NULL-terminated, in the enums' order). */
+extern const char *const config_strategy_names[];
+extern const char *const config_backend_names[];
 const char *config_strategy_name(enum strategy strategy);
 const char *config_backend_name(enum backend backend);
 

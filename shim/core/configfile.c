@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "configure.h"
 #include "filecheck.h"
 #include "settings.h"
 
@@ -62,10 +63,10 @@ static int apply_line(struct config *cfg, char *line, const char *file, unsigned
 	for (size_t i = 0; i < settings_count; i++)
 		if (settings[i].repeat && strcmp(key, setting_flag(&settings[i])) == 0)
 			name = settings[i].key;
-	return config_set_from(cfg, name, value, label, CONFIG_FILE, err, errlen);
+	return configure_set_from(cfg, name, value, label, CONFIG_FILE, err, errlen);
 }
 
-int config_from_text(struct config *cfg, const char *text, const char *file,
+int configure_from_text(struct config *cfg, const char *text, const char *file,
 		     char *err, size_t errlen)
 {
 	char line[2048];
@@ -88,7 +89,7 @@ int config_from_text(struct config *cfg, const char *text, const char *file,
 	return 0;
 }
 
-int config_from_file(struct config *cfg, const char *path, const char *label, char *err,
+int configure_from_file(struct config *cfg, const char *path, const char *label, char *err,
 		     size_t errlen)
 {
 	static char text[CONFIG_FILE_MAX + 1];
@@ -119,10 +120,10 @@ int config_from_file(struct config *cfg, const char *path, const char *label, ch
 		return -1;
 	}
 	text[len] = '\0';
-	return config_from_text(cfg, text, path, err, errlen);
+	return configure_from_text(cfg, text, path, err, errlen);
 }
 
-int config_load(struct config *cfg, char *const *envp, char *err, size_t errlen)
+int configure_load(struct config *cfg, char *const *envp, char *err, size_t errlen)
 {
 	static const char config_var[] = CONFIG_ENV_PREFIX "CONFIG=";
 
@@ -139,10 +140,10 @@ int config_load(struct config *cfg, char *const *envp, char *err, size_t errlen)
 					      "reads no file named by the environment", path);
 			return -1;
 		}
-		if (config_from_file(cfg, path, "PORTSHIM_CONFIG", err, errlen) != 0)
+		if (configure_from_file(cfg, path, "PORTSHIM_CONFIG", err, errlen) != 0)
 			return -1;
 		memcpy(cfg->file, path, strlen(path) + 1);
 		cfg->origin[setting_index(setting_find("config"))] = CONFIG_ENV;
 	}
-	return config_from_environ(cfg, envp, err, errlen);
+	return configure_from_environ(cfg, envp, err, errlen);
 }

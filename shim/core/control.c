@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "configure.h"
 #include "jsonwrite.h"
 #include "runtime.h"
 #include "sysraw.h"
@@ -118,7 +119,7 @@ static void check(struct runtime *rt)
 		return;
 	}
 	config_init(&scratch, rt->cfg.secure);
-	if (config_from_file(&scratch, rt->cfg.control, "PORTSHIM_CONTROL", err, sizeof(err)) != 0)
+	if (configure_from_file(&scratch, rt->cfg.control, "PORTSHIM_CONTROL", err, sizeof(err)) != 0)
 		goto refused;
 	if (!only_policies(&scratch)) {
 		snprintf(err, sizeof(err), "PORTSHIM_CONTROL='%s': only connect, bind and parity "

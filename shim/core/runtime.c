@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "configure.h"
 #include "kernel_ports.h"
 
 struct runtime portshim_runtime;
@@ -110,7 +111,7 @@ int runtime_configure(struct runtime *rt, char *const *envp, bool secure, char *
 	struct config *cfg = &rt->cfg;
 
 	config_init(cfg, secure);
-	if (config_load(cfg, envp, err, errlen) != 0)
+	if (configure_load(cfg, envp, err, errlen) != 0)
 		return -1;
 	config_finish(cfg);
 	rt->log.log = cfg->log;

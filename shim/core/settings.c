@@ -1,37 +1,25 @@
 /* The settings table; see settings.h.  Each row's setter parses a value
  * into struct config (pure: no I/O), and its show function prints the
- * value in force as the library resolved it (struct runtime). */
+ * value in force (the config, with the range as the kernel's files gave
+ * it when none was set). */
 #include "settings.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "parse.h"
-#include "runtime.h"
 
 #define FIELD(in, type) ((type *)((char *)(in)->cfg + (in)->s->at))
-#define SHOWN(out, type) ((const type *)((const char *)&(out)->rt->cfg + (out)->s->at))
+#define SHOWN(out, type) ((const type *)((const char *)(out)->cfg + (out)->s->at))
 
 static const char *const order_names[] = { "random", "sequential", NULL };
 static const char *const on_exhaust_names[] = { "fail", "kernel", NULL };
 static const char *const exec_static_names[] = { "warn", "refuse", NULL };
-static const char *const strategy_names[] = { "auto", "range", "reuse", "exclusive", NULL };
-static const char *const backend_names[] = { "auto", "preload", "seccomp", NULL };
 
 _Static_assert(sizeof(enum port_order) == sizeof(int) && sizeof(enum on_exhaust) == sizeof(int) &&
 		       sizeof(enum strategy) == sizeof(int) && sizeof(enum backend) == sizeof(int) &&
 		       sizeof(enum exec_static) == sizeof(int),
 	       "a choice is stored as an int");
-
-const char *config_strategy_name(enum strategy strategy)
-{
-	return strategy_names[strategy];
-}
-
-const char *config_backend_name(enum backend backend)
-{
-	return backend_names[backend];
-}
 
 /* One of the row's names, stored as its index (the enum's value). */
 static int set_choice(const struct setting_input *in)
@@ -76,7 +64,7 @@ static void show_policy(const struct setting_output *out)
 /* parity has no value of its own unless given. */
 static void show_parity(const struct setting_output *out)
 {
-	if (out->rt->cfg.parity_set)
+	if (out->cfg->parity_set)
 		show_policy(out);
 	else
 		snprintf(out->buf, out->size, "-");
@@ -92,7 +80,7 @@ static int set_range(const struct setting_input *in)
 
 static void show_range(const struct setting_output *out)
 {
-	snprintf(out->buf, out->size, "%u-%u", out->rt->range_lo, out->rt->range_hi);
+	snprintf(out->buf, out->size, "%u-%u", out->range_lo, out->range_hi);
 }
 
 static int set_reserved(const struct setting_input *in)
@@ -107,7 +95,7 @@ static int set_reserved(const struct setting_input *in)
 /* "80,443,8000-8099", cut short after a few hundred bytes. */
 static void show_reserved(const struct setting_output *out)
 {
-	const struct portset *set = &out->rt->cfg.reserved;
+	const struct portset *set = &out->cfg->reserved;
 	char *buf = out->buf;
 	size_t n = 0, size = out->size;
 
@@ -141,8 +129,8 @@ static int set_seed(const struct setting_input *in)
 
 static void show_seed(const struct setting_output *out)
 {
-	if (out->rt->cfg.seed_set)
-		snprintf(out->buf, out->size, "%llu", (unsigned long long)out->rt->cfg.seed);
+	if (out->cfg->seed_set)
+		snprintf(out->buf, out->size, "%llu", (unsigned long long)out->cfg->seed);
 	else
 		snprintf(out->buf, out->size, "- (each process draws one)");
 }
@@ -182,7 +170,7 @@ static int set_rules(const struct setting_input *in)
 
 static void show_rules(const struct setting_output *out)
 {
-	const struct rules *rules = &out->rt->cfg.rules;
+	const struct rules *rules = &out->cfg->rules;
 	size_t n = 0;
 
 	snprintf(out->buf, out->size, "-");
@@ -223,9 +211,9 @@ const struct setting settings[] = {
 	  .help = "warn (default) or refuse (exit 125): a program that execs a static one" },
 	{ "on-exhaust", CHOICE(on_exhaust, on_exhaust_names), .arg = "WHAT",
 	  .help = "fail (default) or kernel: what to do when no port is left" },
-	{ "strategy", CHOICE(strategy, strategy_names), .arg = "STRATEGY",
+	{ "strategy", CHOICE(strategy, config_strategy_names), .arg = "STRATEGY",
 	  .help = "auto (default), range, reuse or exclusive" },
-	{ "backend", CHOICE(backend, backend_names), .arg = "BACKEND",
+	{ "backend", CHOICE(backend, config_backend_names), .arg = "BACKEND",
 	  .help = "auto (default), preload or seccomp: how COMMAND is reached" },
 	{ "log", PATH(log), .arg = "FILE",
 	  .help = "event log: one JSON line per decision (FILE or stderr)" },

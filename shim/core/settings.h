@@ -13,7 +13,6 @@
 
 #include "config.h"
 
-struct runtime;
 struct setting;
 
 /* What a setter is given: one value for one setting.  `append`: the value
@@ -31,7 +30,8 @@ struct setting_input {
 /* What a show function fills: the effective value, as `--check` prints it. */
 struct setting_output {
 	const struct setting *s;
-	const struct runtime *rt;
+	const struct config *cfg;
+	unsigned range_lo, range_hi; /* the range in force */
 	char *buf;
 	size_t size;
 };
@@ -49,7 +49,7 @@ struct setting {
 	const char *const *choices;  /* a value that is one of these names (NULL-terminated) */
 	size_t at;                   /* the field of struct config it fills */
 	/* 0, or -1 for a bad value.  NULL: PORTSHIM_CONFIG, which
-	 * config_load() reads before everything else. */
+	 * configure_load() reads before everything else. */
 	int (*set)(const struct setting_input *in);
 	void (*show)(const struct setting_output *out);
 	const char *fallback;        /* the key this one takes its value from when unset */

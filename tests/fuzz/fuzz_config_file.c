@@ -1,10 +1,11 @@
-/* libFuzzer: config file text (config_from_text).  Errors must name the
+/* libFuzzer: config file text (configure_from_text).  Errors must name the
  * file and line; nothing may overrun. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "configure.h"
 
 static struct config cfg;
 
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	config_init(&cfg, false);
-	if (config_from_text(&cfg, text, "fuzz.conf", err, sizeof(err)) != 0) {
+	if (configure_from_text(&cfg, text, "fuzz.conf", err, sizeof(err)) != 0) {
 		if (strncmp(err, "fuzz.conf:", 10) != 0 || strchr(err, '\n'))
 			abort();
 	}

@@ -3,16 +3,17 @@
  * sees for a bad value or an unknown PORTSHIM_ name. */
 #include "check.h"
 #include "config.h"
+#include "configure.h"
 
 static struct config cfg; /* holds a portset: 8 KiB */
 static char err[1024];
 
-/* Runs config_init + config_from_environ (+ config_finish on success). */
+/* Runs config_init + configure_from_environ (+ config_finish on success). */
 static int load(char *const *envp)
 {
 	memset(err, 0, sizeof(err));
 	config_init(&cfg, false);
-	int rc = config_load(&cfg, envp, err, sizeof(err));
+	int rc = configure_load(&cfg, envp, err, sizeof(err));
 	if (rc == 0)
 		config_finish(&cfg);
 	return rc;
@@ -200,11 +201,11 @@ static void test_exact_messages(void)
 
 	/* The label is the caller's spelling (a flag, a file:line). */
 	config_init(&cfg, false);
-	CHECK_INT(config_set(&cfg, "order", "seq", "--order", err, sizeof(err)), -1);
+	CHECK_INT(configure_set(&cfg, "order", "seq", "--order", err, sizeof(err)), -1);
 	CHECK_PREFIX(err, "--order='seq': expected ");
-	CHECK_INT(config_set(&cfg, "frob", "1", "--frob", err, sizeof(err)), -1);
+	CHECK_INT(configure_set(&cfg, "frob", "1", "--frob", err, sizeof(err)), -1);
 	CHECK_PREFIX(err, "--frob: unknown setting"); /* maybe a list of names after */
-	CHECK_INT(config_set(&cfg, "on-exhaust", "kernel", "--on-exhaust", err, sizeof(err)), 0);
+	CHECK_INT(configure_set(&cfg, "on-exhaust", "kernel", "--on-exhaust", err, sizeof(err)), 0);
 	CHECK_INT(cfg.on_exhaust, ON_EXHAUST_KERNEL);
 
 	/* A typo in a name stops the run and names the setting it is nearest
@@ -234,7 +235,7 @@ static void test_exact_messages(void)
 	CHECK_PREFIX(err, "PORTSHIM_PARIT: unknown setting");
 	/* A config file's key too. */
 	config_init(&cfg, false);
-	CHECK_INT(config_from_text(&cfg, "stratgey = reuse\n", "t.conf", err, sizeof(err)), -1);
+	CHECK_INT(configure_from_text(&cfg, "stratgey = reuse\n", "t.conf", err, sizeof(err)), -1);
 	CHECK_STR(err, "t.conf:1: stratgey: unknown setting; did you mean strategy?");
 	CHECK_INT(load(ENV("PORTSHIM_ON-EXHAUST=fail")), -1);
 	CHECK_PREFIX(err, "PORTSHIM_ON-EXHAUST: unknown setting");
@@ -250,10 +251,10 @@ static void test_small_error_buffer(void)
 		size_t n = sizes[i];
 		memset(buf, '#', sizeof(buf));
 		config_init(&cfg, false);
-		CHECK_INT(config_load(&cfg, ENV("PORTSHIM_PARTIY=odd"), buf, n), -1);
+		CHECK_INT(configure_load(&cfg, ENV("PORTSHIM_PARTIY=odd"), buf, n), -1);
 		CHECK(memchr(buf, '\0', n) != NULL && buf[n] == '#', "errlen %zu", n);
 		memset(buf, '#', sizeof(buf));
-		CHECK_INT(config_load(&cfg, ENV("PORTSHIM_PARITY=evn"), buf, n), -1);
+		CHECK_INT(configure_load(&cfg, ENV("PORTSHIM_PARITY=evn"), buf, n), -1);
 		CHECK(memchr(buf, '\0', n) != NULL && buf[n] == '#', "errlen %zu", n);
 		/* The start of the full message, as much as fits. */
 		CHECK(strlen(buf) == n - 1 && strncmp(buf, "PORTSHIM_PARITY='evn': expected even, odd",
@@ -292,20 +293,20 @@ static void test_secure_mode(void)
 	char *const config_file[] = { "PORTSHIM_CONFIG=/tmp/x.conf", NULL };
 
 	config_init(&cfg, true);
-	CHECK_INT(config_load(&cfg, log_file, err, sizeof(err)), -1);
+	CHECK_INT(configure_load(&cfg, log_file, err, sizeof(err)), -1);
 	CHECK_STR(err, "PORTSHIM_LOG='/etc/passwd': a setuid or setgid program takes no file "
 		       "path from the environment; expected stderr");
 	CHECK_STR(cfg.log, "");
 	config_init(&cfg, true);
-	CHECK_INT(config_load(&cfg, log_stderr, err, sizeof(err)), 0);
+	CHECK_INT(configure_load(&cfg, log_stderr, err, sizeof(err)), 0);
 	CHECK_STR(cfg.log, "stderr");
 	CHECK_STR(cfg.stats, "stderr");
 	config_init(&cfg, true);
-	CHECK_INT(config_load(&cfg, config_file, err, sizeof(err)), -1);
+	CHECK_INT(configure_load(&cfg, config_file, err, sizeof(err)), -1);
 	CHECK_PREFIX(err, "PORTSHIM_CONFIG='/tmp/x.conf': a setuid or setgid program");
 	/* The same settings are fine in an ordinary process. */
 	config_init(&cfg, false);
-	CHECK_INT(config_load(&cfg, log_file, err, sizeof(err)), 0);
+	CHECK_INT(configure_load(&cfg, log_file, err, sizeof(err)), 0);
 	CHECK_STR(cfg.log, "/etc/passwd");
 }
 

@@ -4,6 +4,7 @@
  * noted (--check's "from" column). */
 #include "check.h"
 #include "config.h"
+#include "configure.h"
 #include "runtime.h"
 #include "settings.h"
 
@@ -45,9 +46,9 @@ static void test_choices_make_the_accepted_list(void)
 	setting_accepted(setting_find("order"), accepted, sizeof(accepted));
 	CHECK_STR(accepted, "random or sequential");
 	config_init(&cfg, false);
-	CHECK_INT(config_set(&cfg, "strategy", "reuse", "x", err, sizeof(err)), 0);
+	CHECK_INT(configure_set(&cfg, "strategy", "reuse", "x", err, sizeof(err)), 0);
 	CHECK_INT(cfg.strategy, STRATEGY_REUSE);
-	CHECK_INT(config_set(&cfg, "strategy", "nope", "--strategy", err, sizeof(err)), -1);
+	CHECK_INT(configure_set(&cfg, "strategy", "nope", "--strategy", err, sizeof(err)), -1);
 	CHECK_STR(err, "--strategy='nope': expected auto, range, reuse or exclusive");
 }
 
@@ -58,14 +59,14 @@ static void test_origin_and_repeats(void)
 	const struct setting *rules = setting_find("rules"), *order = setting_find("order");
 
 	config_init(&cfg, false);
-	CHECK_INT(config_from_text(&cfg, "rule = 10.0.0.0/8=odd\nrule = *:53=even\norder = sequential\n",
+	CHECK_INT(configure_from_text(&cfg, "rule = 10.0.0.0/8=odd\nrule = *:53=even\norder = sequential\n",
 				   "t.conf", err, sizeof(err)), 0);
 	CHECK_INT(cfg.rules.count, 2);
 	CHECK_INT(cfg.origin[setting_index(rules)], CONFIG_FILE);
 	CHECK_INT(cfg.origin[setting_index(order)], CONFIG_FILE);
 	CHECK_INT(cfg.origin[setting_index(setting_find("seed"))], CONFIG_DEFAULT);
 	char *const env[] = { "PORTSHIM_RULES=*=any", NULL };
-	CHECK_INT(config_from_environ(&cfg, env, err, sizeof(err)), 0);
+	CHECK_INT(configure_from_environ(&cfg, env, err, sizeof(err)), 0);
 	CHECK_INT(cfg.rules.count, 1);
 	CHECK_INT(cfg.origin[setting_index(rules)], CONFIG_ENV);
 }
@@ -86,7 +87,8 @@ static void test_show(void)
 		{ "strategy", "exclusive" }, { "log", "-" }, { "rules", "-" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct setting_output out = { setting_find(rows[i].key), &rt, buf, sizeof(buf) };
+		struct setting_output out = { setting_find(rows[i].key), &rt.cfg, rt.range_lo,
+						rt.range_hi, buf, sizeof(buf) };
 		out.s->show(&out);
 		CHECK_STR(buf, rows[i].want);
 	}
