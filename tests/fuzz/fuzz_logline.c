@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/jsonl.h"
+#include "cli/jsonread.h"
 #include "eventlog.h"
 
 static struct jsonread_object obj;
