@@ -1,4 +1,4 @@
-/* See jsonl.h.  RFC 8259, restricted to one flat object; strings must be
+/* See jsonread.h.  RFC 8259, restricted to one flat object; strings must be
  * well-formed UTF-8 (overlong forms and surrogates rejected) because the
  * report prints them again, in its table and in its own JSON. */
 #include "jsonread.h"
