@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include "emulate_scan.h"
 #include "walkslots.h"
 
 /* The phases of a scan by port classes; portmap_forgive() runs before the
@@ -39,22 +40,6 @@ static enum scan_order scan_order(const struct plan *plan, const struct flow *fl
 	if (plan->for_bind)
 		return SCAN_UNIFORM; /* inet_csk_get_port() before 4.6 */
 	return plan->policy.kind == POLICY_LINUX42 ? SCAN_LINUX42 : SCAN_LEGACY;
-}
-
-static uint32_t count_in(const struct portset *set, struct portwindow win)
-{
-	if (win.lo <= set->first && win.hi >= set->last)
-		return set->count;
-	uint32_t n = 0;
-	for (unsigned p = win.lo; p <= win.hi && p <= set->last; p++)
-		n += portset_has(set, p);
-	return n;
-}
-
-/* The kernel's ranges count from the range's low end. */
-static unsigned range_lo(const struct candidates *c)
-{
-	return c->rt->range_lo;
 }
 
 unsigned plan_start(struct runtime *rt, struct plan *plan, int pass, struct portwindow win)
@@ -108,54 +93,17 @@ static uint32_t walk_distance(const struct candidates *c, unsigned port)
 
 static void begin_pass(struct candidates *c)
 {
-	struct runtime *rt = c->rt;
-	unsigned lo = range_lo(c), rem = c->plan->rem;
-
-	c->phase = 0;
-	switch (c->order) {
-	case SCAN_CLASSES:
-		if (c->walk)
-			count_window(c);
-		c->start = c->walk ? walk_start(c) : plan_start(rt, c->plan, c->pass, c->win);
-		c->pass_start = c->start;
-		c->walked = 0;
-		c->jumped = 0;
+	if (c->order != SCAN_CLASSES) {
+		emulate_scan_pass(c);
 		return;
-	case SCAN_KERNEL_CONNECT:
-		/* First pass from the even offset, second from the odd one. */
-		c->start = lo + (unsigned)((c->offset & ~UINT64_C(1)) + (unsigned)c->pass) % rem;
-		break;
-	case SCAN_KERNEL_BIND:
-		/* offset = rand % rem | 1, then offset - 1 for the second pass. */
-		c->start = lo + (unsigned)((c->offset | 1u) - (unsigned)c->pass) % rem;
-		break;
-	case SCAN_LINUX42:
-	case SCAN_LEGACY:
-	case SCAN_UNIFORM:
-		c->start = lo + (unsigned)(c->offset % (rt->range_hi - lo + 1u));
-		break;
 	}
+	c->phase = 0;
+	if (c->walk)
+		count_window(c);
+	c->start = c->walk ? walk_start(c) : plan_start(c->rt, c->plan, c->pass, c->win);
 	c->pass_start = c->start;
-	c->remaining = count_in(c->sets[c->pass], c->win);
-}
-
-/* inet_csk_find_open_port(): with SO_REUSEADDR, the lower half of the range
- * first, then the upper half, each scanned like the whole range. */
-static void set_half(struct candidates *c, int half)
-{
-	struct runtime *rt = c->rt;
-	unsigned lo = rt->range_lo, high = rt->range_hi + 1u;
-	unsigned mid = lo + (((high - lo) >> 2) << 1);
-
-	c->half = half;
-	if (half == 1)
-		c->win.hi = c->win.hi < mid - 1 ? c->win.hi : (uint16_t)(mid - 1);
-	else if (half == 2)
-		c->win.lo = c->win.lo > mid ? c->win.lo : (uint16_t)mid;
-	unsigned span = half == 1 ? mid - lo : half == 2 ? high - mid : c->plan->rem;
-	unsigned rem = span > 1 ? span & ~1u : span;
-	c->offset = (half == 2 ? mid - lo : 0) +
-		    (rem ? rng_below(&rt->rng, rem) : 0);
+	c->walked = 0;
+	c->jumped = 0;
 }
 
 void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *plan,
@@ -188,34 +136,8 @@ void candidates_begin(struct candidates *c, struct runtime *rt, struct plan *pla
 							    &c->walk_slot);
 		break;
 	}
-	case SCAN_KERNEL_CONNECT: {
-		uint64_t po = flow ? emulate_port_offset(&rt->emu, flow, emulate_epoch(&rt->emu)) : 0;
-		c->slot = (uint32_t)(po & (EMULATE_TABLE_SIZE - 1));
-		c->offset = (atomic_load_explicit(&rt->emu.perturb[c->slot], memory_order_relaxed) +
-			     (uint32_t)(po >> 32)) % plan->rem;
-		break;
-	}
-	case SCAN_KERNEL_BIND:
-		if (flow && flow->reuseaddr && rt->range_hi + 1u - rt->range_lo >= 4)
-			set_half(c, 1);
-		else
-			c->offset = rng_below(&rt->rng, plan->rem);
-		break;
-	case SCAN_LINUX42:
-	case SCAN_LEGACY: {
-		uint64_t po = flow ? emulate_port_offset(&rt->emu, flow, 0) : 0;
-		uint32_t hint = atomic_load_explicit(&rt->emu.hint, memory_order_relaxed);
-		unsigned rem = rt->range_hi - rt->range_lo + 1u;
-		c->offset = c->order == SCAN_LINUX42 ? ((hint + (uint32_t)po) & ~1u) % rem
-						     : (hint + (uint32_t)po + 1u) % rem;
-		c->npasses = 1;
-		c->sets[0] = plan->every;
-		break;
-	}
-	case SCAN_UNIFORM:
-		c->offset = rng_below(&rt->rng, rt->range_hi - rt->range_lo + 1u);
-		c->npasses = 1;
-		c->sets[0] = plan->every;
+	default:
+		emulate_scan_begin(c, flow);
 		break;
 	}
 	if (c->npasses > 0)
@@ -261,35 +183,9 @@ static int next_classes(struct candidates *c)
 	return -1;
 }
 
-/* The kernel's scans: each port of the pass once, in order from the start;
- * the bitmap is not consulted. */
-static int next_emulated(struct candidates *c)
-{
-	for (;;) {
-		while (c->pass < c->npasses) {
-			int port = c->remaining ? portmap_find(&c->rt->map, c->sets[c->pass], c->win,
-							       c->start, 0)
-						: -1;
-			if (port >= 0) {
-				c->remaining--;
-				c->claimed = false;
-				return port;
-			}
-			if (++c->pass < c->npasses)
-				begin_pass(c);
-		}
-		if (c->half != 1)
-			return -1;
-		c->win = (struct portwindow){ 1, 65535 };
-		set_half(c, 2);
-		c->pass = 0;
-		begin_pass(c);
-	}
-}
-
 int candidates_next(struct candidates *c)
 {
-	int port = c->order == SCAN_CLASSES ? next_classes(c) : next_emulated(c);
+	int port = c->order == SCAN_CLASSES ? next_classes(c) : emulate_scan_next(c);
 
 	if (port >= 0)
 		c->attempts++;
@@ -337,7 +233,6 @@ void candidates_refused(struct candidates *c, unsigned port)
 void candidates_taken(struct candidates *c, unsigned port)
 {
 	struct runtime *rt = c->rt;
-	unsigned lo = rt->range_lo;
 
 	if (!c->claimed)
 		portmap_hold(&rt->map, port);
@@ -353,26 +248,8 @@ void candidates_taken(struct candidates *c, unsigned port)
 				walkslots_advance(rt->walk, c->walk_slot, c->walk_tag, advance);
 		}
 		break;
-	case SCAN_KERNEL_CONNECT: {
-		/* 5.18+: i = max(i, random(0..7) * 2); table_perturb[index] += i + 2 */
-		unsigned rem = c->plan->rem;
-		unsigned i = (port + rem - c->pass_start) % rem;
-		unsigned jitter = 2u * rng_below(&rt->rng, 8);
-		atomic_fetch_add_explicit(&rt->emu.perturb[c->slot], (i > jitter ? i : jitter) + 2u,
-					  memory_order_relaxed);
-		break;
-	}
-	case SCAN_LINUX42:
-	case SCAN_LEGACY: {
-		unsigned rem = rt->range_hi - lo + 1u;
-		unsigned i = (port + rem - c->pass_start) % rem;
-		/* 4.2: hint += (i + 2) & ~1; before: hint += i, i counted from 1. */
-		atomic_fetch_add_explicit(&rt->emu.hint,
-					  c->order == SCAN_LINUX42 ? (i + 2u) & ~1u : i + 1u,
-					  memory_order_relaxed);
-		break;
-	}
 	default:
+		emulate_scan_taken(c, port);
 		break;
 	}
 }
