@@ -6,7 +6,7 @@
  * descriptor; the supervisor: system calls on its duplicate of it), and
  * turn the outcome into the call's answer.
  *
- * The strategies (README.md, "Strategies"):
+ * The strategies (README.md, "Strategies"; portshim(7), STRATEGIES):
  *   range     per attempt IP_LOCAL_PORT_RANGE = [p, p], then the connect;
  *             the kernel shares the port among 4-tuples and a clash leaves
  *             the socket unbound (kernels >= 6.3);

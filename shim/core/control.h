@@ -1,5 +1,5 @@
 /* PORTSHIM_CONTROL: switching a running program's connect and bind
- * policies (README "Switching a running program"). */
+ * policies (portshim(7), CONTROL FILE). */
 #ifndef PORTSHIM_CONTROL_H
 #define PORTSHIM_CONTROL_H
 

@@ -1,6 +1,6 @@
 /* Linux's own choice of ephemeral ports, era by era, for the policies
  * `kernel` (4.6+, with the 5.12/5.18 perturbation table), `linux-4.2` and
- * `legacy` (up to 4.1), as the README's "Kernel emulation" section tells
+ * `legacy` (up to 4.1), as portshim(7), KERNEL EMULATION, tells
  * them era by era; the functions here mirror __inet_hash_connect() and
  * inet_csk_find_open_port() step by step.  What cannot be reproduced: the
  * kernel's secret (ours comes from the seed) and other processes' use of

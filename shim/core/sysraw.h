@@ -1,5 +1,5 @@
 /* System calls whose glibc wrappers are newer than the oldest glibc the
- * library loads on (2.17, README "Building"): fstat() and fstatat() became
+ * library loads on (2.17, README.md "Building"): fstat() and fstatat() became
  * functions of their own in glibc 2.33, gettid() came in 2.30, getrandom()
  * in 2.25.  Where the kernel's struct stat is the C library's (64-bit x86
  * and Arm) they are made as raw system calls; elsewhere, and under musl,

@@ -1,5 +1,5 @@
 /* The oldest versions of the libc symbols whose default version is newer
- * than glibc 2.17 (README "Building"): glibc 2.34 moved dlsym(), dladdr()
+ * than glibc 2.17 (README.md, "Building"): glibc 2.34 moved dlsym(), dladdr()
  * and pthread_once() into libc.so.6 under new versions, and a library
  * linked against them would not load on an older glibc.  The old versions
  * are still exported by glibc 2.34 and later (from libc.so.6), and by

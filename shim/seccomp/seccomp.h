@@ -1,6 +1,6 @@
 /* The seccomp backend: the portshim command supervises the program it runs
  * through seccomp user notification, and decides its ports with the same
- * core as the library (README.md, "Backends").  What the command (shim/cli)
+ * core as the library (portshim(1), BACKENDS).  What the command (shim/cli)
  * sees of it. */
 #ifndef PORTSHIM_SECCOMP_H
 #define PORTSHIM_SECCOMP_H

@@ -1,6 +1,6 @@
 /* (g) the seccomp backend: connect + accept + close, one client thread,
  * under `portshim --backend seccomp` (the supervisor makes each connect on
- * its duplicate of the program's socket; README.md, "Backends") against
+ * its duplicate of the program's socket; portshim(1), BACKENDS) against
  * native, against the library with the same settings, and against the
  * floor of the mechanism: notify_floor, whose listener answers every
  * connect CONTINUE without looking at it (with the synchronous wake-ups the

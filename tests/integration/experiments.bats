@@ -65,8 +65,8 @@ load helper
 	# Each with the modes a packaged install gives it (0644, in a
 	# directory only its owner writes): a checkout's own modes are whatever
 	# git or tar left (0664 from a release tarball extracted by root), and
-	# the shim rightly refuses a group-writable file (README.md, "Config
-	# files").
+	# the shim rightly refuses a group-writable file (portshim(7), FILES
+	# THE LIBRARY OPENS).
 	local installed=$BATS_TEST_TMPDIR/etc-portshim
 	mkdir -m 0755 "$installed"
 	for example in "$BATS_TEST_DIRNAME"/../../config/*.conf; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # sanitizers: tsan
-# The allocator across a process's life (README.md, "Allocator": safe with
+# The allocator across a process's life (shim/README.md, "The allocator": safe with
 # threads, fork() and a connect() from a signal handler): parent and child
 # connecting at once after fork(), fork() from a multithreaded process
 # while another thread is inside connect(), and connect() from a SIGALRM

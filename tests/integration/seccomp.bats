@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The seccomp backend (README.md, "Backends"): portshim supervises the
+# The seccomp backend (portshim(1), BACKENDS): portshim supervises the
 # command through seccomp user notification and decides its ports with
 # the library's core.  Static C programs (gcc -static), a Go program built
 # with CGO_ENABLED=0, and a raw syscall(SYS_connect) from a dynamic program,
@@ -215,7 +215,7 @@ probe_run() {
 # lifecycle.bats checks the library.  With SA_RESTART (-r) everything is
 # as natively.  Without it, a signal that arrives before the supervisor has
 # taken the call makes connect() return EINTR before anything began
-# (README.md, "Backends": the kernel ends the wait with ERESTARTSYS); sigconn
+# (portshim(1), BACKENDS: the kernel ends the wait with ERESTARTSYS); sigconn
 # then polls a socket that is not connecting and counts a port 0 as even.
 # Those are the only non-odd ones, every connection that reached the sink
 # is one sigconn counted, none got an even port, and none is extra.

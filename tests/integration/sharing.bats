@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # sanitizers: tsan
-# Port sharing at scale (README.md, "Strategies"): with strategies `range`
+# Port sharing at scale (portshim(7), STRATEGIES): with strategies `range`
 # and `reuse` the shim shares a source port among connections to different
 # destinations as the kernel's own connect() does, so one parity of a
 # narrow range carries several times the connections an exclusive bind
