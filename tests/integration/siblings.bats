@@ -9,11 +9,11 @@
 # same ports run after run.  Checked from the ports the sink saw and the
 # event log's `attempts`, under every strategy.
 
-load sharing_helper
+load helper
 
-setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+setup() {
+	common_setup
+	require_helpers sink prefork
 }
 
 # attempts LOG: "DECISIONS ATTEMPTS" of an event log.
@@ -30,10 +30,10 @@ run_workers() {
 	shift
 	start_sink
 	if [ "${settings[0]:-}" = native ]; then
-		run ns "$HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
+		run noshim "$PSTEST_HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
 	else
 		run shim PORTSHIM_LOG="$log" "${settings[@]}" \
-			"$HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
+			"$PSTEST_HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
 	fi
 	stop_sink
 	echo "$output"
