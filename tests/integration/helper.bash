@@ -319,6 +319,24 @@ probe_vs_server() {
 	mapfile -t ports <<<"$output"
 }
 
+# rejected shim|wrap ARGS...: the probe, run under the shim with the
+# NAME=VALUE settings ARGS (shim) or by the portshim command with the
+# options ARGS, which then end with -- (wrap, from tests/helpers/cli.bash),
+# is refused before its main() runs: exit 125, nothing on stdout, exactly
+# one line on stderr (left in $line).
+rejected() {
+	local runner=$1 marker=$BATS_TEST_TMPDIR/main-ran
+	shift
+	rm -f "$marker"
+	run --separate-stderr "$runner" "$@" "$PROBE" -t "$marker" noop
+	echo "status $status, stdout '$output', stderr '$stderr'"
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[ ! -e "$marker" ]
+	line=$stderr
+}
+
 # diag TEXT...: a TAP diagnostic line, shown in the suite's output and CI
 # logs whether the test passes or not.
 diag() {
