@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
 # Children forked one after another with no draw in between (a pre-forking
-# server's workers, multiprocessing.Pool): with a copy of the parent's
-# random stream, worker i got the ports of worker 0 plus i and needed i + 1
-# attempts per connect.  Now each child draws from a stream of its own, and
-# without a seed the workers share one per-destination walk (the shim's
-# counters live in memory shared across fork()), so they need one attempt
-# per connect; with PORTSHIM_SEED each worker walks on its own and gets the
-# same ports run after run.  Checked from the ports the sink saw and the
-# event log's `attempts`, under every strategy.
+# server's workers, multiprocessing.Pool).  Each child draws from a random
+# stream of its own (with a copy of the parent's, worker i would get the
+# ports of worker 0 plus i and need i + 1 attempts per connect); without a
+# seed the workers share one per-destination walk (the shim's counters live
+# in memory shared across fork()), so they need one attempt per connect;
+# with PORTSHIM_SEED each worker walks on its own and gets the same ports
+# run after run.  Checked from the ports the sink saw and the event log's
+# `attempts`, under every strategy.
 
 load helper
 
