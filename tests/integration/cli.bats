@@ -199,53 +199,39 @@ probe_wrapped() {
 	[ "$(sed -n '/^setting/,/^library/p' <<<"$output" | wc -l)" -ge 15 ]
 }
 
-# rejected ARGS...: the wrapper refuses: status 125, one line on stderr
-# (left in $line), nothing on stdout, and the probe's main() never ran.
-rejected() {
-	marker=$BATS_TEST_TMPDIR/ran
-	rm -f "$marker"
-	run --separate-stderr wrap "$@" -- "$PROBE" -t "$marker" noop
-	echo "status $status, stdout '$output', stderr '$stderr'"
-	[ "$status" -eq 125 ]
-	[ -z "$output" ]
-	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[ ! -e "$marker" ]
-	line=$stderr
-}
-
 @test "a bad flag value: one line naming the flag, exit 125, the command not run" {
-	rejected --parity evn
+	rejected wrap --parity evn --
 	[[ $line == "portshim: --parity='evn': expected even, odd, "* ]]
-	rejected --connect=5:7
+	rejected wrap --connect=5:7 --
 	[[ $line == "portshim: --connect='5:7': expected "* ]]
-	rejected --range 60000-1000
+	rejected wrap --range 60000-1000 --
 	[[ $line == "portshim: --range='60000-1000': expected "* ]]
-	rejected --seed 12abc
+	rejected wrap --seed 12abc --
 	[[ $line == "portshim: --seed='12abc': expected "* ]]
-	rejected --rule '10.0.0.0/33=odd'
+	rejected wrap --rule '10.0.0.0/33=odd' --
 	[[ $line == "portshim: --rule='10.0.0.0/33=odd': "* ]]
-	rejected --on-exhaust retry
+	rejected wrap --on-exhaust retry --
 	[[ $line == "portshim: --on-exhaust='retry': expected fail or kernel" ]]
 	# A combination the library refuses is named by the flag as well.
-	rejected --connect 7:6 --range 40000-40002
+	rejected wrap --connect 7:6 --range 40000-40002 --
 	[[ $line == "portshim: --connect='7:6': no port in the range 40000-40002"* ]]
 }
 
 @test "bad usage and a bad environment or file: one line, exit 125, nothing run" {
-	rejected --parity
+	rejected wrap --parity --
 	[[ $line == "portshim: --parity: missing value"* ]] || [[ $line == "portshim: --parity='--': "* ]]
-	rejected --frobnicate 1
+	rejected wrap --frobnicate 1 --
 	[ "$line" = "portshim: unknown option '--frobnicate' (see portshim --help)" ]
-	rejected PORTSHIM_ORDER=sideways --connect odd
+	rejected wrap PORTSHIM_ORDER=sideways --connect odd --
 	[[ $line == "portshim: PORTSHIM_ORDER='sideways': expected random or sequential" ]]
-	rejected PORTSHIM_PARTIY=odd
+	rejected wrap PORTSHIM_PARTIY=odd --
 	[[ $line == "portshim: PORTSHIM_PARTIY: unknown setting"* ]]
 	printf 'connect = evn\n' >"$BATS_TEST_TMPDIR/bad.conf"
-	rejected --config "$BATS_TEST_TMPDIR/bad.conf"
+	rejected wrap --config "$BATS_TEST_TMPDIR/bad.conf" --
 	[[ $line == "portshim: $BATS_TEST_TMPDIR/bad.conf:1: connect='evn': expected "* ]]
-	rejected --config "$BATS_TEST_TMPDIR/missing.conf"
+	rejected wrap --config "$BATS_TEST_TMPDIR/missing.conf" --
 	[[ $line == "portshim: --config='$BATS_TEST_TMPDIR/missing.conf': cannot open: "* ]]
-	rejected --library /nonexistent/libportshim.so
+	rejected wrap --library /nonexistent/libportshim.so --
 	run --separate-stderr wrap --connect odd
 	[ "$status" -eq 125 ]
 	[[ $stderr == "portshim: no command given"* ]]
@@ -319,9 +305,9 @@ rejected() {
 	[ "$status" -eq 0 ]
 	[[ " $output " == *" $BATS_TEST_TMPDIR/lib/libportshim.so "* ]]
 	cp "$PSTEST_LIB" "$BATS_TEST_TMPDIR/with space/libportshim.so"
-	rejected --library "$BATS_TEST_TMPDIR/with space/libportshim.so"
+	rejected wrap --library "$BATS_TEST_TMPDIR/with space/libportshim.so" --
 	[[ $line == *"LD_PRELOAD cannot hold a path with a space or a colon"* ]]
-	rejected --library "$BATS_TEST_TMPDIR/lib/missing.so"
+	rejected wrap --library "$BATS_TEST_TMPDIR/lib/missing.so" --
 	[ "$line" = "portshim: --library='$BATS_TEST_TMPDIR/lib/missing.so': not a readable file" ]
 }
 
@@ -368,12 +354,12 @@ rejected() {
 	run wrap --backend preload --check -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 125 ]
 	grep -E "^command +warning: .*static is a static executable" <<<"$output"
-	rejected --backend preload --strict -- "$BATS_TEST_TMPDIR/static"
+	rejected wrap --backend preload --strict -- "$BATS_TEST_TMPDIR/static" --
 	[[ $line == "portshim: $BATS_TEST_TMPDIR/static is a static executable: "*"; --strict: nothing was run" ]]
 	# A script whose interpreter is static: the same.
 	printf '#!%s\n' "$BATS_TEST_TMPDIR/static" >"$BATS_TEST_TMPDIR/script"
 	chmod +x "$BATS_TEST_TMPDIR/script"
-	rejected --backend preload --strict -- "$BATS_TEST_TMPDIR/script"
+	rejected wrap --backend preload --strict -- "$BATS_TEST_TMPDIR/script" --
 	[[ $line == *"/script is a static executable run by $BATS_TEST_TMPDIR/static: "* ]]
 	# A dynamic program gets no warning.
 	run --separate-stderr wrap --strict -- sh -c 'exit 0'

@@ -7,21 +7,6 @@
 
 load helper
 
-# rejected NAME=VALUE... : runs the probe under the shim with these settings;
-# checks status 125, exactly one line on stderr (left in $line), and that
-# main() did not run.
-rejected() {
-	local marker=$BATS_TEST_TMPDIR/main-ran
-	rm -f "$marker"
-	run --separate-stderr shim "$@" "$PROBE" -t "$marker" noop
-	echo "status $status, stdout '$output', stderr '$stderr'"
-	[ "$status" -eq 125 ]
-	[ -z "$output" ]
-	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[ ! -e "$marker" ]
-	line=$stderr
-}
-
 @test "a good configuration runs the program (the control for the tests below)" {
 	marker=$BATS_TEST_TMPDIR/main-ran
 	run --separate-stderr shim PORTSHIM_CONNECT=even PORTSHIM_RANGE=40000-40999 \
@@ -33,52 +18,52 @@ rejected() {
 }
 
 @test "PORTSHIM_CONNECT=evn is rejected" {
-	rejected PORTSHIM_CONNECT=evn
+	rejected shim PORTSHIM_CONNECT=evn
 	[[ $line == "portshim: PORTSHIM_CONNECT='evn': expected "* ]]
 	# What is accepted is spelled out.
 	[[ $line == *even*odd*prefer-even* ]]
 }
 
 @test "PORTSHIM_PARITY=evn and PORTSHIM_BIND=ood are rejected" {
-	rejected PORTSHIM_PARITY=evn
+	rejected shim PORTSHIM_PARITY=evn
 	[[ $line == "portshim: PORTSHIM_PARITY='evn': expected "* ]]
-	rejected PORTSHIM_BIND=ood
+	rejected shim PORTSHIM_BIND=ood
 	[[ $line == "portshim: PORTSHIM_BIND='ood': expected "* ]]
 }
 
 @test "PORTSHIM_RANGE=60000-1000 (low above high) is rejected" {
-	rejected PORTSHIM_RANGE=60000-1000
+	rejected shim PORTSHIM_RANGE=60000-1000
 	[[ $line == "portshim: PORTSHIM_RANGE='60000-1000': expected "* ]]
 }
 
 @test "PORTSHIM_RANGE=70000-80000 (not ports) is rejected" {
-	rejected PORTSHIM_RANGE=70000-80000
+	rejected shim PORTSHIM_RANGE=70000-80000
 	[[ $line == "portshim: PORTSHIM_RANGE='70000-80000': expected "* ]]
 }
 
 @test "PORTSHIM_CONNECT=5:7 (residue not below modulus) is rejected" {
-	rejected PORTSHIM_CONNECT=5:7
+	rejected shim PORTSHIM_CONNECT=5:7
 	[[ $line == "portshim: PORTSHIM_CONNECT='5:7': expected "* ]]
 }
 
 @test "bad PORTSHIM_ORDER, PORTSHIM_SEED, PORTSHIM_ON_EXHAUST, PORTSHIM_RESERVED are rejected" {
-	rejected PORTSHIM_ORDER=backwards
+	rejected shim PORTSHIM_ORDER=backwards
 	[[ $line == "portshim: PORTSHIM_ORDER='backwards': expected "* ]]
-	rejected PORTSHIM_SEED=12abc
+	rejected shim PORTSHIM_SEED=12abc
 	[[ $line == "portshim: PORTSHIM_SEED='12abc': expected "* ]]
-	rejected PORTSHIM_ON_EXHAUST=retry
+	rejected shim PORTSHIM_ON_EXHAUST=retry
 	[[ $line == "portshim: PORTSHIM_ON_EXHAUST='retry': expected "* ]]
-	rejected PORTSHIM_RESERVED=40000,x
+	rejected shim PORTSHIM_RESERVED=40000,x
 	[[ $line == "portshim: PORTSHIM_RESERVED='40000,x': expected "* ]]
 }
 
 @test "a bad value among good ones is still rejected (no half-applied configuration)" {
-	rejected PORTSHIM_CONNECT=odd PORTSHIM_RANGE=40000-40999 PORTSHIM_ORDER=sideways
+	rejected shim PORTSHIM_CONNECT=odd PORTSHIM_RANGE=40000-40999 PORTSHIM_ORDER=sideways
 	[[ $line == "portshim: PORTSHIM_ORDER='sideways': expected "* ]]
 }
 
 @test "an unknown name (PORTSHIM_PARTIY) is rejected, naming it" {
-	rejected PORTSHIM_PARTIY=even
+	rejected shim PORTSHIM_PARTIY=even
 	[[ $line == "portshim: PORTSHIM_PARTIY"* ]]
 	# The user is told what the names are, so the typo is obvious.
 	[[ $line == *PORTSHIM_PARITY* ]]
@@ -86,10 +71,10 @@ rejected() {
 
 @test "a policy no port of the range satisfies is rejected, naming the setting" {
 	# Only 40001 in the range: no even port at all.
-	rejected PORTSHIM_CONNECT=even PORTSHIM_RANGE=40001-40001
+	rejected shim PORTSHIM_CONNECT=even PORTSHIM_RANGE=40001-40001
 	[[ $line == "portshim: PORTSHIM_CONNECT='even': "* ]]
 	# Every port reserved.
-	rejected PORTSHIM_RANGE=40000-40009 PORTSHIM_RESERVED=40000-40009
+	rejected shim PORTSHIM_RANGE=40000-40009 PORTSHIM_RESERVED=40000-40009
 	[[ $line == "portshim: PORTSHIM_"* ]]
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# PORTSHIM_CONTROL (issue 14 item 6): a running program switched from even
-# to any by rewriting its control file, and a bad control file refused.
+# PORTSHIM_CONTROL (README.md, "Switching a running program"): a running
+# program switched from even to any by rewriting its control file, and a bad
+# control file refused.
 
 load helper
 

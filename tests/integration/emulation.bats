@@ -14,7 +14,7 @@ load helper
 fidelity_run() {
 	local out=$1 base
 	shift
-	start_netns
+	new_netns
 	: "${FIDELITY_BASE:=$((7000 + RANDOM % 2000 * 3))}"
 	base=$FIDELITY_BASE
 	if [ $# -eq 0 ]; then

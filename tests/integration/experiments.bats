@@ -107,7 +107,7 @@ load helper
 seeded_ports() {
 	local -n into=$1
 	shift
-	start_netns
+	new_netns
 	ns_range 40000 49999
 	start_server tcp 127.0.0.1 5000
 	into=$(shim PORTSHIM_CONNECT=odd PORTSHIM_ORDER="$1" PORTSHIM_SEED="$2" \
@@ -141,7 +141,7 @@ seeded_ports() {
 	start_server tcp 127.0.0.1 5000
 	run shim PORTSHIM_PARITY=kernel PORTSHIM_SEED=99 "$PROBE" -k -1 -n 30 connect 127.0.0.1 5000
 	first=$output
-	start_netns
+	new_netns
 	ns_range 40000 49999
 	start_server tcp 127.0.0.1 5000
 	run shim PORTSHIM_PARITY=kernel PORTSHIM_SEED=99 "$PROBE" -k -1 -n 30 connect 127.0.0.1 5000

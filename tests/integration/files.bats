@@ -87,19 +87,6 @@ untouched() {
 	[ "$(wc -l <"$T/new.jsonl")" -eq 1 ]
 }
 
-# refused [NAME=VALUE...]: the probe under the shim exits 125 with one line
-# on stderr (left in $line), and its main() never ran.
-refused() {
-	local marker=$BATS_TEST_TMPDIR/main-ran
-	rm -f "$marker"
-	run --separate-stderr shim "$@" "$PROBE" -t "$marker" noop
-	echo "status $status, stdout '$output', stderr '$stderr'"
-	[ "$status" -eq 125 ]
-	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
-	[ ! -e "$marker" ]
-	line=$stderr
-}
-
 # The file's line is a bad value: once the file is accepted, the error
 # becomes the parser's, which shows the file is read only then.
 PARSED="1: connect='evn': expected "
@@ -108,44 +95,44 @@ PARSED="1: connect='evn': expected "
 	conf=$T/p.conf
 	printf 'connect = evn\n' >"$conf"
 	chmod 0666 "$conf"
-	refused PORTSHIM_CONFIG="$conf"
+	rejected shim PORTSHIM_CONFIG="$conf"
 	[ "$line" = "portshim: PORTSHIM_CONFIG='$conf': it is writable by group or others (mode 0666); a privileged process (euid 0) reads only a regular file owned by root or uid 0, not writable by group or others, in directories only they can write to" ]
 	chmod 0620 "$conf"
-	refused PORTSHIM_CONFIG="$conf"
+	rejected shim PORTSHIM_CONFIG="$conf"
 	[[ $line == *"it is writable by group or others (mode 0620)"* ]]
 	chmod 0644 "$conf"
 	chown nobody "$conf"
-	refused PORTSHIM_CONFIG="$conf"
+	rejected shim PORTSHIM_CONFIG="$conf"
 	[[ $line == *"': it is owned by uid $(id -u nobody); "* ]]
 	chown root "$conf"
-	refused PORTSHIM_CONFIG="$conf"
+	rejected shim PORTSHIM_CONFIG="$conf"
 	[[ $line == "portshim: $conf:$PARSED"* ]]
 }
 
 @test "as root, a config file in a directory others can write to is refused, sticky or not, or behind a link there" {
 	mkdir -m 0777 "$T/ww"
 	printf 'connect = evn\n' >"$T/ww/p.conf"
-	refused PORTSHIM_CONFIG="$T/ww/p.conf"
+	rejected shim PORTSHIM_CONFIG="$T/ww/p.conf"
 	[[ $line == "portshim: PORTSHIM_CONFIG='$T/ww/p.conf': its directory $T/ww is writable by group or others (mode 0777); "* ]]
 	chmod 1777 "$T/ww"
-	refused PORTSHIM_CONFIG="$T/ww/p.conf"
+	rejected shim PORTSHIM_CONFIG="$T/ww/p.conf"
 	[[ $line == *"its directory $T/ww is writable by group or others (mode 1777); "* ]]
 	# A link in that directory to a good file: whoever writes there could
 	# point it anywhere.
 	printf 'connect = evn\n' >"$T/good.conf"
 	ln -s "$T/good.conf" "$T/ww/link.conf"
-	refused PORTSHIM_CONFIG="$T/ww/link.conf"
+	rejected shim PORTSHIM_CONFIG="$T/ww/link.conf"
 	[[ $line == *"its directory $T/ww is writable by group or others (mode 1777); "* ]]
 	# A directory further up: only a sticky one is tolerated.
 	mkdir -m 0777 "$T/up" && mkdir -m 0755 "$T/up/etc"
 	printf 'connect = evn\n' >"$T/up/etc/p.conf"
-	refused PORTSHIM_CONFIG="$T/up/etc/p.conf"
+	rejected shim PORTSHIM_CONFIG="$T/up/etc/p.conf"
 	[[ $line == *"$T/up, a directory above it is writable by group or others (mode 0777); "* ]]
 	chmod 1777 "$T/up"
-	refused PORTSHIM_CONFIG="$T/up/etc/p.conf"
+	rejected shim PORTSHIM_CONFIG="$T/up/etc/p.conf"
 	[[ $line == "portshim: $T/up/etc/p.conf:$PARSED"* ]]
 	chmod 0755 "$T/ww"
-	refused PORTSHIM_CONFIG="$T/ww/p.conf"
+	rejected shim PORTSHIM_CONFIG="$T/ww/p.conf"
 	[[ $line == "portshim: $T/ww/p.conf:$PARSED"* ]]
 }
 
@@ -172,18 +159,18 @@ PARSED="1: connect='evn': expected "
 
 @test "a config that is not a regular file: directory, FIFO with no writer, pipe, device, unreadable; exit 125, no hang" {
 	mkfifo "$T/fifo"
-	NS_TIMEOUT=20 refused PORTSHIM_CONFIG="$T/fifo"
+	NS_TIMEOUT=20 rejected shim PORTSHIM_CONFIG="$T/fifo"
 	[ "$line" = "portshim: PORTSHIM_CONFIG='$T/fifo': a FIFO or pipe; expected a regular file" ]
-	refused PORTSHIM_CONFIG="$T"
+	rejected shim PORTSHIM_CONFIG="$T"
 	[ "$line" = "portshim: PORTSHIM_CONFIG='$T': a directory; expected a regular file" ]
-	refused PORTSHIM_CONFIG=/dev/null
+	rejected shim PORTSHIM_CONFIG=/dev/null
 	[ "$line" = "portshim: PORTSHIM_CONFIG='/dev/null': a character device; expected a regular file" ]
 	# A pipe: the first process would have consumed it for its children.
-	refused PORTSHIM_CONFIG=/dev/stdin < <(printf 'connect = odd\n')
+	rejected shim PORTSHIM_CONFIG=/dev/stdin < <(printf 'connect = odd\n')
 	[ "$line" = "portshim: PORTSHIM_CONFIG='/dev/stdin': a FIFO or pipe; expected a regular file" ]
 	# A read that fails is not the end of the file: /proc/self/mem is a
 	# regular file whose first page cannot be read (EIO).
-	refused PORTSHIM_CONFIG=/proc/self/mem
+	rejected shim PORTSHIM_CONFIG=/proc/self/mem
 	[ "$line" = "portshim: PORTSHIM_CONFIG='/proc/self/mem': cannot read: Input/output error" ]
 }
 

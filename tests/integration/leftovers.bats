@@ -86,7 +86,7 @@ print(c.getsockname()[1], c.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))'
 	for strategy in auto range reuse exclusive; do
 		# A namespace each: 40099 in TIME_WAIT from the run before would
 		# refuse an exclusive bind.
-		start_netns
+		new_netns
 		ns_range 40000 40099
 		start_server tcp 127.0.0.1 5000
 		run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$PYTHON" -c "$prog"

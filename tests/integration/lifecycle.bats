@@ -7,7 +7,12 @@
 # handler that interrupts connect().  Everything under PORTSHIM_CONNECT=odd
 # against the sink (another process); the numbers go to the TAP log.
 
-load sharing_helper
+load helper
+
+setup() {
+	common_setup
+	require_helpers sink forkconn sigconn
+}
 
 # both_fork STRATEGY: forkconn both, in the 500 odd ports of 40000-40999,
 # 100 connections before fork() and 700 after in each process: 1,500
@@ -18,7 +23,7 @@ both_fork() {
 	ns_sysctl net/ipv4/ip_local_port_range "40000 40999"
 	start_sink
 	run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$1 \
-		"$HELPERS/forkconn" both -p "$pre" -n "$n" 127.0.0.1 "${SINK_PORTS[@]}"
+		"$PSTEST_HELPERS/forkconn" both -p "$pre" -n "$n" 127.0.0.1 "${SINK_PORTS[@]}"
 	local line
 	line=$(grep '^forkconn:' <<<"$output" | head -n 1)
 	stop_sink
@@ -50,7 +55,7 @@ both_fork() {
 threads_fork() {
 	local forks=100
 	start_sink
-	run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$1 "$HELPERS/forkconn" threads \
+	run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$1 "$PSTEST_HELPERS/forkconn" threads \
 		-f "$forks" -t 3 -s 8100 127.0.0.1 "${SINK_PORTS[@]}"
 	local line
 	line=$(grep '^forkconn:' <<<"$output" | head -n 1)
@@ -87,7 +92,7 @@ signals() {
 	shift
 	start_sink
 	NS_TIMEOUT=30 run shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy \
-		"$HELPERS/sigconn" -W -n "$n" -i 200 -S 200 "$@" 127.0.0.1 "${SINK_PORTS[@]}"
+		"$PSTEST_HELPERS/sigconn" -W -n "$n" -i 200 -S 200 "$@" 127.0.0.1 "${SINK_PORTS[@]}"
 	local line
 	line=$(grep '^sigconn:' <<<"$output")
 	stop_sink
@@ -133,7 +138,7 @@ signals() {
 	start_sink
 	for run_no in 1 2 3 4 5; do
 		NS_TIMEOUT=5 run shim PORTSHIM_CONNECT=odd \
-			"$HELPERS/sigconn" -n 200 -i 100 127.0.0.1 "${SINK_PORTS[@]}"
+			"$PSTEST_HELPERS/sigconn" -n 200 -i 100 127.0.0.1 "${SINK_PORTS[@]}"
 		echo "process $run_no: status $status: $output"
 		if [ "$status" -eq 124 ]; then
 			diag "process $run_no of 5 hung (killed after 5 s): a connect() in the handler" \

@@ -103,7 +103,7 @@ policy_ports() {
 			"$log")" -eq 40 ] || return 1
 		[ "$(sort <(server_ports 5100 40))" = "$(grep '^worker' <<<"$output" | cut -d: -f2 |
 			tr ' ' '\n' | grep . | sort)" ] || return 1
-		start_netns
+		new_netns
 	done
 }
 

@@ -115,7 +115,7 @@ distinct_ports() {
 	ns_range 40000 40999
 	connect_ports PORTSHIM_SEED=42 -- -n 20
 	first=("${ports[@]}")
-	start_netns  # a second, fresh namespace
+	new_netns  # a second, fresh namespace
 	ns_range 40000 40999
 	start_server tcp 127.0.0.1 5000
 	connect_ports PORTSHIM_SEED=42 -- -n 20
@@ -130,7 +130,7 @@ distinct_ports() {
 	# 1,000); three fresh runs that all match say the secret is fixed.
 	local try
 	for try in 1 2 3; do
-		start_netns
+		new_netns
 		ns_range 40000 40999
 		start_server tcp 127.0.0.1 5000
 		connect_ports -- -n 20
@@ -147,7 +147,7 @@ distinct_ports() {
 	udp_first=("${ports[@]}")
 	run shim PORTSHIM_SEED=7 PORTSHIM_BIND=any "$PROBE" -n 10 bind0
 	bind_first=$output
-	start_netns
+	new_netns
 	ns_range 40000 40999
 	start_server udp 127.0.0.1 5001
 	probe_vs_server 5001 PORTSHIM_SEED=7 PORTSHIM_CONNECT=odd -- -u -n 10 sendto 127.0.0.1 5001

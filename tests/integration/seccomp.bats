@@ -8,7 +8,6 @@
 # kernel's even ports without the supervisor.
 
 load helper
-load sharing_helper
 
 BUILT=$(dirname "$PSTEST_LIB")
 CLI=${PSTEST_CLI:-$BUILT/portshim}
@@ -17,19 +16,11 @@ GOCONN=$BUILT/go/goconn
 
 setup() {
 	common_setup
-	NS_PIDS=()
-	BG_PIDS=()
-	SINK_RUNS=0
 	UNPRIV_DIR=
-	ns_sysctl net/core/somaxconn 65535
 }
 
 teardown() {
-	local pid
-	for pid in "${BACKGROUND_PIDS[@]}" "${BG_PIDS[@]}" "${NETNS_PIDS[@]}" "${NS_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	common_teardown
 	[ -z "$UNPRIV_DIR" ] || rm -rf "$UNPRIV_DIR"
 }
 
@@ -55,7 +46,7 @@ need() {
 
 # sup ARGS...: portshim ARGS... in the namespace, no PORTSHIM_* but those given.
 sup() {
-	ns "$CLI" "$@"
+	noshim "$CLI" "$@"
 }
 
 # every_strategy_prints STATUS EXPECTED COMMAND...: COMMAND under
@@ -146,7 +137,7 @@ probe_run() {
 		cli=$(dirname "$PSTEST_PLAIN_LIB")/portshim
 		raw=$(dirname "$PSTEST_PLAIN_LIB")/helpers/rawconnect
 	fi
-	run -0 ns "$cli" --connect odd -- "$raw" -n 40 127.0.0.1 8080
+	run -0 noshim "$cli" --connect odd -- "$raw" -n 40 127.0.0.1 8080
 	assert_ports even $(server_ports 8080 40)
 }
 
@@ -158,7 +149,7 @@ probe_run() {
 	local log=$BATS_TEST_TMPDIR/ev.jsonl out=$BATS_TEST_TMPDIR/connhold.out pid
 	local stats=$BATS_TEST_TMPDIR/stats
 	start_sink
-	ns_bg "$out" "$CLI" --connect odd --log "$log" --stats "$stats" -- "$STATIC/connhold" -w -t 8 -n 2000 \
+	in_ns_background "$out" "$CLI" --connect odd --log "$log" --stats "$stats" -- "$STATIC/connhold" -w -t 8 -n 2000 \
 		127.0.0.1 "${SINK_PORTS[@]}"
 	pid=$!
 	wait_line "$out" '^connhold:' 240 "$pid"
@@ -257,7 +248,7 @@ signals() {
 	need "$STATIC/connhold"
 	local out=$BATS_TEST_TMPDIR/connhold.out pid
 	start_sink
-	ns_bg "$out" "$CLI" --connect odd -- "$STATIC/connhold" -w -n 18000 127.0.0.1 "${SINK_PORTS[@]}"
+	in_ns_background "$out" "$CLI" --connect odd -- "$STATIC/connhold" -w -n 18000 127.0.0.1 "${SINK_PORTS[@]}"
 	pid=$!
 	wait_line "$out" '^connhold:' 240 "$pid"
 	CLIENT=$(grep '^connhold:' "$out")
@@ -362,7 +353,7 @@ for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
         print("connected", s.getsockname()[1])
     except OSError as e:
         print(errno.errorcode[e.errno], s.getsockname()[1])'
-	run -0 ns unshare -n "$PYTHON" -c "$prog"
+	run -0 noshim unshare -n "$PYTHON" -c "$prog"
 	echo "native: $output"
 	# IPv4 has no route; IPv6 not even ::1 (EADDRNOTAVAIL): both unbound.
 	[ "${lines[0]}" = "ENETUNREACH 0" ] && [ "${lines[1]}" = "EADDRNOTAVAIL 0" ]
@@ -374,7 +365,7 @@ for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
 	need "$STATIC/portprobe"
 	start_server tcp 127.0.0.1 8089
 	ns_sysctl net/ipv4/tcp_fastopen 2
-	run -1 ns "$STATIC/portprobe" -F -P sendto 127.0.0.1 8089
+	run -1 noshim "$STATIC/portprobe" -F -P sendto 127.0.0.1 8089
 	[ "$output" = "EOPNOTSUPP 0" ]
 	every_strategy_prints 1 "EOPNOTSUPP 0" "$STATIC/portprobe" -F -P sendto 127.0.0.1 8089
 }
@@ -391,7 +382,7 @@ sup_churn() {
 	new_netns
 	start_sink
 	run sup --backend seccomp --connect "$parity" --strategy "$strategy" --log "$log" -- \
-		"$HELPERS/churn" -n 20000 127.0.0.1 "${SINK_PORTS[@]}"
+		"$PSTEST_HELPERS/churn" -n 20000 127.0.0.1 "${SINK_PORTS[@]}"
 	CHURN=$(grep '^churn:' <<<"$output")
 	stop_sink
 	echo "$parity/$strategy: $CHURN"
@@ -435,7 +426,7 @@ for v in (0, 1):
     out.append(s.getsockname()[1] % 2)
 print(*out)'
 	start_server tcp 127.0.0.1 8090
-	run -0 ns "$PYTHON" -c "$prog"
+	run -0 noshim "$PYTHON" -c "$prog"
 	echo "native: $output"
 	# The kernel's even port natively, the policy's odd one under the shim.
 	[ "$output" = "0 0 1 2 Invalid argument 0 1 1 0 2 Invalid argument 0" ]
@@ -461,9 +452,9 @@ print(*out)'
 	require_cmd setpriv
 	# What nobody runs and writes, where nobody may reach it.
 	UNPRIV_DIR=$(mktemp -d /tmp/portshim-unpriv.XXXXXX) && chmod 755 "$UNPRIV_DIR" &&
-		cp "$CLI" "$HELPERS/connhold" "$HELPERS/sink" "$UNPRIV_DIR/" &&
+		cp "$CLI" "$PSTEST_HELPERS/connhold" "$PSTEST_HELPERS/sink" "$UNPRIV_DIR/" &&
 		: >"$UNPRIV_DIR/second.jsonl" && chmod 666 "$UNPRIV_DIR/second.jsonl" || return 1
-	HELPERS=$UNPRIV_DIR second_process reuse "$UNPRIV_DIR/second.jsonl" \
+	PSTEST_HELPERS=$UNPRIV_DIR second_process reuse "$UNPRIV_DIR/second.jsonl" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$UNPRIV_DIR/portshim" \
 		--backend seccomp --seed 7 --strategy reuse --connect odd \
 		--log "$UNPRIV_DIR/second.jsonl" --
@@ -476,9 +467,9 @@ print(*out)'
 		skip "needs root"
 	}
 	local home=$NS_PID away i
-	unshare -n sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	unshare -n sleep "$BACKGROUND_LIFETIME" </dev/null >/dev/null 2>&1 3>&- &
 	away=$!
-	NS_PIDS+=("$away")
+	NETNS_PIDS+=("$away")
 	# Until the sleeper is in a namespace of its own.
 	for i in $(seq 500); do
 		[ "$(readlink "/proc/$away/ns/net" 2>/dev/null)" != "$(readlink "/proc/$home/ns/net")" ] &&
@@ -487,7 +478,7 @@ print(*out)'
 		sleep 0.01
 	done
 	NS_PID=$away
-	ns ip link set lo up && ns_sysctl net/core/somaxconn 65535 || return 1
+	in_ns ip link set lo up && ns_sysctl net/core/somaxconn 65535 || return 1
 	# portshim in the test's namespace; the program, the first process and
 	# the sink in the other.
 	second_process reuse "$BATS_TEST_TMPDIR/second-away.jsonl" nsenter -t "$home" -n "$CLI" \
@@ -520,7 +511,7 @@ print(*out)'
 	for denied in pidfd_getfd:ENOSYS pidfd_getfd:EPERM process_vm_readv:EPERM seccomp:EPERM; do
 		run sup --backend seccomp -- true
 		[ "$status" -eq 0 ]
-		run ns "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
+		run noshim "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
 			"$CLI" -- "$STATIC/portprobe" -t "$marker" noop
 		echo "$denied: $output"
 		[ "$status" -eq 125 ]
@@ -528,13 +519,13 @@ print(*out)'
 		grep -qE "^portshim: the seccomp backend needs .*${denied%:*}" <<<"$output"
 		[ ! -e "$marker" ]
 		# --check says so too.
-		run ns "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
+		run noshim "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
 			"$CLI" --check -- "$STATIC/portprobe"
 		[ "$status" -eq 125 ]
 		grep -qE "^backend +seccomp: does not work here: needs .*${denied%:*}" <<<"$output"
 	done
 	# A dynamic command keeps the library under auto, wherever seccomp fails.
-	run -0 ns "$PSTEST_HELPERS/denysys" pidfd_getfd ENOSYS "$CLI" --check -- "$PSTEST_HELPERS/portprobe"
+	run -0 noshim "$PSTEST_HELPERS/denysys" pidfd_getfd ENOSYS "$CLI" --check -- "$PSTEST_HELPERS/portprobe"
 	grep -q 'the shim reaches it with .*libportshim.so' <<<"$output"
 }
 
@@ -631,7 +622,7 @@ out.append(t.getsockname()[1] % 2)
 print(*out)'
 	start_server tcp 127.0.0.1 8091
 	ns_sysctl net/ipv4/ping_group_range "0 2147483647"
-	run -0 ns "$PYTHON" -c "$prog"
+	run -0 noshim "$PYTHON" -c "$prog"
 	echo "native: $output"
 	local native=$output
 	# Natively the TCP connect's port is even; under the supervisor, odd.

@@ -8,7 +8,12 @@
 # and connect/close churn through TIME_WAIT costs little.  The accepting
 # side (sink) is another process; the numbers go to the TAP log.
 
-load sharing_helper
+load helper
+
+setup() {
+	common_setup
+	require_helpers sink connhold churn
+}
 
 # held_diag LABEL: what connhold and the sink reported, as TAP diagnostics.
 held_diag() {
@@ -58,9 +63,9 @@ churn_run() {
 	new_netns
 	start_sink
 	if [ "$1" = native ]; then
-		run -0 ns "$HELPERS/churn" -n "$cycles" 127.0.0.1 "${SINK_PORTS[@]}"
+		run -0 noshim "$PSTEST_HELPERS/churn" -n "$cycles" 127.0.0.1 "${SINK_PORTS[@]}"
 	else
-		run -0 shim "$@" "$HELPERS/churn" -n "$cycles" 127.0.0.1 "${SINK_PORTS[@]}"
+		run -0 shim "$@" "$PSTEST_HELPERS/churn" -n "$cycles" 127.0.0.1 "${SINK_PORTS[@]}"
 	fi
 	CHURN=$(grep '^churn:' <<<"$output")
 	stop_sink
@@ -151,7 +156,7 @@ churn_check() {
 	local s log
 	for s in range reuse exclusive; do
 		log=$BATS_TEST_TMPDIR/second-$s.jsonl
-		second_process "$s" "$log" env LD_PRELOAD="$(preload)" PORTSHIM_SEED=7 \
+		second_process "$s" "$log" env LD_PRELOAD="$(shim_preload)" PORTSHIM_SEED=7 \
 			PORTSHIM_STRATEGY=$s PORTSHIM_CONNECT=odd PORTSHIM_LOG="$log" || return 1
 		new_netns
 	done

@@ -1,19 +1,19 @@
 #!/usr/bin/env bats
 # Children forked one after another with no draw in between (a pre-forking
-# server's workers, multiprocessing.Pool): with a copy of the parent's
-# random stream, worker i got the ports of worker 0 plus i and needed i + 1
-# attempts per connect.  Now each child draws from a stream of its own, and
-# without a seed the workers share one per-destination walk (the shim's
-# counters live in memory shared across fork()), so they need one attempt
-# per connect; with PORTSHIM_SEED each worker walks on its own and gets the
-# same ports run after run.  Checked from the ports the sink saw and the
-# event log's `attempts`, under every strategy.
+# server's workers, multiprocessing.Pool).  Each child draws from a random
+# stream of its own (with a copy of the parent's, worker i would get the
+# ports of worker 0 plus i and need i + 1 attempts per connect); without a
+# seed the workers share one per-destination walk (the shim's counters live
+# in memory shared across fork()), so they need one attempt per connect;
+# with PORTSHIM_SEED each worker walks on its own and gets the same ports
+# run after run.  Checked from the ports the sink saw and the event log's
+# `attempts`, under every strategy.
 
-load sharing_helper
+load helper
 
-setup_file() {
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export PYTHON
+setup() {
+	common_setup
+	require_helpers sink prefork
 }
 
 # attempts LOG: "DECISIONS ATTEMPTS" of an event log.
@@ -30,10 +30,10 @@ run_workers() {
 	shift
 	start_sink
 	if [ "${settings[0]:-}" = native ]; then
-		run ns "$HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
+		run noshim "$PSTEST_HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
 	else
 		run shim PORTSHIM_LOG="$log" "${settings[@]}" \
-			"$HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
+			"$PSTEST_HELPERS/prefork" "$@" 127.0.0.1 "${SINK_PORTS[@]}"
 	fi
 	stop_sink
 	echo "$output"

@@ -3,22 +3,7 @@
  * and where a random scan starts when the application narrowed the range
  * with IP_LOCAL_PORT_RANGE. */
 #include "candidates.h"
-#include "check.h"
-
-static struct runtime rt; /* big, and full of atomics: static */
-static char err[512];
-
-#define ENV(...) ((char *const[]){ __VA_ARGS__, NULL })
-static const struct portwindow ALL = { 1, 65535 };
-
-static bool setup(char *const *envp)
-{
-	static struct runtime blank;
-
-	runtime_release(&rt);
-	rt = blank; /* a fresh bitmap too: runtime_configure keeps the old one */
-	return CHECK(runtime_configure(&rt, envp, false, err, sizeof(err)) == 0, "%s", err);
-}
+#include "fixture.h"
 
 static void test_phases(void)
 {

@@ -12,10 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "early.h"
+#include "fixture.h"
 
-static struct runtime rt; /* big, and full of atomics: static */
+/* rt (fixture.h) is used as it starts, zeroed: nothing here configures
+ * it. */
 
 /* What the fake socket calls answer, and how often they were made. */
 static struct {

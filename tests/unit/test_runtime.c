@@ -2,26 +2,12 @@
  * and where the scans of those plans start.  PORTSHIM_RANGE and
  * PORTSHIM_RESERVED are always given, so /proc is never consulted and the
  * expected sets are exact. */
-#include "check.h"
 #include "candidates.h"
-#include "runtime.h"
+#include "fixture.h"
 
-static const struct portwindow ALL = { 1, 65535 };
-
-/* struct runtime holds a descriptor table and many port sets (~300 KiB)
- * and atomics: static storage, never the stack. */
-static struct runtime rt, rt2;
-static char err[512];
-
-#define ENV(...) ((char *const[]){ __VA_ARGS__, NULL })
-
-static int configure(struct runtime *r, char *const *envp)
-{
-	memset(err, 0, sizeof(err));
-	int rc = runtime_configure(r, envp, false, err, sizeof(err));
-	CHECK(rc == 0 || err[0], "an error without a message");
-	return rc;
-}
+/* A second runtime, to compare two configured alike (fixture.h's rt is the
+ * first). */
+static struct runtime rt2;
 
 /* The set holds exactly the listed ports (0-terminated list), with the
  * right count and bounds. */

@@ -2,14 +2,12 @@
  * --help line and --check row from it), its environment name and its
  * config-file key reach the same setting, and where a value came from is
  * noted (--check's "from" column). */
-#include "check.h"
 #include "config.h"
 #include "configure.h"
-#include "runtime.h"
+#include "fixture.h"
 #include "settings.h"
 
 static struct config cfg;
-static char err[1024];
 
 static void test_rows_are_complete(void)
 {
@@ -74,12 +72,10 @@ static void test_origin_and_repeats(void)
 /* --check's value column, from the resolved runtime. */
 static void test_show(void)
 {
-	static struct runtime rt;
 	char buf[256];
-	char *const env[] = { "PORTSHIM_RANGE=40000-40009", "PORTSHIM_RESERVED=40001-40003,40007",
-			      "PORTSHIM_STRATEGY=exclusive", "PORTSHIM_CONNECT=odd", NULL };
 
-	CHECK(runtime_configure(&rt, env, false, err, sizeof(err)) == 0, "%s", err);
+	setup(ENV("PORTSHIM_RANGE=40000-40009", "PORTSHIM_RESERVED=40001-40003,40007",
+		  "PORTSHIM_STRATEGY=exclusive", "PORTSHIM_CONNECT=odd"));
 	static const struct { const char *key, *want; } rows[] = {
 		{ "parity", "-" }, { "connect", "odd" }, { "bind", "off" },
 		{ "range", "40000-40009" }, { "reserved", "40001-40003,40007" },

@@ -12,22 +12,7 @@
 #include <unistd.h>
 
 #include "candidates.h"
-#include "check.h"
-
-static struct runtime rt; /* big, and full of atomics: static */
-static char err[512];
-
-#define ENV(...) ((char *const[]){ __VA_ARGS__, NULL })
-static const struct portwindow ALL = { 1, 65535 };
-
-static bool setup(char *const *envp)
-{
-	static struct runtime blank;
-
-	runtime_release(&rt);
-	rt = blank;
-	return CHECK(runtime_configure(&rt, envp, false, err, sizeof(err)) == 0, "%s", err);
-}
+#include "fixture.h"
 
 static void test_rank_select(void)
 {
