@@ -43,7 +43,7 @@ struct attempt {
 	const struct sockaddr *dst;    /* connect: the destination */
 	socklen_t dst_len;
 	const struct flow *flow;
-	struct sockaddr_storage local; /* reuse and exclusive: the address bound */
+	struct sockaddr_storage local; /* reuse and exclusive: the address bound (set by them) */
 	socklen_t local_len;
 	int app_reuse, kernel_reuse;   /* reuse: the program's SO_REUSEADDR, the socket's now */
 	int connected, error;          /* the connect ran: its errno, 0 if it worked */
@@ -165,6 +165,7 @@ static enum tried try_reuse(struct attempt *a, unsigned port)
 
 static enum ran connect_reuse(struct attempt *a, struct plan *plan)
 {
+	a->local = *a->s->local;
 	a->app_reuse = a->kernel_reuse = a->ops->app_reuseaddr(a->ctx);
 	switch (pick(a, plan, port_range_window(a->s->app_range), try_reuse)) {
 	case PICKED_TAKEN:
@@ -198,6 +199,7 @@ static enum tried try_bind(struct attempt *a, unsigned port)
 
 static enum ran connect_exclusive(struct attempt *a, struct plan *plan)
 {
+	a->local = *a->s->local;
 	switch (pick(a, plan, port_range_window(a->s->app_range), try_bind)) {
 	case PICKED_TAKEN:
 		run_connect(a);
@@ -296,8 +298,7 @@ enum apply_outcome apply_connect(struct runtime *rt, struct plan *plan,
 	enum strategy strategy = strategy_for(rt, s);
 	struct flow flow = { dst, len, s->local, s->type, 0, false };
 	struct attempt a = { .rt = rt, .ops = ops, .ctx = ctx, .s = s, .dst = dst,
-			     .dst_len = len, .flow = &flow, .local = *s->local,
-			     .local_len = s->local_len };
+			     .dst_len = len, .flow = &flow, .local_len = s->local_len };
 	enum apply_outcome outcome = APPLY_KERNEL;
 
 	d->strategy = strategy;
