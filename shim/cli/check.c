@@ -157,9 +157,7 @@ int check_print(const struct check_input *in)
 	printf("portshim: the configuration is valid\n\n");
 	printf("%-12s %-*s %s\n", "setting", VALUE_WIDTH, "value", "from");
 	for (size_t i = 0; i < settings_count; i++) {
-		struct setting_output out = { &settings[i], &rt->cfg, rt->range_lo, rt->range_hi, val,
-						sizeof(val) };
-		settings[i].show(&out);
+		show_setting(&settings[i], &rt->cfg, rt->range_lo, rt->range_hi, val, sizeof(val));
 		source(in->opt, &settings[i], from, sizeof(from));
 		row(settings[i].key, val, from);
 	}

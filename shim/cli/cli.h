@@ -74,6 +74,12 @@ struct check_input {
 };
 int check_print(const struct check_input *in);
 
+struct setting;
+struct config;
+/* showsetting.c: a setting's value as --check shows it, into buf. */
+void show_setting(const struct setting *s, const struct config *cfg, unsigned range_lo,
+		  unsigned range_hi, char *buf, size_t size);
+
 /* --print-env: the PORTSHIM_* settings in force (validated) and
  * LD_PRELOAD=library, as `format` writes variables: shell, systemd or
  * docker.  The exit status. */

@@ -1,7 +1,6 @@
 /* The settings table; see settings.h.  Each row's setter parses a value
- * into struct config (pure: no I/O), and its show function prints the
- * value in force (the config, with the range as the kernel's files gave
- * it when none was set). */
+ * into struct config (pure: no I/O); how --check shows it is the
+ * command's (cli/showsetting.c). */
 #include "settings.h"
 
 #include <stdio.h>
@@ -10,7 +9,6 @@
 #include "parse.h"
 
 #define FIELD(in, type) ((type *)((char *)(in)->cfg + (in)->s->at))
-#define SHOWN(out, type) ((const type *)((const char *)(out)->cfg + (out)->s->at))
 
 static const char *const order_names[] = { "random", "sequential", NULL };
 static const char *const on_exhaust_names[] = { "fail", "kernel", NULL };
@@ -33,13 +31,6 @@ static int set_choice(const struct setting_input *in)
 	return -1;
 }
 
-static void show_choice(const struct setting_output *out)
-{
-	int i;
-
-	memcpy(&i, SHOWN(out, int), sizeof(i));
-	snprintf(out->buf, out->size, "%s", out->s->choices[i]);
-}
 
 /* The *_set flag that follows each policy in struct config. */
 static int set_policy(const struct setting_input *in)
@@ -56,19 +47,7 @@ static int set_policy(const struct setting_input *in)
 			offsetof(struct config, field) + sizeof(struct policy))
 _Static_assert(FOLLOWS(parity) && FOLLOWS(connect) && FOLLOWS(bind), "X_set follows X");
 
-static void show_policy(const struct setting_output *out)
-{
-	policy_format(SHOWN(out, struct policy), out->buf, out->size);
-}
 
-/* parity has no value of its own unless given. */
-static void show_parity(const struct setting_output *out)
-{
-	if (out->cfg->parity_set)
-		show_policy(out);
-	else
-		snprintf(out->buf, out->size, "-");
-}
 
 static int set_range(const struct setting_input *in)
 {
@@ -78,10 +57,6 @@ static int set_range(const struct setting_input *in)
 	return 0;
 }
 
-static void show_range(const struct setting_output *out)
-{
-	snprintf(out->buf, out->size, "%u-%u", out->range_lo, out->range_hi);
-}
 
 static int set_reserved(const struct setting_input *in)
 {
@@ -92,30 +67,6 @@ static int set_reserved(const struct setting_input *in)
 	return 0;
 }
 
-/* "80,443,8000-8099", cut short after a few hundred bytes. */
-static void show_reserved(const struct setting_output *out)
-{
-	const struct portset *set = &out->cfg->reserved;
-	char *buf = out->buf;
-	size_t n = 0, size = out->size;
-
-	buf[0] = '\0';
-	for (unsigned p = 1; p < PORTMAP_PORTS && n + 32 < size; p++) {
-		if (!portset_has(set, p))
-			continue;
-		unsigned hi = p;
-		while (hi + 1 < PORTMAP_PORTS && portset_has(set, hi + 1))
-			hi++;
-		n += (size_t)snprintf(buf + n, size - n, n ? ",%u" : "%u", p);
-		if (hi > p)
-			n += (size_t)snprintf(buf + n, size - n, "-%u", hi);
-		p = hi;
-	}
-	if (n + 32 >= size)
-		snprintf(buf + n, size - n, ",...");
-	if (!buf[0])
-		snprintf(buf, size, "none");
-}
 
 static int set_seed(const struct setting_input *in)
 {
@@ -127,13 +78,6 @@ static int set_seed(const struct setting_input *in)
 	return 0;
 }
 
-static void show_seed(const struct setting_output *out)
-{
-	if (out->cfg->seed_set)
-		snprintf(out->buf, out->size, "%llu", (unsigned long long)out->cfg->seed);
-	else
-		snprintf(out->buf, out->size, "- (each process draws one)");
-}
 
 /* A file the shim writes to.  In a setuid or setgid program the
  * environment belongs to someone else: no path from it is taken. */
@@ -152,12 +96,6 @@ static int set_path(const struct setting_input *in)
 	return 0;
 }
 
-static void show_path(const struct setting_output *out)
-{
-	const char *path = SHOWN(out, char);
-
-	snprintf(out->buf, out->size, "%s", path[0] ? path : "-");
-}
 
 /* Precedence is per setting: the environment's rules replace the file's,
  * and each `rule =` line of a file adds one. */
@@ -168,43 +106,31 @@ static int set_rules(const struct setting_input *in)
 	return rules_parse(&in->cfg->rules, in->value, in->why, in->whylen);
 }
 
-static void show_rules(const struct setting_output *out)
-{
-	const struct rules *rules = &out->cfg->rules;
-	size_t n = 0;
-
-	snprintf(out->buf, out->size, "-");
-	for (int i = 0; i < rules->count && n + 1 < out->size; i++) {
-		char one[160];
-		rules_format_one(&rules->rule[i], one, sizeof(one));
-		n += (size_t)snprintf(out->buf + n, out->size - n, "%s%s", i ? "; " : "", one);
-	}
-}
 
 #define AT(field) .at = offsetof(struct config, field)
 #define POLICY(field) AT(field), .set = set_policy, .accepted = POLICY_ACCEPTED, .arg = "POLICY"
-#define CHOICE(field, names) AT(field), .set = set_choice, .show = show_choice, .choices = names
-#define PATH(field) AT(field), .set = set_path, .show = show_path, .attr = SETTING_PATH, \
+#define CHOICE(field, names) AT(field), .set = set_choice, .shown = SHOWN_CHOICE, .choices = names
+#define PATH(field) AT(field), .set = set_path, .shown = SHOWN_PATH, .attr = SETTING_PATH, \
 	.accepted = "stderr or a file path (shorter than 1024 bytes)"
 
 const struct setting settings[] = {
-	{ "parity", POLICY(parity), .show = show_parity,
+	{ "parity", POLICY(parity), .shown = SHOWN_PARITY,
 	  .help = "policy for connect() and bind(0) both" },
-	{ "connect", POLICY(connect), .show = show_policy, .fallback = "parity",
+	{ "connect", POLICY(connect), .shown = SHOWN_POLICY, .fallback = "parity",
 	  .help = "policy for connect(), sendto(), sendmsg() (default any)" },
-	{ "bind", POLICY(bind), .show = show_policy, .fallback = "parity",
+	{ "bind", POLICY(bind), .shown = SHOWN_POLICY, .fallback = "parity",
 	  .help = "policy for bind() to port 0 (default off)" },
-	{ "range", .set = set_range, .show = show_range, .arg = "LO-HI",
+	{ "range", .set = set_range, .shown = SHOWN_RANGE, .arg = "LO-HI",
 	  .accepted = "LO-HI with 1 <= LO <= HI <= 65535",
 	  .help = "local port range (default: ip_local_port_range)",
 	  .default_from = "default: the kernel's ip_local_port_range" },
-	{ "reserved", .set = set_reserved, .show = show_reserved, .arg = "LIST",
+	{ "reserved", .set = set_reserved, .shown = SHOWN_RESERVED, .arg = "LIST",
 	  .accepted = "a list of ports and LO-HI ranges separated by commas, e.g. 40000,40100-40199",
 	  .help = "ports never used, e.g. 80,8000-8099 (default: ip_local_reserved_ports)",
 	  .default_from = "default: the kernel's ip_local_reserved_ports" },
 	{ "order", CHOICE(order, order_names), .arg = "ORDER",
 	  .help = "random (default) or sequential" },
-	{ "seed", .set = set_seed, .show = show_seed, .arg = "N",
+	{ "seed", .set = set_seed, .shown = SHOWN_SEED, .arg = "N",
 	  .accepted = "an unsigned 64-bit integer (decimal or 0x hex)",
 	  .help = "seed of the random order, for reproducible runs" },
 	{ "exec-static", CHOICE(exec_static, exec_static_names), .arg = "WHAT",
@@ -218,12 +144,12 @@ const struct setting settings[] = {
 	{ "log", PATH(log), .arg = "FILE",
 	  .help = "event log: one JSON line per decision (FILE or stderr)" },
 	{ "stats", PATH(stats), .arg = "FILE", .help = "summary line at exit (FILE or stderr)" },
-	{ "rules", .flag = "rule", .repeat = "; ", .set = set_rules, .show = show_rules,
+	{ "rules", .flag = "rule", .repeat = "; ", .set = set_rules, .shown = SHOWN_RULES,
 	  .arg = "DEST=POLICY", .accepted = RULES_ACCEPTED,
 	  .help = "per-destination connect policy; repeatable" },
-	{ "config", AT(file), .show = show_path, .attr = SETTING_PATH, .arg = "FILE",
+	{ "config", AT(file), .shown = SHOWN_PATH, .attr = SETTING_PATH, .arg = "FILE",
 	  .accepted = "a config file path", .help = "config file (key = value lines)" },
-	{ "control", AT(control), .set = set_path, .show = show_path, .attr = SETTING_PATH,
+	{ "control", AT(control), .set = set_path, .shown = SHOWN_PATH, .attr = SETTING_PATH,
 	  .arg = "FILE", .accepted = "a control file path (shorter than 1024 bytes)",
 	  .help = "re-read when it changes: connect, bind, parity above the environment's" },
 };

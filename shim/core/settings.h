@@ -2,8 +2,8 @@
  * everything the library and the command need of one setting: its key
  * (the config-file key and the command's flag; PORTSHIM_ + the key in
  * upper case with '_' for '-' is its environment variable), how its value
- * is parsed into struct config, how its effective value is shown by
- * `portshim --check`, and its --help line.  A new setting is one row (and
+ * is parsed into struct config, what kind of value `portshim --check`
+ * shows, and its --help line.  A new setting is one row (and
  * the field of struct config it fills). */
 #ifndef PORTSHIM_SETTINGS_H
 #define PORTSHIM_SETTINGS_H
@@ -27,13 +27,16 @@ struct setting_input {
 	size_t whylen;
 };
 
-/* What a show function fills: the effective value, as `--check` prints it. */
-struct setting_output {
-	const struct setting *s;
-	const struct config *cfg;
-	unsigned range_lo, range_hi; /* the range in force */
-	char *buf;
-	size_t size;
+/* How `portshim --check` shows a setting's value (cli/showsetting.c). */
+enum setting_shown {
+	SHOWN_CHOICE,   /* one of `choices` */
+	SHOWN_POLICY,   /* a policy */
+	SHOWN_PARITY,   /* a policy, or "-" when not given */
+	SHOWN_RANGE,    /* the range in force (the kernel's when not given) */
+	SHOWN_RESERVED, /* a port list */
+	SHOWN_SEED,     /* a number, or "-" */
+	SHOWN_PATH,     /* a path, or "-" */
+	SHOWN_RULES,    /* the rules, "; " between them */
 };
 
 /* Attributes of a row. */
@@ -51,7 +54,7 @@ struct setting {
 	/* 0, or -1 for a bad value.  NULL: PORTSHIM_CONFIG, which
 	 * configure_load() reads before everything else. */
 	int (*set)(const struct setting_input *in);
-	void (*show)(const struct setting_output *out);
+	enum setting_shown shown;
 	const char *fallback;        /* the key this one takes its value from when unset */
 	const char *default_from;    /* --check's "from" for the built-in default */
 	unsigned attr;               /* SETTING_* */

@@ -199,6 +199,23 @@ probe_wrapped() {
 	[ "$(sed -n '/^setting/,/^library/p' <<<"$output" | wc -l)" -ge 15 ]
 }
 
+@test "--check shows each kind of value as the library resolved it: a list, a range, none given" {
+	run --separate-stderr wrap PORTSHIM_RANGE=40000-40009 PORTSHIM_RESERVED=40001-40003,40007 \
+		PORTSHIM_STRATEGY=exclusive PORTSHIM_CONNECT=odd --check -- "$PROBE" noop
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -E '^parity +- +default$' <<<"$output"
+	grep -E '^connect +odd +env PORTSHIM_CONNECT$' <<<"$output"
+	grep -E '^bind +off +default$' <<<"$output"
+	grep -E '^range +40000-40009 +env PORTSHIM_RANGE$' <<<"$output"
+	grep -E '^reserved +40001-40003,40007 +env PORTSHIM_RESERVED$' <<<"$output"
+	grep -E '^order +random +default$' <<<"$output"
+	grep -E '^seed +- \(each process draws one\) +default$' <<<"$output"
+	grep -E '^strategy +exclusive +env PORTSHIM_STRATEGY$' <<<"$output"
+	grep -E '^log +- +default$' <<<"$output"
+	grep -E '^rules +- +default$' <<<"$output"
+}
+
 @test "a bad flag value: one line naming the flag, exit 125, the command not run" {
 	rejected wrap --parity evn --
 	[[ $line == "portshim: --parity='evn': expected even, odd, "* ]]
