@@ -1,0 +1,461 @@
+/* The kernel emulations' scans (emulate_scan.h): for a known seed, the ports each policy offers one call, in order, are those
+ * the kernel's own algorithm of that era gives for the same secret, which
+ * the test computes as the kernel writes it: `kernel` (4.6+, __inet_hash_
+ * connect() with 5.12's perturbation table and 5.18's re-salting), its
+ * bind(0) (inet_csk_find_open_port(), SO_REUSEADDR's halves), `linux-4.2`
+ * and `legacy` (up to 4.1, a global hint), and UDP in every era.  Each
+ * port of a scan is refused (in use), so a scan shows all it would offer. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "candidates.h"
+#include "emulate.h"
+#include "fixture.h"
+
+#define RANGE_LO 40000u
+#define RANGE_HI 40019u /* 20 ports: the kernel's step-2 scan covers them all */
+#define COUNT (RANGE_HI - RANGE_LO + 1u)
+
+static struct sockaddr_in dst_a, dst_b;
+static struct sockaddr_in6 dst6;
+static struct sockaddr_storage wildcard = { .ss_family = AF_INET };
+
+static void destinations(void)
+{
+	dst_a = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(443) };
+	inet_pton(AF_INET, "192.0.2.10", &dst_a.sin_addr);
+	dst_b = dst_a;
+	dst_b.sin_port = htons(8443);
+	dst6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(443) };
+	inet_pton(AF_INET6, "2001:db8::10", &dst6.sin6_addr);
+}
+
+static struct flow flow_to(const void *dst, socklen_t len, int type)
+{
+	return (struct flow){ .dst = dst, .dst_len = len, .local = &wildcard, .type = type };
+}
+
+/* Every port one call's scan offers, each refused by the kernel. */
+static int scan_all(struct plan *plan, const struct flow *flow, unsigned *out, int max)
+{
+	struct candidates c;
+	int n = 0, port;
+
+	candidates_begin(&c, &rt, plan, ALL, flow);
+	while (n < max && (port = candidates_next(&c)) >= 0) {
+		out[n++] = (unsigned)port;
+		candidates_clashed(&c, (unsigned)port);
+	}
+	return n;
+}
+
+/* One call whose first k offers are refused and whose next is taken: that
+ * port. */
+static int take_at(struct plan *plan, const struct flow *flow, int k)
+{
+	struct candidates c;
+	int port = -1;
+
+	candidates_begin(&c, &rt, plan, ALL, flow);
+	for (int j = 0; j <= k; j++) {
+		if ((port = candidates_next(&c)) < 0)
+			return -1;
+		if (j < k)
+			candidates_clashed(&c, (unsigned)port);
+	}
+	candidates_taken(&c, (unsigned)port);
+	return port;
+}
+
+static bool same_ports(const char *what, const unsigned *got, int n, const unsigned *want, int m)
+{
+	if (!CHECK(n == m, "%s: %d ports, the kernel's algorithm gives %d", what, n, m))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!CHECK(got[i] == want[i], "%s: port %d is %u, the kernel's algorithm gives %u",
+			   what, i, got[i], want[i]))
+			return false;
+	return true;
+}
+
+/* ports[0..n) is one pass of a step-2 scan over [lo, lo + span): all of
+ * one parity, each 2 above the one before except once, where it wraps from
+ * the top of the span to its bottom, and none twice. */
+static bool step2_pass(const char *what, const unsigned *ports, int n, unsigned lo, unsigned span,
+		       unsigned parity)
+{
+	int wraps = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!CHECK(ports[i] % 2 == parity && ports[i] >= lo && ports[i] < lo + span,
+			   "%s: port %d is %u", what, i, ports[i]))
+			return false;
+		if (i == 0)
+			continue;
+		if (ports[i] == ports[i - 1] + 2)
+			continue;
+		wraps++;
+		if (!CHECK(ports[i - 1] + 2 >= lo + span && ports[i] == ports[i - 1] + 2 - span,
+			   "%s: %u after %u is neither a step of 2 nor the wrap", what, ports[i],
+			   ports[i - 1]))
+			return false;
+	}
+	/* A pass that starts at its lowest port never wraps. */
+	return CHECK(wraps == (ports[0] - lo >= 2), "%s: %d wraps from %u", what, wraps, ports[0]);
+}
+
+/* Ports [0..n) each once, one step of 1 after the other but for one wrap
+ * from hi to lo, covering [lo, hi]. */
+static bool step1_cycle(const char *what, const unsigned *ports, int n, unsigned lo, unsigned hi)
+{
+	if (!CHECK(n == (int)(hi - lo + 1), "%s: %d ports", what, n))
+		return false;
+	for (int i = 1; i < n; i++) {
+		unsigned next = ports[i - 1] == hi ? lo : ports[i - 1] + 1;
+		if (!CHECK(ports[i] == next, "%s: %u after %u", what, ports[i], ports[i - 1]))
+			return false;
+	}
+	return true;
+}
+
+/* __inet_hash_connect() since 4.6, as the kernel writes it: the ports it
+ * tries for the perturbation table's entry and the flow's port offset,
+ * first those of the range's low end's parity, each step 2, wrapping at
+ * the end of the range; a reserved port (0: none) is skipped. */
+static int kernel_connect(unsigned lo, unsigned hi, uint32_t perturb, uint64_t port_offset,
+			  unsigned reserved, unsigned *out)
+{
+	unsigned high = hi + 1, remaining = high - lo;
+	int n = 0;
+
+	if (remaining > 1)
+		remaining &= ~1u;
+	uint32_t offset = perturb + (uint32_t)(port_offset >> 32);
+	offset %= remaining;
+	offset &= ~1u;
+other_parity_scan:;
+	unsigned port = lo + offset;
+	for (unsigned i = 0; i < remaining; i += 2, port += 2) {
+		if (port >= high)
+			port -= remaining;
+		if (port == reserved)
+			continue;
+		out[n++] = port;
+	}
+	offset++;
+	if ((offset & 1) && remaining > 1)
+		goto other_parity_scan;
+	return n;
+}
+
+/* Linux 4.2-4.5: an even offset from the hint and the flow, step 1. */
+static int linux42_connect(unsigned lo, unsigned hi, uint32_t hint, uint32_t port_offset,
+			   unsigned *out)
+{
+	unsigned remaining = hi - lo + 1;
+	uint32_t offset = (hint + port_offset) & ~1u;
+	int n = 0;
+
+	for (unsigned i = 0; i < remaining; i++)
+		out[n++] = lo + (i + offset) % remaining;
+	return n;
+}
+
+/* Up to 4.1: the hint plus the flow, step 1, i counted from 1. */
+static int legacy_connect(unsigned lo, unsigned hi, uint32_t hint, uint32_t port_offset,
+			  unsigned *out)
+{
+	unsigned remaining = hi - lo + 1;
+	uint32_t offset = hint + port_offset;
+	int n = 0;
+
+	for (unsigned i = 1; i <= remaining; i++)
+		out[n++] = lo + (i + offset) % remaining;
+	return n;
+}
+
+static uint64_t offset_now(const struct flow *flow)
+{
+	return emulate_port_offset(&rt.emu, flow, emulate_epoch(&rt.emu));
+}
+
+static uint32_t perturb_of(const struct flow *flow)
+{
+	return rt.emu.perturb[offset_now(flow) & (EMULATE_TABLE_SIZE - 1)];
+}
+
+static bool setup_policy(const char *connect, const char *bind, const char *reserved)
+{
+	char c[64], b[64], r[64];
+
+	destinations();
+	snprintf(c, sizeof(c), "PORTSHIM_CONNECT=%s", connect);
+	snprintf(b, sizeof(b), "PORTSHIM_BIND=%s", bind);
+	snprintf(r, sizeof(r), "PORTSHIM_RESERVED=%s", reserved);
+	return setup(ENV("PORTSHIM_RANGE=40000-40019", r, c, b, "PORTSHIM_SEED=12345"));
+}
+
+
+
+static void test_kernel_connect_sequence(void)
+{
+	unsigned got[64], want[64];
+	int n, m;
+
+	if (!setup_policy("kernel", "off", ""))
+		return;
+	CHECK_INT(rt.connect.rem, COUNT);
+	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
+	n = scan_all(&rt.connect, &a, got, 64);
+	m = kernel_connect(RANGE_LO, RANGE_HI, perturb_of(&a), offset_now(&a), 0, want);
+	same_ports("kernel, 192.0.2.10:443", got, n, want, m);
+	/* What that means: the range's low parity first, step 2, wrapping at
+	 * the end of the range; then the other parity the same way. */
+	if (CHECK_INT(n, COUNT)) {
+		step2_pass("first pass", got, COUNT / 2, RANGE_LO, COUNT, RANGE_LO % 2);
+		step2_pass("second pass", got + COUNT / 2, COUNT / 2, RANGE_LO, COUNT,
+			   (RANGE_LO + 1) % 2);
+		/* The second pass starts one above where the first did. */
+		CHECK_INT(got[COUNT / 2], got[0] + 1);
+	}
+	/* A scan ends once every port was offered. */
+	struct flow six = flow_to(&dst6, sizeof(dst6), SOCK_STREAM);
+	n = scan_all(&rt.connect, &six, got, 64);
+	m = kernel_connect(RANGE_LO, RANGE_HI, perturb_of(&six), offset_now(&six), 0, want);
+	same_ports("kernel, [2001:db8::10]:443", got, n, want, m);
+
+	/* The kernel has no bitmap: ports this process holds or had refused
+	 * are offered all the same, in the same order. */
+	for (unsigned p = RANGE_LO; p <= RANGE_HI; p += 3)
+		portmap_hold(&rt.map, p);
+	portmap_refuse(&rt.map, RANGE_LO + 1);
+	n = scan_all(&rt.connect, &a, got, 64);
+	m = kernel_connect(RANGE_LO, RANGE_HI, perturb_of(&a), offset_now(&a), 0, want);
+	same_ports("kernel, with ports held and refused", got, n, want, m);
+}
+
+static void test_kernel_connect_reserved(void)
+{
+	unsigned got[64], want[64];
+
+	if (!setup_policy("kernel", "off", "40006"))
+		return;
+	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
+	int n = scan_all(&rt.connect, &a, got, 64);
+	int m = kernel_connect(RANGE_LO, RANGE_HI, perturb_of(&a), offset_now(&a), 40006, want);
+	same_ports("kernel, 40006 reserved", got, n, want, m);
+	CHECK_INT(n, COUNT - 1);
+}
+
+/* table_perturb[index] += max(i, random(0..7) * 2) + 2, i the taken port's
+ * distance from where its pass began; the next call to the destination
+ * starts from the new value. */
+static void test_kernel_perturb_update(void)
+{
+	unsigned got[64], want[64];
+	bool seen[8] = { false };
+
+	if (!setup_policy("kernel", "off", ""))
+		return;
+	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
+	struct flow b = flow_to(&dst_b, sizeof(dst_b), SOCK_STREAM);
+	uint32_t index_a = (uint32_t)(offset_now(&a) & (EMULATE_TABLE_SIZE - 1));
+	uint32_t index_b = (uint32_t)(offset_now(&b) & (EMULATE_TABLE_SIZE - 1));
+	if (!CHECK(index_a != index_b, "both destinations share entry %u", index_a))
+		return;
+
+	/* A port far into its pass: i = 16 beats any jitter (at most 14). */
+	uint32_t before = perturb_of(&a), other = perturb_of(&b);
+	int port = take_at(&rt.connect, &a, 8);
+	CHECK(port >= 0);
+	CHECK_INT(perturb_of(&a) - before, 18);
+	CHECK_INT(perturb_of(&b), other); /* another destination's entry */
+	/* i counts within the second pass from its own start. */
+	before = perturb_of(&a);
+	port = take_at(&rt.connect, &a, COUNT / 2 + 8);
+	CHECK(port >= 0 && (unsigned)port % 2 == (RANGE_LO + 1) % 2, "port %d", port);
+	CHECK_INT(perturb_of(&a) - before, 18);
+
+	/* The first port of a pass: the jitter, 2 * random(0..7), decides. */
+	for (int k = 0; k < 400; k++) {
+		before = perturb_of(&a);
+		take_at(&rt.connect, &a, 0);
+		uint32_t step = perturb_of(&a) - before;
+		if (!CHECK(step >= 2 && step <= 16 && step % 2 == 0, "step %u", step))
+			return;
+		seen[step / 2 - 1] = true;
+	}
+	for (int j = 0; j < 8; j++)
+		CHECK(seen[j], "a step of %d never came", 2 * j + 2);
+
+	/* Wherever the table now stands, a call follows the kernel. */
+	int n = scan_all(&rt.connect, &a, got, 64);
+	int m = kernel_connect(RANGE_LO, RANGE_HI, perturb_of(&a), offset_now(&a), 0, want);
+	same_ports("kernel, after 402 connects", got, n, want, m);
+}
+
+/* Ten seconds later the same destination hashes elsewhere (5.18+). */
+static void test_kernel_resalted(void)
+{
+	unsigned got[64], want[64];
+
+	if (!setup_policy("kernel", "off", ""))
+		return;
+	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
+	uint64_t now = offset_now(&a);
+	rt.emu.epoch_origin -= 10;
+	CHECK_U64(emulate_epoch(&rt.emu), 1);
+	CHECK(offset_now(&a) != now, "the offset did not change with the epoch");
+	int n = scan_all(&rt.connect, &a, got, 64);
+	int m = kernel_connect(RANGE_LO, RANGE_HI, perturb_of(&a), offset_now(&a), 0, want);
+	same_ports("kernel, epoch 1", got, n, want, m);
+}
+
+/* inet_csk_find_open_port(): a random odd offset, so the other parity than
+ * connect's first, step 2; with SO_REUSEADDR the lower half of the range,
+ * then the upper. */
+static void test_kernel_bind(void)
+{
+	unsigned got[64], firsts[COUNT] = { 0 };
+	struct flow bind = { .local = &wildcard, .type = SOCK_STREAM };
+	int distinct = 0;
+
+	if (!setup_policy("off", "kernel", ""))
+		return;
+	for (int k = 0; k < 200; k++) {
+		int n = scan_all(&rt.bind, &bind, got, 64);
+		if (!CHECK_INT(n, COUNT) ||
+		    !step2_pass("bind, first pass", got, COUNT / 2, RANGE_LO, COUNT,
+				(RANGE_LO + 1) % 2) ||
+		    !step2_pass("bind, second pass", got + COUNT / 2, COUNT / 2, RANGE_LO, COUNT,
+				RANGE_LO % 2) ||
+		    !CHECK_INT(got[COUNT / 2], got[0] - 1))
+			return;
+		distinct += !firsts[got[0] - RANGE_LO]++;
+	}
+	/* The offset is random: every odd start comes. */
+	CHECK_INT(distinct, COUNT / 2);
+
+	/* SO_REUSEADDR: [40000, 40010) then [40010, 40020), each as a range
+	 * of its own, odd ports first. */
+	const unsigned mid = RANGE_LO + (((COUNT) >> 2) << 1);
+	CHECK_INT(mid, 40010);
+	bind.reuseaddr = 1;
+	for (int k = 0; k < 50; k++) {
+		int n = scan_all(&rt.bind, &bind, got, 64);
+		if (!CHECK_INT(n, COUNT) ||
+		    !step2_pass("lower half, odd", got, 5, RANGE_LO, mid - RANGE_LO, 1) ||
+		    !step2_pass("lower half, even", got + 5, 5, RANGE_LO, mid - RANGE_LO, 0) ||
+		    !step2_pass("upper half, odd", got + 10, 5, mid, RANGE_HI + 1 - mid, 1) ||
+		    !step2_pass("upper half, even", got + 15, 5, mid, RANGE_HI + 1 - mid, 0))
+			return;
+	}
+}
+
+/* Linux 4.2-4.5 connect: an even offset, step 1 over both parities; the
+ * global hint moves by (i + 2) & ~1, so every destination's next start
+ * moves. */
+static void test_linux42(void)
+{
+	unsigned got[64], want[64];
+
+	if (!setup_policy("linux-4.2", "off", ""))
+		return;
+	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
+	struct flow b = flow_to(&dst_b, sizeof(dst_b), SOCK_STREAM);
+	uint32_t po_a = (uint32_t)emulate_port_offset(&rt.emu, &a, 0);
+	int n = scan_all(&rt.connect, &a, got, 64);
+	int m = linux42_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
+	if (same_ports("linux-4.2", got, n, want, m))
+		step1_cycle("linux-4.2", got, n, RANGE_LO, RANGE_HI);
+	CHECK_INT((got[0] - RANGE_LO) % 2, 0); /* an even offset */
+
+	for (int d = 0; d < 6; d++) {
+		uint32_t hint = rt.emu.hint;
+		unsigned start_b = 0;
+		scan_all(&rt.connect, &b, &start_b, 1);
+		CHECK(take_at(&rt.connect, &a, d) >= 0);
+		CHECK_INT(rt.emu.hint - hint, (d + 2) & ~1);
+		n = scan_all(&rt.connect, &a, got, 64);
+		m = linux42_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
+		same_ports("linux-4.2 after a connect", got, n, want, m);
+		/* The hint is global: the other destination moved as far. */
+		unsigned start_b2 = 0;
+		scan_all(&rt.connect, &b, &start_b2, 1);
+		uint32_t po_b = (uint32_t)emulate_port_offset(&rt.emu, &b, 0);
+		CHECK_INT(start_b, RANGE_LO + ((hint + po_b) & ~1u) % COUNT);
+		CHECK_INT(start_b2, RANGE_LO + ((rt.emu.hint + po_b) & ~1u) % COUNT);
+	}
+}
+
+/* Up to 4.1: offset hint + flow + 1, step 1; the hint moves by i, counted
+ * from 1. */
+static void test_legacy(void)
+{
+	unsigned got[64], want[64];
+
+	if (!setup_policy("legacy", "off", ""))
+		return;
+	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
+	struct flow b = flow_to(&dst_b, sizeof(dst_b), SOCK_STREAM);
+	uint32_t po_a = (uint32_t)emulate_port_offset(&rt.emu, &a, 0);
+	int n = scan_all(&rt.connect, &a, got, 64);
+	int m = legacy_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
+	if (same_ports("legacy", got, n, want, m))
+		step1_cycle("legacy", got, n, RANGE_LO, RANGE_HI);
+
+	for (int d = 0; d < 5; d++) {
+		uint32_t hint = rt.emu.hint;
+		unsigned start_b = 0, start_b2 = 0;
+		scan_all(&rt.connect, &b, &start_b, 1);
+		CHECK(take_at(&rt.connect, &a, d) >= 0);
+		CHECK_INT(rt.emu.hint - hint, d + 1);
+		/* Every destination's next start is d + 1 further on. */
+		scan_all(&rt.connect, &b, &start_b2, 1);
+		CHECK_INT(start_b2, RANGE_LO + (start_b - RANGE_LO + d + 1) % COUNT);
+		n = scan_all(&rt.connect, &a, got, 64);
+		m = legacy_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
+		same_ports("legacy after a connect", got, n, want, m);
+	}
+}
+
+/* UDP in every era, and bind(0) before 4.6: a random start, step 1, both
+ * parities. */
+static void test_uniform(void)
+{
+	static const char *const eras[] = { "kernel", "linux-4.2", "legacy" };
+	unsigned got[64];
+
+	for (size_t e = 0; e < sizeof(eras) / sizeof(eras[0]); e++) {
+		if (!setup_policy(eras[e], eras[e], ""))
+			return;
+		struct flow udp = flow_to(&dst_a, sizeof(dst_a), SOCK_DGRAM);
+		unsigned hits[COUNT] = { 0 };
+		for (int k = 0; k < 300; k++) {
+			int n = scan_all(&rt.connect, &udp, got, 64);
+			if (!step1_cycle(eras[e], got, n, RANGE_LO, RANGE_HI))
+				return;
+			hits[got[0] - RANGE_LO]++;
+		}
+		for (unsigned p = 0; p < COUNT; p++)
+			CHECK(hits[p] > 0, "%s: UDP never started at %u", eras[e], RANGE_LO + p);
+		if (e == 0)
+			continue;
+		struct flow bind = { .local = &wildcard, .type = SOCK_STREAM };
+		int n = scan_all(&rt.bind, &bind, got, 64);
+		step1_cycle(eras[e], got, n, RANGE_LO, RANGE_HI);
+	}
+}
+
+int main(void)
+{
+	RUN(test_kernel_connect_sequence);
+	RUN(test_kernel_connect_reserved);
+	RUN(test_kernel_perturb_update);
+	RUN(test_kernel_resalted);
+	RUN(test_kernel_bind);
+	RUN(test_linux42);
+	RUN(test_legacy);
+	RUN(test_uniform);
+	return check_done();
+}
