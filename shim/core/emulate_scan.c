@@ -91,6 +91,19 @@ void emulate_scan_pass(struct candidates *c)
 		break;
 	}
 	c->pass_start = c->start;
+	/* A range of an odd count: the kernel scans an even count of ports
+	 * (rem), and its wrap takes rem off a port past the top, so a pass of
+	 * the low end's parity covers all of it but one end: the top when it
+	 * starts at the bottom, else the bottom. */
+	unsigned count = rt->range_hi - lo + 1u;
+	bool step2 = c->order == SCAN_KERNEL_CONNECT || c->order == SCAN_KERNEL_BIND;
+	if (step2 && c->half == 0 && count > 1 && (count & 1u) && (c->start - lo) % 2u == 0) {
+		if (c->start == lo)
+			c->win.hi = c->win.hi < rt->range_hi - 1u ? c->win.hi
+								  : (uint16_t)(rt->range_hi - 1u);
+		else
+			c->win.lo = c->win.lo > lo + 1u ? c->win.lo : (uint16_t)(lo + 1u);
+	}
 	c->remaining = count_in(c->sets[c->pass], c->win);
 }
 

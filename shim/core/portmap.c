@@ -120,15 +120,6 @@ void portset_remove_set(struct portset *set, const struct portset *minus)
 	portset_recount(set);
 }
 
-void portset_cut_above(struct portset *set, unsigned last)
-{
-	if (set->count == 0 || last >= set->last)
-		return;
-	for (unsigned w = WORD(last); w <= WORD(set->last); w++)
-		set->bits[w] &= w == WORD(last) ? ~UINT64_C(0) >> (63u - last % 64u) : 0;
-	portset_recount(set);
-}
-
 void portset_keep_residue(struct portset *set, unsigned modulus, unsigned residue)
 {
 	if (modulus <= 1 || set->count == 0)

@@ -36,8 +36,6 @@ void portset_clear(struct portset *set);
 void portset_copy(struct portset *dst, const struct portset *src);
 void portset_add_range(struct portset *set, unsigned lo, unsigned hi);
 void portset_remove_set(struct portset *set, const struct portset *minus);
-/* Remove every port above `last`. */
-void portset_cut_above(struct portset *set, unsigned last);
 /* Keep only the ports with port % modulus == residue. */
 void portset_keep_residue(struct portset *set, unsigned modulus, unsigned residue);
 bool portset_has(const struct portset *set, unsigned port);

@@ -14,7 +14,7 @@ struct runtime portshim_runtime;
 
 static const struct portset *class_set(struct runtime *rt, struct class_key key)
 {
-	if (key.modulus == 1 && key.last >= rt->base.last)
+	if (key.modulus == 1)
 		return &rt->base;
 	for (int i = 0; i < rt->nclasses; i++)
 		if (memcmp(&rt->class_id[i], &key, sizeof(key)) == 0)
@@ -25,23 +25,22 @@ static const struct portset *class_set(struct runtime *rt, struct class_key key)
 	int i = rt->nclasses++;
 	rt->class_id[i] = key;
 	portset_copy(&rt->class_set[i], &rt->base);
-	portset_cut_above(&rt->class_set[i], key.last);
 	portset_keep_residue(&rt->class_set[i], key.modulus, key.residue);
 	portset_index(&rt->class_set[i]);
 	return &rt->class_set[i];
 }
 
-/* The passes of an emulation: the range's low parity, then the other, over
- * the even-sized part of the range the kernel's step-2 scan covers; bind()
- * takes them the other way round. */
+/* The passes of an emulation: the range's low parity, then the other;
+ * bind() takes them the other way round.  The kernel's step-2 scan cycles
+ * over an even count of ports (rem); which end of an odd-count range a
+ * pass leaves out depends on where it starts (emulate_scan.c). */
 static void emulation_passes(struct runtime *rt, struct plan *plan, struct class_key passes[2])
 {
 	unsigned lo = rt->range_lo, count = rt->range_hi - lo + 1u;
 
 	plan->rem = count > 1 ? count & ~1u : count;
-	unsigned last = lo + plan->rem - 1u;
-	struct class_key low = { 2, (uint16_t)(lo % 2), (uint16_t)last };
-	struct class_key other = { 2, (uint16_t)((lo + 1) % 2), (uint16_t)last };
+	struct class_key low = { 2, (uint16_t)(lo % 2) };
+	struct class_key other = { 2, (uint16_t)((lo + 1) % 2) };
 	passes[0] = plan->for_bind ? other : low;
 	passes[1] = plan->for_bind ? low : other;
 }
@@ -66,7 +65,7 @@ static enum plan_error build_plan(struct runtime *rt, struct plan *plan,
 	} else {
 		plan->npasses = policy_passes(policy, classes);
 		for (int i = 0; i < plan->npasses; i++)
-			keys[i] = (struct class_key){ classes[i].modulus, classes[i].residue, 65535 };
+			keys[i] = (struct class_key){ classes[i].modulus, classes[i].residue };
 	}
 	for (int i = 0; i < plan->npasses; i++) {
 		plan->pass[i] = class_set(rt, keys[i]);

@@ -52,10 +52,9 @@ struct plan {
 	unsigned rem;
 };
 
-/* A residue class of the range, cut off above `last` (the kernel's step-2
- * scan never reaches the top port of an odd-sized range). */
+/* A residue class of the range: the ports p with p % modulus == residue. */
 struct class_key {
-	uint16_t modulus, residue, last;
+	uint16_t modulus, residue;
 };
 
 #define RUNTIME_MAX_CLASSES 24

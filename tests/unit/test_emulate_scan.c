@@ -352,6 +352,56 @@ static void test_kernel_bind(void)
 	}
 }
 
+/* A range of an odd count: the kernel's step-2 scan cycles over an even
+ * count of ports, so its pass of the low end's parity leaves one end out,
+ * the top when it starts at the bottom, else the bottom.  The emulation
+ * offers what the kernel tries, destination after destination, for
+ * connect() and for bind(0). */
+static void test_odd_range(void)
+{
+	const unsigned lo = 40000, hi = 40020, half = (hi - lo) / 2;
+	unsigned got[64], want[64];
+	int from_bottom = 0, elsewhere = 0;
+
+	destinations();
+	if (!setup(ENV("PORTSHIM_RANGE=40000-40020", "PORTSHIM_RESERVED=", "PORTSHIM_CONNECT=kernel",
+		       "PORTSHIM_BIND=kernel", "PORTSHIM_SEED=12345")))
+		return;
+	for (unsigned k = 0; k < 300; k++) {
+		struct sockaddr_in d = dst_a;
+		d.sin_port = htons((uint16_t)(1000 + k));
+		struct flow f = flow_to(&d, sizeof(d), SOCK_STREAM);
+		int n = scan_all(&rt.connect, &f, got, 64);
+		int m = kernel_connect(lo, hi, perturb_of(&f), offset_now(&f), 0, want);
+		if (!same_ports("kernel, 40000-40020", got, n, want, m))
+			return;
+		if (got[0] == lo)
+			from_bottom++;
+		else
+			elsewhere++;
+	}
+	/* Both cases came: the test saw each end left out. */
+	CHECK(from_bottom > 0 && elsewhere > 0, "%d scans from the bottom, %d elsewhere",
+	      from_bottom, elsewhere);
+
+	/* bind(0): the other parity first, whole; then the low end's, one end
+	 * left out as above. */
+	struct flow bind = { .local = &wildcard, .type = SOCK_STREAM };
+	for (int k = 0; k < 100; k++) {
+		int n = scan_all(&rt.bind, &bind, got, 64);
+		if (!CHECK_INT(n, (int)(2 * half)))
+			return;
+		bool bottom = false, top = false;
+		for (unsigned i = half; i < 2 * half; i++) {
+			bottom |= got[i] == lo;
+			top |= got[i] == hi;
+		}
+		if (!CHECK(bottom != top && bottom == (got[half] == lo),
+			   "second pass from %u: bottom %d, top %d", got[half], bottom, top))
+			return;
+	}
+}
+
 /* Linux 4.2-4.5 connect: an even offset, step 1 over both parities; the
  * global hint moves by (i + 2) & ~1, so every destination's next start
  * moves. */
@@ -454,6 +504,7 @@ int main(void)
 	RUN(test_kernel_perturb_update);
 	RUN(test_kernel_resalted);
 	RUN(test_kernel_bind);
+	RUN(test_odd_range);
 	RUN(test_linux42);
 	RUN(test_legacy);
 	RUN(test_uniform);
