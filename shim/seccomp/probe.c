@@ -54,14 +54,14 @@ const char *seccomp_missing(bool try_filter, char *buf, size_t size)
 	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 
 	if (pidfd < 0) {
-		snprintf(buf, size, "pidfd_open() (Linux 5.3) is %s", errno_phrase(errno));
+		snprintf(buf, size, "pidfd_open() (Linux 5.3), which is %s", errno_phrase(errno));
 		return buf;
 	}
 	int copy = (int)syscall(SYS_pidfd_getfd, pidfd, pidfd, 0);
 	int error = errno;
 	close(pidfd);
 	if (copy < 0) {
-		snprintf(buf, size, "pidfd_getfd() (Linux 5.6) is %s", errno_phrase(error));
+		snprintf(buf, size, "pidfd_getfd() (Linux 5.6), which is %s", errno_phrase(error));
 		return buf;
 	}
 	close(copy);
@@ -69,7 +69,7 @@ const char *seccomp_missing(bool try_filter, char *buf, size_t size)
 	char byte = 1, got = 0;
 	struct iovec local = { &got, 1 }, remote = { &byte, 1 };
 	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1) {
-		snprintf(buf, size, "process_vm_readv() is %s", errno_phrase(errno));
+		snprintf(buf, size, "process_vm_readv(), which is %s", errno_phrase(errno));
 		return buf;
 	}
 

@@ -517,6 +517,8 @@ print(*out)'
 		[ "$status" -eq 125 ]
 		[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
 		grep -qE "^portshim: the seccomp backend needs .*${denied%:*}" <<<"$output"
+		[ "$denied" != pidfd_getfd:EPERM ] ||
+			[ "$output" = "portshim: the seccomp backend needs pidfd_getfd() (Linux 5.6), which is forbidden here (EPERM); nothing was run" ]
 		[ ! -e "$marker" ]
 		# --check says so too.
 		run noshim "$PSTEST_HELPERS/denysys" "${denied%:*}" "${denied#*:}" \
