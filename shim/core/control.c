@@ -16,6 +16,7 @@
 #include "configure.h"
 #include "jsonwrite.h"
 #include "runtime.h"
+#include "settings.h"
 #include "sysraw.h"
 
 /* The scratch settings of a check: one checker at a time (busy). */
@@ -47,14 +48,18 @@ static bool file_changed(struct control_state *c, const char *path)
 	return true;
 }
 
-/* Only connect, bind and parity can be switched: anything else the file
- * sets is refused rather than silently ignored. */
+/* Only connect, bind and parity can be switched: any other setting the
+ * file gives, even with its default value, is refused rather than
+ * silently ignored. */
 static bool only_policies(const struct config *cfg)
 {
-	return !cfg->range_set && !cfg->reserved_set && !cfg->seed_set && !cfg->log[0] &&
-	       !cfg->stats[0] && !cfg->control[0] && cfg->rules.count == 0 &&
-	       cfg->order == ORDER_RANDOM && cfg->on_exhaust == ON_EXHAUST_FAIL &&
-	       cfg->strategy == STRATEGY_AUTO;
+	for (size_t i = 0; i < settings_count; i++) {
+		const char *key = settings[i].key;
+		if (cfg->origin[i] != CONFIG_DEFAULT && strcmp(key, "connect") != 0 &&
+		    strcmp(key, "bind") != 0 && strcmp(key, "parity") != 0)
+			return false;
+	}
+	return true;
 }
 
 /* The control file's policy for connect() or bind(): its own setting, then

@@ -304,6 +304,34 @@ static void test_pool(void)
 	       "more than 16 different policies switched to");
 }
 
+/* Any setting but connect, bind and parity is refused, even one given its
+ * default value: the file says something the switch would not do. */
+static void test_only_policies(void)
+{
+	static const char *const others[] = {
+		"order = random", "strategy = auto", "backend = auto", "exec-static = warn",
+		"on-exhaust = fail", "rule = 10.0.0.0/8=odd", "seed = 5",
+	};
+	char error[512], text[128];
+	int n = 0;
+
+	if (!start("odd", "off"))
+		return;
+	snprintf(error, sizeof(error),
+		 "PORTSHIM_CONTROL='%s': only connect, bind and parity can be switched", control);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		snprintf(text, sizeof(text), "connect = even\n%s\n", others[i]);
+		write_control(text);
+		poll_now();
+		if (!CHECK(connect_plan() == &rt.connect, "%s switched the plan", others[i]))
+			return;
+		logged(++n, "refused", "odd", "off", error);
+	}
+	write_control("connect = even\nparity = odd\n");
+	poll_now();
+	plans_are(POLICY_EVEN, POLICY_ODD);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/portshim-unit.XXXXXX");
@@ -316,6 +344,7 @@ int main(void)
 	snprintf(errfile, sizeof(errfile), "%s/stderr", dir);
 	saved_stderr = dup(STDERR_FILENO);
 	RUN(test_switches);
+	RUN(test_only_policies);
 	RUN(test_when_it_looks);
 	RUN(test_errno_kept);
 	RUN(test_pool);
