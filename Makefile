@@ -49,6 +49,24 @@ CLI_SRC  := $(wildcard shim/cli/*.c)
 # The seccomp supervisor (shim/seccomp/): part of the command, on libseccomp.
 SECCOMP_SRC := $(wildcard shim/seccomp/*.c)
 CLI      := $(BUILD)/portshim
+# The BPF backend (shim/bpf/): its program compiled for the BPF target by
+# clang, made into a skeleton (the object inside the command) by bpftool,
+# and loaded with libbpf.  Where one of them is missing the command is
+# built with shim/bpf/absent.c, which says so, and make says it here.
+BPF_CLANG ?= clang
+BPFTOOL   ?= $(firstword $(shell command -v bpftool 2>/dev/null) /usr/sbin/bpftool)
+HAVE_BPF  := $(shell command -v $(BPF_CLANG) >/dev/null 2>&1 && test -x $(BPFTOOL) && \
+		test -f /usr/include/bpf/libbpf.h && echo yes)
+BPF_PROG_SRC := shim/bpf/portshim.bpf.c
+BPF_USER_SRC := $(filter-out shim/bpf/absent.c $(BPF_PROG_SRC),$(wildcard shim/bpf/*.c))
+BPF_SRC      := $(if $(HAVE_BPF),$(BPF_USER_SRC),shim/bpf/absent.c)
+BPF_SKEL     := $(BUILD)/bpf/portshim.skel.h
+BPF_LIBS     := $(if $(HAVE_BPF),-lbpf)
+ifneq ($(HAVE_BPF),yes)
+ifneq ($(MAKECMDGOALS),clean)
+$(info portshim: building without the bpf backend: needs $(BPF_CLANG), $(BPFTOOL) and libbpf-dev)
+endif
+endif
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 
@@ -109,7 +127,7 @@ $(CORE): $(call OBJ,$(CORE_SRC))
 # The layers refer only downwards (tests/check-layers): core/ to nothing of
 # preload/, seccomp/ or cli/, nor to any function the library interposes;
 # preload/ and seccomp/ to nothing of each other or of cli/.
-check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC) $(CLI_SRC))
+check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC) $(BPF_SRC) $(CLI_SRC))
 	@tests/check-layers $(BUILD) $(EXPORTS)
 
 # The interposed calls: the only symbols the library exports.  The version
@@ -127,9 +145,24 @@ $(LIB): $(call OBJ,$(PRELOAD_SRC)) $(CORE) $(BUILD)/exports.map
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=$(BUILD)/exports.map -o $@ \
 		$(call OBJ,$(PRELOAD_SRC)) $(CORE) $(LDLIBS) $(GLIBC_LIBS)
 
-$(CLI): $(call OBJ,$(CLI_SRC) $(SECCOMP_SRC)) $(CORE)
+$(CLI): $(call OBJ,$(CLI_SRC) $(SECCOMP_SRC) $(BPF_SRC)) $(CORE)
 	$(call say,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lseccomp
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lseccomp $(BPF_LIBS)
+
+# The program for the BPF target: the core's shared headers (mix.h,
+# rulematch.h) compile there as they are; -mcpu=v3 for atomic adds that
+# return the old value (Linux 5.12).
+$(BUILD)/bpf/portshim.bpf.o: $(BPF_PROG_SRC) shim/bpf/bpfshared.h shim/core/mix.h \
+		shim/core/rulematch.h
+	@mkdir -p $(dir $@)
+	$(call say,BPF,$<)
+	$(Q)$(BPF_CLANG) -O2 -g -target bpf -mcpu=v3 $(WARN) \
+		-I/usr/include/$(shell gcc -print-multiarch 2>/dev/null) -Ishim -c $< -o $@
+$(BPF_SKEL): $(BUILD)/bpf/portshim.bpf.o
+	$(call say,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name portshim_bpf > $@.tmp && mv $@.tmp $@
+$(call OBJ,$(BPF_USER_SRC)): $(BPF_SKEL)
+$(call OBJ,$(BPF_USER_SRC)): CFLAGS += -I$(BUILD)/bpf
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)

@@ -20,6 +20,7 @@ struct options {
 	 * A repeatable flag's values are joined into one. */
 	const char *value[CONFIG_SETTINGS_MAX];
 	const char *library;     /* --library */
+	const char *cgroup_parent; /* --cgroup-parent (the bpf backend) */
 	bool check, help, version, quiet, strict, print_env;
 	const char *format;      /* --format of --print-env */
 	char **command;          /* NULL-terminated; NULL when none */

@@ -42,6 +42,8 @@ void cli_help(void)
 	       "config file.  A static COMMAND (no dynamic linker: Go, gcc -static) runs\n"
 	       "under the seccomp backend instead: portshim stays its parent and applies the\n"
 	       "same policies through seccomp user notification (--backend; Linux 5.6+).\n"
+	       "--backend bpf runs COMMAND in a cgroup of its own where a BPF program applies\n"
+	       "them to every connect() of every process (root; Linux 5.18+).\n"
 	       "\n");
 	for (size_t i = 0; i < settings_count; i++) {
 		char left[64];
@@ -49,6 +51,7 @@ void cli_help(void)
 		printf("  %-24s %s\n", left, settings[i].help);
 	}
 	printf("  %-24s %s\n", "--library PATH", "the libportshim.so to preload (default: beside portshim, or ../lib)");
+	printf("  %-24s %s\n", "--cgroup-parent PATH", "--backend bpf: make COMMAND's cgroup under PATH (default: portshim's own cgroup)");
 	printf("  %-24s %s\n", "--check", "validate and print the effective configuration, check that the library loads and reaches COMMAND; run nothing");
 	printf("  %-24s %s\n", "--strict", "a COMMAND the shim cannot reach is an error (exit 125), not a warning");
 	printf("  %-24s %s\n", "--print-env", "print the validated settings as variables; run nothing");
@@ -121,9 +124,10 @@ static void validate(const struct setting *s, const char *value)
 }
 
 /* The command's own options, after the settings' flags in --help. */
-enum { OPT_LIBRARY = 1000, OPT_CHECK, OPT_STRICT, OPT_PRINT_ENV, OPT_FORMAT };
+enum { OPT_LIBRARY = 1000, OPT_CGROUP_PARENT, OPT_CHECK, OPT_STRICT, OPT_PRINT_ENV, OPT_FORMAT };
 static const struct option own_options[] = {
 	{ "library", required_argument, NULL, OPT_LIBRARY },
+	{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "print-env", no_argument, NULL, OPT_PRINT_ENV },
@@ -187,6 +191,7 @@ void options_parse(struct options *opt, int argc, char **argv)
 		}
 		switch (c) {
 		case OPT_LIBRARY: opt->library = optarg; break;
+		case OPT_CGROUP_PARENT: opt->cgroup_parent = optarg; break;
 		case OPT_CHECK: opt->check = true; break;
 		case OPT_STRICT: opt->strict = true; break;
 		case OPT_PRINT_ENV: opt->print_env = true; break;

@@ -16,6 +16,7 @@
 #include "core/runtime.h"
 #include "core/settings.h"
 #include "cli.h"
+#include "bpf/bpfcmd.h"
 #include "seccomp/seccomp.h"
 
 extern char **environ;
@@ -211,6 +212,8 @@ int wrapper_main(int argc, char **argv)
 				"without them\n", target.path);
 		return seccomp_run(&portshim_runtime, opt.command);
 	}
+	if (backend == BACKEND_BPF)
+		return bpf_run(&portshim_runtime, opt.cgroup_parent, opt.command);
 	if (executable_unreachable(&target, err, sizeof(err))) {
 		if (opt.strict)
 			cli_die("%s; --strict: nothing was run", err);

@@ -12,7 +12,7 @@ _Static_assert(offsetof(struct config, log) < offsetof(struct config, reserved) 
 	       "config_init() zeroes all but the reserved set: the paths follow it");
 
 const char *const config_strategy_names[] = { "auto", "range", "reuse", "exclusive", NULL };
-const char *const config_backend_names[] = { "auto", "preload", "seccomp", NULL };
+const char *const config_backend_names[] = { "auto", "preload", "seccomp", "bpf", NULL };
 
 const char *config_strategy_name(enum strategy strategy)
 {

@@ -20,7 +20,7 @@ enum exec_static { EXEC_STATIC_WARN, EXEC_STATIC_REFUSE };
 enum strategy { STRATEGY_AUTO, STRATEGY_RANGE, STRATEGY_REUSE, STRATEGY_EXCLUSIVE };
 /* Who applies the policy: read by the portshim command only (the library
  * is the preload backend itself). */
-enum backend { BACKEND_AUTO, BACKEND_PRELOAD, BACKEND_SECCOMP };
+enum backend { BACKEND_AUTO, BACKEND_PRELOAD, BACKEND_SECCOMP, BACKEND_BPF };
 
 #define CONFIG_PATH_MAX 1024
 /* At least the number of rows of the settings table (settings.c). */

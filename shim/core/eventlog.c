@@ -69,8 +69,12 @@ size_t eventlog_format(char *buf, size_t size, const struct decision *d,
 	bool result = d->call == CALL_CONNECT_RESULT;
 
 	eventlog_line_head(&l, o);
+	/* The BPF backend sees a socket, not the program's number for it. */
 	field(&l, "fd");
-	line_uint(&l, (uint64_t)d->fd);
+	if (d->fd < 0)
+		line_raw(&l, "null");
+	else
+		line_uint(&l, (uint64_t)d->fd);
 	field(&l, "call");
 	line_string(&l, call_names[d->call]);
 	field(&l, "proto");

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "forkwipe.h"
+#include "mix.h"
 #include "sysraw.h"
 
 struct rng {
@@ -35,15 +36,6 @@ struct rng {
 	_Atomic uint64_t forks;        /* children this process has numbered */
 	struct forkwipe *wipe;         /* its `armed` is 0 in an unseen child */
 };
-
-static inline uint64_t rng_mix(uint64_t x)
-{
-	/* splitmix64's finalizer: a bijection with good avalanche. */
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
 
 /* A seed nobody chose: getrandom(), or the clock and the pid where it has
  * nothing to give yet.  Async-signal-safe (system calls only). */

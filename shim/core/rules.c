@@ -8,6 +8,10 @@
 
 #include "inetaddr.h"
 #include "parse.h"
+#include "rulematch.h"
+
+_Static_assert(AF_UNSPEC == RULE_FAMILY_ANY && AF_INET == RULE_FAMILY_V4 && AF_INET6 == RULE_FAMILY_V6,
+	       "rulematch.h names the families by their Linux numbers");
 
 static void mask(uint8_t *addr, unsigned bytes, unsigned prefix)
 {
@@ -137,18 +141,10 @@ int rules_parse(struct rules *rules, const char *text, char *err, size_t errlen)
 	return 0;
 }
 
-static bool prefix_matches(const uint8_t *net, const uint8_t *addr, unsigned prefix)
-{
-	unsigned whole = prefix / 8, bits = prefix % 8;
-
-	if (memcmp(net, addr, whole) != 0)
-		return false;
-	return bits == 0 || ((net[whole] ^ addr[whole]) & (uint8_t)(0xff00u >> bits)) == 0;
-}
-
 int rules_match(const struct rules *rules, const struct sockaddr *dst, socklen_t len)
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t none[16];
 	const uint8_t *v4 = NULL, *v6 = NULL;
 	unsigned port;
 
@@ -168,11 +164,8 @@ int rules_match(const struct rules *rules, const struct sockaddr *dst, socklen_t
 
 	for (int i = 0; i < rules->count; i++) {
 		const struct rule *r = &rules->rule[i];
-		if (r->port && r->port != port)
-			continue;
-		if (r->family == AF_UNSPEC ||
-		    (r->family == AF_INET && v4 && prefix_matches(r->addr, v4, r->prefix)) ||
-		    (r->family == AF_INET6 && v6 && prefix_matches(r->addr, v6, r->prefix)))
+		if (rule_dest_matches(r->family, r->addr, r->prefix, r->port, v4 ? v4 : none, v4 != NULL,
+				      v6 ? v6 : none, v6 != NULL, port))
 			return i;
 	}
 	return -1;

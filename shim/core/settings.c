@@ -140,7 +140,7 @@ const struct setting settings[] = {
 	{ "strategy", CHOICE(strategy, config_strategy_names), .arg = "STRATEGY",
 	  .help = "auto (default), range, reuse or exclusive" },
 	{ "backend", CHOICE(backend, config_backend_names), .arg = "BACKEND",
-	  .help = "auto (default), preload or seccomp: how COMMAND is reached" },
+	  .help = "auto (default), preload, seccomp or bpf: how COMMAND is reached" },
 	{ "log", PATH(log), .arg = "FILE",
 	  .help = "event log: one JSON line per decision (FILE or stderr)" },
 	{ "stats", PATH(stats), .arg = "FILE", .help = "summary line at exit (FILE or stderr)" },

@@ -1,0 +1,24 @@
+/* The BPF backend in a build without it (make found no clang for the BPF
+ * target, no bpftool or no libbpf): it says so and runs nothing. */
+#include <stdio.h>
+
+#include "bpfcmd.h"
+
+#define EXIT_CANNOT_RUN 125
+#define ABSENT "a portshim built with it (clang, bpftool and libbpf-dev at build time)"
+
+const char *bpf_missing(struct runtime *rt, char *buf, size_t size)
+{
+	(void)rt;
+	snprintf(buf, size, "%s", ABSENT);
+	return buf;
+}
+
+int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
+{
+	(void)rt;
+	(void)cgroup_parent;
+	(void)argv;
+	fprintf(stderr, "portshim: the bpf backend needs %s; nothing was run\n", ABSENT);
+	return EXIT_CANNOT_RUN;
+}

@@ -1,0 +1,102 @@
+/* What the BPF program (portshim.bpf.c) and the command that loads it
+ * (load.c) share: the settings it reads, the events it writes, its
+ * counters.  Both compile this header; it names types by <linux/types.h>
+ * only. */
+#ifndef PORTSHIM_BPFSHARED_H
+#define PORTSHIM_BPFSHARED_H
+
+#include <linux/types.h>
+
+#define BPF_RULES_MAX 32     /* RULES_MAX of core/rules.h */
+#define BPF_ADDRS_MAX 8      /* local addresses per family (load.c) */
+#define BPF_WALK_SLOTS 4096  /* per-destination walk counters */
+#define BPF_PORT_WORDS 1024  /* 65536 bits */
+#define BPF_PLANS (BPF_RULES_MAX + 1) /* the default, then one per rule */
+
+/* One pass of a plan: the ports p of the range with p % modulus == residue
+ * (core/policy.h, struct port_class). */
+struct bpf_pass {
+	__u16 modulus, residue;
+};
+
+/* A connect() policy as passes; npasses 0 leaves the socket to the kernel. */
+struct bpf_plan {
+	__u8 npasses;
+	__u8 pad[3];
+	struct bpf_pass pass[2];
+};
+
+/* A per-destination rule (core/rules.h), matched by core/rulematch.h. */
+struct bpf_rule {
+	__u8 family;
+	__u8 prefix;
+	__u16 port;
+	__u8 addr[16];
+	struct bpf_plan plan;
+};
+
+/* The settings of one attachment.  Two copies, `live` names the one in
+ * force: a switch (the control file) writes the other, then flips. */
+struct bpf_settings {
+	__u64 seed;
+	__u64 netns_cookie;      /* the network namespace the range was read in */
+	__u16 lo, hi;            /* the range; `ports` holds it minus reserved ports */
+	__u8 sequential;         /* order = sequential */
+	__u8 on_exhaust_kernel;  /* else fail with EADDRNOTAVAIL */
+	__u8 events;             /* someone drains the ring buffer */
+	__u8 share;              /* TCP: SO_REUSEADDR and the 4-tuple check */
+	__u32 nrules;
+	struct bpf_plan connect;
+	struct bpf_rule rule[BPF_RULES_MAX];
+	__u32 naddr4, naddr6;    /* the namespace's own addresses: 4-tuple sources */
+	__u32 addr4[BPF_ADDRS_MAX];
+	__u32 addr6[BPF_ADDRS_MAX][4];
+};
+
+struct bpf_portbits {
+	__u64 word[BPF_PORT_WORDS];
+};
+
+/* The result of a decision: the values of enum decision_result
+ * (core/decision.h). */
+#define BPF_RESULT_OK 0
+#define BPF_RESULT_FALLBACK 1
+#define BPF_RESULT_EXHAUSTED 2
+#define BPF_RESULT_PASSTHROUGH 3
+
+/* One decision, as the ring buffer carries it. */
+struct bpf_event {
+	__u32 pid, tid;
+	char comm[16];
+	__u8 family;       /* of the socket, and of daddr */
+	__u8 protocol;     /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 result;
+	__u8 plan;         /* 0: the default policy; 1 + i: rule i */
+	__u16 dport;       /* host order */
+	__u16 port;        /* the port the socket got, 0 if none */
+	__u16 pad2;
+	__u32 attempts;
+	__s32 error;       /* errno the connect() returns, 0 if the kernel goes on */
+	__u8 daddr[16];
+};
+
+/* The counters (a per-CPU array), printed by portshim status. */
+enum bpf_counter {
+	BPF_COUNT_OK,
+	BPF_COUNT_FALLBACK,
+	BPF_COUNT_EXHAUSTED,
+	BPF_COUNT_PASSTHROUGH,
+	BPF_COUNT_ATTEMPTS,
+	BPF_COUNT_OTHER_NETNS,  /* left to the kernel: no range read there */
+	BPF_COUNT_DROPPED,      /* events the ring buffer had no room for */
+	BPF_COUNT_N
+};
+
+/* What the program keeps per socket it bound with SO_REUSEADDR. */
+struct bpf_sockown {
+	__u8 reuse_ours;  /* the kernel's 1 is ours */
+	__u8 own_reuse;   /* the program's own value */
+	__u8 pad[2];
+};
+
+#endif

@@ -1,0 +1,69 @@
+/* The program's events, one per decision, read from its ring buffer and
+ * written by the core's log writer as the library's own lines (pid, tid
+ * and comm of the program that connected). */
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/libbpf.h>
+
+#include "backend.h"
+#include "bpfshared.h"
+#include "portshim.skel.h"
+
+#include "core/decision.h"
+#include "core/eventlog.h"
+#include "core/policy.h"
+
+static int record(void *arg, void *data, size_t size)
+{
+	struct bpf_backend *b = arg;
+	const struct bpf_event *e = data;
+	const struct config *cfg = &b->rt->cfg;
+	struct sockaddr_storage dst = { 0 };
+	struct decision d;
+	char policy[24], comm[sizeof(e->comm) + 1];
+	socklen_t len;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (e->family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&dst;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(e->dport);
+		memcpy(&in6->sin6_addr, e->daddr, 16);
+		len = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&dst;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(e->dport);
+		memcpy(&in->sin_addr, e->daddr, 4);
+		len = sizeof(*in);
+	}
+	policy_format(e->plan == 0 || e->plan > cfg->rules.count ? &cfg->connect
+				 : &cfg->rules.rule[e->plan - 1].policy,
+		      policy, sizeof(policy));
+	decision_begin(&d, CALL_CONNECT, -1, e->protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
+		       e->family, (const struct sockaddr *)&dst, len, policy);
+	d.strategy = e->protocol == IPPROTO_TCP ? STRATEGY_REUSE : STRATEGY_EXCLUSIVE;
+	d.port = e->port;
+	d.attempts = e->attempts;
+	d.result = (enum decision_result)e->result;
+	d.error = e->error;
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	eventlog_record_for(&b->rt->log, &d, e->pid, e->tid, comm);
+	return 0;
+}
+
+int bpf_events_open(struct bpf_backend *b)
+{
+	b->events = ring_buffer__new(bpf_map__fd(b->skel->maps.events), record, b, NULL);
+	return b->events ? 0 : -1;
+}
+
+void bpf_events_drain(struct bpf_backend *b)
+{
+	if (b->events)
+		ring_buffer__consume(b->events);
+}

@@ -1,0 +1,259 @@
+/* Loads the BPF program and hands it the settings: the core decides the
+ * classes of each policy (policy_passes()), the rule table, the range and
+ * the reserved ports, exactly as for the library; the program only walks
+ * them (portshim.bpf.c). */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "backend.h"
+#include "bpfcmd.h"
+#include "bpfshared.h"
+#include "portshim.skel.h"
+
+#include "core/policy.h"
+#include "core/rng.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+_Static_assert(BPF_RULES_MAX == RULES_MAX, "one rule table");
+_Static_assert(sizeof(((struct bpf_portbits *)0)->word) == sizeof(((struct portset *)0)->bits),
+	       "one port per bit, as the core's sets");
+_Static_assert(BPF_RESULT_OK == RESULT_OK && BPF_RESULT_FALLBACK == RESULT_FALLBACK &&
+	       BPF_RESULT_EXHAUSTED == RESULT_EXHAUSTED && BPF_RESULT_PASSTHROUGH == RESULT_PASSTHROUGH,
+	       "the log's results");
+
+/* libbpf's last complaint, for the one line a failure prints. */
+static char libbpf_said[256];
+
+static int keep_last(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[sizeof(libbpf_said)];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	if (line[0])
+		memcpy(libbpf_said, line, sizeof(line));
+	return 0;
+}
+
+static bool emulates(const struct policy *p)
+{
+	return POLICY_EMULATES(p->kind);
+}
+
+int bpf_settings_check(const struct runtime *rt, char *why, size_t len)
+{
+	const struct config *cfg = &rt->cfg;
+	char name[24];
+
+	if (emulates(&cfg->connect)) {
+		policy_format(&cfg->connect, name, sizeof(name));
+		snprintf(why, len, "connect=%s: the bpf backend applies even, odd, any, N:K, "
+			 "prefer-even and prefer-odd; the kernel's emulations need the preload or "
+			 "seccomp backend", name);
+		return -1;
+	}
+	for (int i = 0; i < cfg->rules.count; i++)
+		if (emulates(&cfg->rules.rule[i].policy)) {
+			policy_format(&cfg->rules.rule[i].policy, name, sizeof(name));
+			snprintf(why, len, "rules: rule %d (=%s): the bpf backend applies even, odd, "
+				 "any, N:K, prefer-even and prefer-odd", i + 1, name);
+			return -1;
+		}
+	if (cfg->bind_set && cfg->bind.kind != POLICY_OFF) {
+		snprintf(why, len, "bind: the bpf backend reaches connect() only (a bind(0) cannot be "
+			 "retried from the cgroup's bind hook); use the preload or seccomp backend");
+		return -1;
+	}
+	return 0;
+}
+
+static void plan_of(const struct policy *policy, struct bpf_plan *out)
+{
+	struct port_class passes[2];
+	int n = policy_passes(policy, passes);
+
+	memset(out, 0, sizeof(*out));
+	out->npasses = (__u8)n;
+	for (int i = 0; i < n; i++)
+		out->pass[i] = (struct bpf_pass){ passes[i].modulus, passes[i].residue };
+}
+
+/* The namespace's own addresses: the sources a 4-tuple of a socket with
+ * no address of its own may have. */
+static void local_addresses(struct bpf_settings *s)
+{
+	struct ifaddrs *all, *a;
+
+	if (getifaddrs(&all) != 0)
+		return;
+	for (a = all; a; a = a->ifa_next) {
+		if (!a->ifa_addr || !(a->ifa_flags & IFF_UP))
+			continue;
+		if (a->ifa_addr->sa_family == AF_INET && s->naddr4 < BPF_ADDRS_MAX)
+			s->addr4[s->naddr4++] = ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr;
+		else if (a->ifa_addr->sa_family == AF_INET6 && s->naddr6 < BPF_ADDRS_MAX)
+			memcpy(s->addr6[s->naddr6++], &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
+	}
+	freeifaddrs(all);
+}
+
+static int netns_cookie(__u64 *cookie, char *why, size_t len)
+{
+	socklen_t sz = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	rc = fd < 0 ? -1 : getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &sz);
+	if (rc != 0)
+		snprintf(why, len, "SO_NETNS_COOKIE (Linux 5.14): %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int fill_settings(struct runtime *rt, bool events, struct bpf_settings *s, char *why,
+			 size_t len)
+{
+	const struct config *cfg = &rt->cfg;
+
+	memset(s, 0, sizeof(*s));
+	if (netns_cookie(&s->netns_cookie, why, len) != 0)
+		return -1;
+	s->seed = cfg->seed_set ? cfg->seed : rng_fresh_seed();
+	s->lo = (__u16)rt->range_lo;
+	s->hi = (__u16)rt->range_hi;
+	s->sequential = cfg->order == ORDER_SEQUENTIAL;
+	s->on_exhaust_kernel = cfg->on_exhaust == ON_EXHAUST_KERNEL;
+	s->events = events;
+	s->share = 1;
+	plan_of(&cfg->connect, &s->connect);
+	s->nrules = (__u32)cfg->rules.count;
+	for (int i = 0; i < cfg->rules.count; i++) {
+		const struct rule *r = &cfg->rules.rule[i];
+		s->rule[i].family = (__u8)r->family;
+		s->rule[i].prefix = r->prefix;
+		s->rule[i].port = r->port;
+		memcpy(s->rule[i].addr, r->addr, 16);
+		plan_of(&r->policy, &s->rule[i].plan);
+	}
+	local_addresses(s);
+	return 0;
+}
+
+static void say_failure(const char *what, int err, char *why, size_t len)
+{
+	if (err == EPERM || err == EACCES)
+		snprintf(why, len, "CAP_BPF and CAP_NET_ADMIN (or root) to %s (%s)", what, strerror(err));
+	else
+		snprintf(why, len, "a kernel that accepts its program (%s: %s%s%s)", what, strerror(err),
+			 libbpf_said[0] ? "; " : "", libbpf_said);
+}
+
+int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, char *why, size_t len)
+{
+	static struct bpf_settings s;
+	static struct bpf_portbits bits;
+	__u32 zero = 0, one = 1;
+	int err;
+
+	memset(b, 0, sizeof(*b));
+	b->rt = rt;
+	libbpf_set_print(keep_last);
+	if (bpf_settings_check(rt, why, len) != 0)
+		return -1;
+	if (fill_settings(rt, events, &s, why, len) != 0)
+		return -1;
+	memcpy(bits.word, rt->base.bits, sizeof(bits.word));
+
+	b->skel = portshim_bpf__open();
+	if (!b->skel) {
+		say_failure("open the program", errno, why, len);
+		return -1;
+	}
+	err = portshim_bpf__load(b->skel);
+	if (err) {
+		say_failure("load the program", -err, why, len);
+		bpf_backend_close(b);
+		return -1;
+	}
+	if (bpf_map__update_elem(b->skel->maps.settings, &zero, sizeof(zero), &s, sizeof(s), 0) ||
+	    bpf_map__update_elem(b->skel->maps.settings, &one, sizeof(one), &s, sizeof(s), 0) ||
+	    bpf_map__update_elem(b->skel->maps.ports, &zero, sizeof(zero), &bits, sizeof(bits), 0)) {
+		say_failure("fill its maps", errno, why, len);
+		bpf_backend_close(b);
+		return -1;
+	}
+	return 0;
+}
+
+int bpf_backend_attach(struct bpf_backend *b, int cgroup_fd, char *why, size_t len)
+{
+	struct bpf_program *progs[BPF_HOOKS] = {
+		b->skel->progs.portshim_connect4, b->skel->progs.portshim_connect6,
+		b->skel->progs.portshim_getsockopt, b->skel->progs.portshim_setsockopt,
+	};
+
+	for (int i = 0; i < BPF_HOOKS; i++) {
+		b->link[i] = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+		if (!b->link[i]) {
+			say_failure("attach it to the cgroup", errno, why, len);
+			for (int j = 0; j < i; j++) {
+				bpf_link__destroy(b->link[j]);
+				b->link[j] = NULL;
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void bpf_backend_counters(int counters_fd, uint64_t *out, int n)
+{
+	int cpus = libbpf_num_possible_cpus();
+	uint64_t vals[cpus > 0 ? cpus : 1];
+
+	for (int i = 0; i < n; i++) {
+		__u32 key = (__u32)i;
+		out[i] = 0;
+		if (cpus > 0 && bpf_map_lookup_elem(counters_fd, &key, vals) == 0)
+			for (int c = 0; c < cpus; c++)
+				out[i] += vals[c];
+	}
+}
+
+void bpf_backend_close(struct bpf_backend *b)
+{
+	if (b->events)
+		ring_buffer__free(b->events);
+	for (int i = 0; i < BPF_HOOKS; i++)
+		if (b->link[i])
+			bpf_link__destroy(b->link[i]);
+	if (b->skel)
+		portshim_bpf__destroy(b->skel);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *bpf_missing(struct runtime *rt, char *buf, size_t size)
+{
+	struct bpf_backend b;
+	char root[PATH_MAX];
+
+	if (cgroup_root(root, buf, size) != 0 || bpf_backend_load(&b, rt, false, buf, size) != 0)
+		return buf;
+	bpf_backend_close(&b);
+	return NULL;
+}

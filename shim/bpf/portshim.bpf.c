@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/* The BPF backend's program: attached to a cgroup's connect4/connect6
+ * hooks, it binds each socket that has no port yet to a port of the
+ * policy before the kernel would choose one, trying candidates until the
+ * kernel takes one.  The command (load.c) computes everything
+ * policy-specific with the core and hands it over in `settings` and
+ * `ports`: this program only walks the passes it is given.
+ *
+ * TCP ports are shared across destinations as the kernel shares them: the
+ * socket gets SO_REUSEADDR before its bind, and a port whose 4-tuple to
+ * this destination exists (live or TIME_WAIT, looked up from each of the
+ * namespace's addresses) is passed over.  The program's getsockopt of
+ * SO_REUSEADDR reads its own value (the getsockopt hook below). */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "bpfshared.h"
+#include "core/mix.h"
+#include "core/rulematch.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOL_SOCKET 1
+#define SO_REUSEADDR 2
+#define EADDRNOTAVAIL 99
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Which of the two settings is in force (written by the command). */
+__u32 live = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct bpf_settings);
+} settings SEC(".maps");
+
+/* The range minus the reserved ports, one bit per port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_portbits);
+} ports SEC(".maps");
+
+/* Per-destination walk counters; with order = sequential, the cursor of
+ * each plan's pass instead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPF_WALK_SLOTS + 2 * BPF_PLANS);
+	__type(key, __u32);
+	__type(value, __u32);
+} walk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BPF_COUNT_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bpf_sockown);
+} sockown SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 by)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += by;
+}
+
+/* One connect() being decided. */
+struct walk {
+	struct bpf_sock_addr *ctx;
+	const struct bpf_settings *s;
+	const struct bpf_portbits *bits;
+	__u32 first, n, k, modulus; /* the pass: port first + ((k + i) % n) * modulus */
+	__u32 attempts;
+	__u32 bound;                /* the port the socket got */
+	__u32 last_i;
+	__u8 tcp, v6sock, v4dst;
+	__u32 daddr4, daddr6[4];    /* network order */
+	__u32 src4, src6[4];        /* the socket's own address, if it has one */
+	__u16 dport;                /* network order */
+};
+
+static __always_inline int lookup_from(struct walk *w, struct bpf_sock_tuple *t, __u32 size)
+{
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(w->ctx, t, size, BPF_F_CURRENT_NETNS, 0);
+
+	if (!sk)
+		return 0;
+	bpf_sk_release(sk);
+	return 1;
+}
+
+/* Is there a TCP socket with this 4-tuple (any state, TIME_WAIT too), from
+ * the socket's own address or, without one, from any of the namespace's?
+ * The lookup takes the tuple as a packet from the destination sees it. */
+static __always_inline int tuple_taken(struct walk *w, __u32 port)
+{
+	struct bpf_sock_tuple t = {};
+	const struct bpf_settings *s = w->s;
+
+	if (w->v4dst) {
+		t.ipv4.saddr = w->daddr4;
+		t.ipv4.sport = w->dport;
+		t.ipv4.dport = bpf_htons(port);
+		if (w->src4) {
+			t.ipv4.daddr = w->src4;
+			return lookup_from(w, &t, sizeof(t.ipv4));
+		}
+		for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr4; i++) {
+			t.ipv4.daddr = s->addr4[i];
+			if (lookup_from(w, &t, sizeof(t.ipv4)))
+				return 1;
+		}
+		return 0;
+	}
+	__builtin_memcpy(t.ipv6.saddr, w->daddr6, 16);
+	t.ipv6.sport = w->dport;
+	t.ipv6.dport = bpf_htons(port);
+	if (w->src6[0] | w->src6[1] | w->src6[2] | w->src6[3]) {
+		__builtin_memcpy(t.ipv6.daddr, w->src6, 16);
+		return lookup_from(w, &t, sizeof(t.ipv6));
+	}
+	for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr6; i++) {
+		__builtin_memcpy(t.ipv6.daddr, s->addr6[i], 16);
+		if (lookup_from(w, &t, sizeof(t.ipv6)))
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline long bind_port(struct walk *w, __u32 port)
+{
+	if (w->v6sock) {
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = bpf_htons(port) };
+		__builtin_memcpy(&sa.sin6_addr, w->src6, 16);
+		return bpf_bind(w->ctx, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = bpf_htons(port),
+				  .sin_addr.s_addr = w->src4 };
+	return bpf_bind(w->ctx, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* bpf_loop's step: candidate i of the pass. */
+static long try_candidate(__u32 i, void *data)
+{
+	struct walk *w = data;
+	__u32 idx = w->k + i;
+
+	if (idx >= w->n)
+		idx -= w->n;
+	__u32 port = w->first + idx * w->modulus;
+	if (port > 65535)
+		return 1;
+	if (!((w->bits->word[(port >> 6) & (BPF_PORT_WORDS - 1)] >> (port & 63)) & 1))
+		return 0;
+	w->attempts++;
+	if (w->tcp && w->s->share && tuple_taken(w, port))
+		return 0;
+	if (bind_port(w, port) != 0)
+		return 0;
+	w->bound = port;
+	w->last_i = i;
+	return 1;
+}
+
+static __always_inline __u32 *walk_counter(__u32 slot)
+{
+	return bpf_map_lookup_elem(&walk, &slot);
+}
+
+/* Tries pass `pass` of plan number `planno`; the port, or 0. */
+static __always_inline __u32 walk_pass(struct walk *w, const struct bpf_plan *plan, __u32 planno,
+				       __u32 pass)
+{
+	const struct bpf_settings *s = w->s;
+	__u32 m = plan->pass[pass & 1].modulus, r = plan->pass[pass & 1].residue;
+	__u32 *ctr;
+
+	if (m == 0 || r >= m || s->lo > s->hi)
+		return 0;
+	w->modulus = m;
+	w->first = s->lo + (r + m - s->lo % m) % m;
+	if (w->first > s->hi)
+		return 0;
+	w->n = (s->hi - w->first) / m + 1;
+	if (s->sequential) {
+		ctr = walk_counter(BPF_WALK_SLOTS + 2 * (planno % BPF_PLANS) + (pass & 1));
+		w->k = ctr ? *ctr % w->n : 0;
+	} else {
+		/* The per-destination walk: each destination starts from its
+		 * own secret offset, and its counter moves past the ports it
+		 * used (RFC 6056, algorithm 4). */
+		__u64 h = rng_mix(s->seed ^ rng_mix(((__u64)w->daddr4 << 32 | w->dport) ^
+						      ((__u64)w->daddr6[0] << 32 | w->daddr6[1]) ^
+						      rng_mix((__u64)w->daddr6[2] << 32 | w->daddr6[3])));
+		ctr = walk_counter((__u32)h % BPF_WALK_SLOTS);
+		__u32 step = ctr ? __sync_fetch_and_add(ctr, 1) : bpf_get_prandom_u32();
+		w->k = (__u32)((h >> 32) + step) % w->n;
+	}
+	w->bound = 0;
+	bpf_loop(w->n, try_candidate, w, 0);
+	if (w->bound && ctr) {
+		if (s->sequential)
+			*ctr = (w->k + w->last_i + 1) % w->n;
+		else if (w->last_i)
+			__sync_fetch_and_add(ctr, w->last_i);
+	}
+	return w->bound;
+}
+
+struct rule_search {
+	const struct walk *w;
+	__u32 port;   /* the destination's, host order */
+	__u32 found;  /* 1 + the rule's index, or 0 */
+};
+
+/* bpf_loop's step: does rule i match?  (The core's own test.) */
+static long match_rule(__u32 i, void *data)
+{
+	struct rule_search *q = data;
+	const struct walk *w = q->w;
+	const struct bpf_rule *r = &w->s->rule[i & (BPF_RULES_MAX - 1)];
+
+	if (!rule_dest_matches(r->family, r->addr, r->prefix, r->port,
+			       (const unsigned char *)&w->daddr4, w->v4dst,
+			       (const unsigned char *)w->daddr6, w->v6sock, q->port))
+		return 0;
+	q->found = i + 1;
+	return 1;
+}
+
+/* The plan of the first rule that matches the destination, or the
+ * default; its number in *planno (0 for the default). */
+static __always_inline const struct bpf_plan *plan_for(struct walk *w, __u32 port, __u32 *planno)
+{
+	struct rule_search q = { .w = w, .port = port };
+	__u32 n = w->s->nrules;
+
+	if (n > BPF_RULES_MAX)
+		n = BPF_RULES_MAX;
+	if (n)
+		bpf_loop(n, match_rule, &q, 0);
+	*planno = q.found;
+	if (q.found == 0 || q.found > BPF_RULES_MAX)
+		return &w->s->connect;
+	return &w->s->rule[(q.found - 1) & (BPF_RULES_MAX - 1)].plan;
+}
+
+static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int error)
+{
+	struct bpf_event *e;
+
+	if (!w->s->events)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(BPF_COUNT_DROPPED, 1);
+		return;
+	}
+	__u64 id = bpf_get_current_pid_tgid();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->family = w->v6sock ? AF_INET6 : AF_INET;
+	e->protocol = w->tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	e->result = result;
+	e->plan = planno;
+	e->dport = bpf_ntohs(w->dport);
+	e->port = w->bound;
+	e->attempts = w->attempts;
+	e->error = error;
+	if (w->v6sock)
+		__builtin_memcpy(e->daddr, w->daddr6, 16);
+	else
+		__builtin_memcpy(e->daddr, &w->daddr4, 4);
+	/* Drained on a timer: no wake-up per event. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 key = live & 1, zero = 0, planno;
+	struct walk w = { .ctx = ctx, .v6sock = v6 };
+	int one = 1, own = 0;
+
+	if (!sk || sk->src_port)
+		return 1; /* it has a port: the kernel goes on with it */
+	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
+		return 1;
+	w.s = bpf_map_lookup_elem(&settings, &key);
+	w.bits = bpf_map_lookup_elem(&ports, &zero);
+	if (!w.s || !w.bits)
+		return 1;
+	if (w.s->netns_cookie != bpf_get_netns_cookie(ctx)) {
+		count(BPF_COUNT_OTHER_NETNS, 1);
+		return 1;
+	}
+	w.tcp = ctx->protocol == IPPROTO_TCP;
+	w.dport = (__u16)ctx->user_port;
+	if (v6) {
+		w.daddr6[0] = ctx->user_ip6[0];
+		w.daddr6[1] = ctx->user_ip6[1];
+		w.daddr6[2] = ctx->user_ip6[2];
+		w.daddr6[3] = ctx->user_ip6[3];
+		w.src6[0] = sk->src_ip6[0];
+		w.src6[1] = sk->src_ip6[1];
+		w.src6[2] = sk->src_ip6[2];
+		w.src6[3] = sk->src_ip6[3];
+		/* An IPv4-mapped destination is reached over IPv4. */
+		if (w.daddr6[0] == 0 && w.daddr6[1] == 0 && w.daddr6[2] == bpf_htonl(0xffff)) {
+			w.v4dst = 1;
+			w.daddr4 = w.daddr6[3];
+			w.src4 = w.src6[2] == bpf_htonl(0xffff) ? w.src6[3] : 0;
+		}
+	} else {
+		w.v4dst = 1;
+		w.daddr4 = ctx->user_ip4;
+		w.src4 = sk->src_ip4;
+	}
+
+	const struct bpf_plan *plan = plan_for(&w, bpf_ntohs(w.dport), &planno);
+	if (plan->npasses == 0) {
+		count(BPF_COUNT_PASSTHROUGH, 1);
+		emit(&w, BPF_RESULT_PASSTHROUGH, planno, 0);
+		return 1;
+	}
+
+	int share = w.tcp && w.s->share;
+	if (share) {
+		if (bpf_getsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &own, sizeof(own)) != 0)
+			own = 0;
+		if (!own)
+			bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	}
+	__u32 port = walk_pass(&w, plan, planno, 0);
+	if (!port && plan->npasses > 1)
+		port = walk_pass(&w, plan, planno, 1);
+	count(BPF_COUNT_ATTEMPTS, w.attempts);
+	if (port) {
+		if (share && !own) {
+			struct bpf_sockown *o = bpf_sk_storage_get(&sockown, sk, 0,
+								   BPF_SK_STORAGE_GET_F_CREATE);
+			if (o)
+				o->reuse_ours = 1;
+		}
+		count(BPF_COUNT_OK, 1);
+		emit(&w, BPF_RESULT_OK, planno, 0);
+		return 1;
+	}
+	if (share && !own)
+		bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &own, sizeof(own));
+	if (w.s->on_exhaust_kernel) {
+		count(BPF_COUNT_FALLBACK, 1);
+		emit(&w, BPF_RESULT_FALLBACK, planno, 0);
+		return 1;
+	}
+	count(BPF_COUNT_EXHAUSTED, 1);
+	emit(&w, BPF_RESULT_EXHAUSTED, planno, EADDRNOTAVAIL);
+	bpf_set_retval(-EADDRNOTAVAIL);
+	return 0;
+}
+
+SEC("cgroup/connect4")
+int portshim_connect4(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, 0);
+}
+
+SEC("cgroup/connect6")
+int portshim_connect6(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, 1);
+}
+
+/* The program's getsockopt(SO_REUSEADDR) on a socket this program gave
+ * SO_REUSEADDR reads the program's own value. */
+SEC("cgroup/getsockopt")
+int portshim_getsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sockown *o;
+	int *val = ctx->optval;
+
+	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || !ctx->sk)
+		return 1;
+	o = bpf_sk_storage_get(&sockown, ctx->sk, 0, 0);
+	if (!o || !o->reuse_ours || (void *)(val + 1) > ctx->optval_end)
+		return 1;
+	*val = o->own_reuse;
+	/* Two 4-byte stores: the verifier refuses one 8-byte store over both. */
+	ctx->optlen = sizeof(int);
+	asm volatile("" ::: "memory");
+	ctx->retval = 0;
+	return 1;
+}
+
+/* The program sets SO_REUSEADDR itself: that is its value from now on. */
+SEC("cgroup/setsockopt")
+int portshim_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sockown *o;
+	int *val = ctx->optval;
+
+	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || !ctx->sk)
+		return 1;
+	o = bpf_sk_storage_get(&sockown, ctx->sk, 0, 0);
+	if (o && o->reuse_ours && (void *)(val + 1) <= ctx->optval_end)
+		o->own_reuse = *val != 0;
+	ctx->optlen = 0; /* the kernel sets it as asked */
+	return 1;
+}
