@@ -45,7 +45,8 @@ static int record(void *arg, void *data, size_t size)
 		      policy, sizeof(policy));
 	decision_begin(&d, CALL_CONNECT, -1, e->protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,
 		       e->family, (const struct sockaddr *)&dst, len, policy);
-	d.strategy = e->protocol == IPPROTO_TCP ? STRATEGY_REUSE : STRATEGY_EXCLUSIVE;
+	d.strategy = e->protocol == IPPROTO_TCP && cfg->strategy != STRATEGY_EXCLUSIVE ? STRATEGY_REUSE
+										      : STRATEGY_EXCLUSIVE;
 	d.port = e->port;
 	d.attempts = e->attempts;
 	d.result = (enum decision_result)e->result;

@@ -74,6 +74,12 @@ int bpf_settings_check(const struct runtime *rt, char *why, size_t len)
 				 "any, N:K, prefer-even and prefer-odd", i + 1, name);
 			return -1;
 		}
+	if (cfg->strategy == STRATEGY_RANGE) {
+		snprintf(why, len, "strategy=range: the bpf backend cannot set IP_LOCAL_PORT_RANGE from "
+			 "the kernel (its setsockopt refuses it); it applies auto, reuse (ports shared "
+			 "across destinations, as auto) and exclusive");
+		return -1;
+	}
 	if (cfg->bind_set && cfg->bind.kind != POLICY_OFF) {
 		snprintf(why, len, "bind: the bpf backend reaches connect() only (a bind(0) cannot be "
 			 "retried from the cgroup's bind hook); use the preload or seccomp backend");
@@ -139,7 +145,9 @@ static int fill_settings(struct runtime *rt, bool events, struct bpf_settings *s
 	s->sequential = cfg->order == ORDER_SEQUENTIAL;
 	s->on_exhaust_kernel = cfg->on_exhaust == ON_EXHAUST_KERNEL;
 	s->events = events;
-	s->share = 1;
+	/* auto and reuse share a TCP port across destinations as the kernel
+	 * does; exclusive gives each socket a port nobody holds. */
+	s->share = cfg->strategy != STRATEGY_EXCLUSIVE;
 	plan_of(&cfg->connect, &s->connect);
 	s->nrules = (__u32)cfg->rules.count;
 	for (int i = 0; i < cfg->rules.count; i++) {

@@ -1,0 +1,317 @@
+#!/usr/bin/env bats
+# The bpf backend (portshim(1), BACKENDS): portshim runs the command in a
+# cgroup of its own, under a test cgroup made here, where a BPF program
+# binds every connect()'s socket to a port of the policy, whatever the
+# program: static C, Go with CGO_ENABLED=0, a raw syscall(SYS_connect),
+# io_uring's IORING_OP_CONNECT, curl and python3.  Each test checks the
+# ports the server (or getsockname()) saw, against the same program run
+# natively, in a network namespace of its own; the test cgroup is removed
+# after, and what portshim attached goes with it.
+
+load helper
+
+BUILT=$(dirname "$PSTEST_LIB")
+CLI=${PSTEST_CLI:-$BUILT/portshim}
+STATIC=$BUILT/static
+GOCONN=$BUILT/go/goconn
+URING=$PSTEST_HELPERS/uringconn
+
+setup() {
+	common_setup
+	require_cmd bpftool
+	CG_MOUNT=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	[ -n "$CG_MOUNT" ] || { echo "no cgroup2 file system is mounted" >&2; return 1; }
+	TEST_CG=$CG_MOUNT/pstest-$$-$BATS_TEST_NUMBER
+	mkdir "$TEST_CG"
+}
+
+# Every process the test left in its cgroup is one it started (through
+# portshim): ended by pid, then the cgroups are removed, deepest first.
+teardown() {
+	local pid dir
+	common_teardown
+	[ -d "${TEST_CG:-}" ] || return 0
+	for pid in $(cat "$TEST_CG"/cgroup.procs "$TEST_CG"/*/cgroup.procs 2>/dev/null); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	for dir in "$TEST_CG"/*/ "$TEST_CG"; do
+		[ -d "$dir" ] || continue
+		wait_unpopulated "$dir"
+		rmdir "$dir"
+	done
+}
+
+# wait_unpopulated DIR: until no process is left in the cgroup.
+wait_unpopulated() {
+	local i
+	for i in $(seq 500); do
+		grep -qx 'populated 0' "$1/cgroup.events" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+need() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] && continue
+		if [ "${PSTEST_STRICT:-0}" = 1 ]; then
+			echo "$f was not built (PSTEST_STRICT=1)" >&2
+			return 1
+		fi
+		skip "$f was not built"
+	done
+}
+
+# bpfrun ARGS... -- COMMAND...: portshim --backend bpf in the namespace,
+# its cgroup under the test's, no PORTSHIM_* setting but those given.
+bpfrun() {
+	noshim "$CLI" --backend bpf --cgroup-parent "$TEST_CG" "$@"
+}
+
+# attachments CGROUP: the programs attached to it, one line each.
+attachments() {
+	bpftool cgroup show "$1" 2>/dev/null | awk 'NR > 1 && NF' || true
+}
+
+# The strategies the backend applies (range it refuses: see below).
+STRATEGIES=(auto reuse exclusive)
+
+# server_saw_program RULE N COMMAND...: COMMAND prints N ports (or Go's
+# local addresses), all
+# satisfying RULE (assert_ports), and the server on 8080 saw exactly those.
+server_saw_program() {
+	local rule=$1 n=$2
+	shift 2
+	: >"$(server_log 8080)"
+	run -0 "$@"
+	# A port alone, or Go's ADDR:PORT.
+	mapfile -t got < <(sed -nE 's/^(.*:)?([0-9]+)$/\2/p' <<<"$output")
+	[ "${#got[@]}" -eq "$n" ] || { echo "expected $n ports: $output" >&2; return 1; }
+	assert_ports "$rule" "${got[@]}"
+	assert_same_lists "$(printf '%s\n' "${got[@]}" | sort -n)" "$(server_ports 8080 "$n" | sort -n)"
+}
+
+@test "bpf: static C, Go, raw syscall(SYS_connect) and python3 get odd ports under every strategy; natively even" {
+	need "$STATIC/portprobe" "$GOCONN"
+	require_helpers rawconnect
+	start_server tcp 127.0.0.1 8080
+	server_saw_program even 20 noshim "$STATIC/portprobe" -n 20 connect 127.0.0.1 8080
+	server_saw_program even 20 noshim "$GOCONN" -n 20 127.0.0.1:8080
+	local strategy
+	for strategy in "${STRATEGIES[@]}"; do
+		server_saw_program odd 20 bpfrun --strategy "$strategy" --connect odd -- \
+			"$STATIC/portprobe" -n 20 connect 127.0.0.1 8080
+		server_saw_program odd 20 bpfrun --strategy "$strategy" --connect odd -- "$GOCONN" -n 20 127.0.0.1:8080
+		server_saw_program odd 20 bpfrun --strategy "$strategy" --connect odd -- \
+			"$PSTEST_HELPERS/rawconnect" -n 20 127.0.0.1 8080
+		server_saw_program odd 20 bpfrun --strategy "$strategy" --connect odd -- \
+			"$PYTHON" -c 'import socket
+for _ in range(20):
+    s = socket.create_connection(("127.0.0.1", 8080)); print(s.getsockname()[1]); s.recv(1); s.close()'
+	done
+}
+
+@test "bpf: io_uring connects (IORING_OP_CONNECT), with sockets from socket() and from IORING_OP_SOCKET, get the policy; natively even" {
+	require_helpers uringconn
+	start_server tcp 127.0.0.1 8080
+	run noshim "$URING" -n 1 127.0.0.1 8080
+	if [ "$status" -eq 3 ]; then
+		[ "${PSTEST_STRICT:-0}" != 1 ] || { echo "io_uring is disabled (PSTEST_STRICT=1): $output" >&2; return 1; }
+		skip "io_uring is disabled here: $output"
+	fi
+	server_saw_program even 30 noshim "$URING" -n 30 127.0.0.1 8080
+	local strategy
+	for strategy in "${STRATEGIES[@]}"; do
+		server_saw_program odd 30 bpfrun --strategy "$strategy" --connect odd -- "$URING" -n 30 127.0.0.1 8080
+		server_saw_program 4:3 30 bpfrun --strategy "$strategy" --connect 4:3 -- "$URING" -s -n 30 127.0.0.1 8080
+	done
+}
+
+@test "bpf: curl gets an odd port; connected UDP, IPv6 and IPv4-mapped sockets too" {
+	require_cmd curl
+	start_server tcp 127.0.0.1 8080 httplog.py
+	run -0 bpfrun --connect odd -- curl -sS -o /dev/null http://127.0.0.1:8080/
+	mapfile -t got < <(server_ports 8080 1)
+	assert_ports odd "${got[@]}"
+	start_server udp 127.0.0.1 8081
+	start_server tcp ::1 8082
+	start_server tcp :: 8083
+	local strategy
+	for strategy in "${STRATEGIES[@]}"; do
+		run -0 bpfrun --strategy "$strategy" --connect odd -- "$PROBE" -u -n 10 connect 127.0.0.1 8081
+		mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 10 ]; assert_ports odd "${got[@]}"
+		run -0 bpfrun --strategy "$strategy" --connect odd -- "$PROBE" -6 -n 10 connect ::1 8082
+		mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 10 ]; assert_ports odd "${got[@]}"
+		run -0 bpfrun --strategy "$strategy" --connect odd -- "$PROBE" -6 -n 10 connect ::ffff:127.0.0.1 8083
+		mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 10 ]; assert_ports odd "${got[@]}"
+	done
+	# The controls: the kernel alone gives connect() even ports.
+	run -0 noshim "$PROBE" -6 -n 10 connect ::ffff:127.0.0.1 8083
+	mapfile -t got < <(output_ports); assert_ports even "${got[@]}"
+}
+
+# A program that holds N connections to each of the sink's first two
+# ports at once and prints each one's local port (or the errno's name).
+HOLD_TWO='import socket, sys
+n = int(sys.argv[1]); held = []
+for port in (8001, 8002):
+    for _ in range(n):
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", port)); print(port, s.getsockname()[1])
+        except OSError as e:
+            import errno; print(port, errno.errorcode[e.errno])
+        held.append(s)'
+
+# fresh_sink LO HI: a namespace with no TIME_WAIT from an earlier run (a
+# program that exits closes first), its range LO-HI, the sink listening.
+fresh_sink() {
+	new_netns
+	ns_range "$1" "$2"
+	start_sink
+}
+
+@test "bpf: two destinations share every port of the policy, as the kernel shares its ports; one more fails with EADDRNOTAVAIL" {
+	# Natively the kernel gives each destination the 10 even ports.
+	fresh_sink 40000 40019
+	run -0 noshim "$PYTHON" -c "$HOLD_TWO" 10
+	[ "$(grep -c ' [0-9]*[02468]$' <<<"$output")" -eq 20 ]
+	local strategy
+	for strategy in auto reuse; do
+		fresh_sink 40000 40019
+		run -0 bpfrun --strategy "$strategy" --connect odd -- "$PYTHON" -c "$HOLD_TWO" 11
+		echo "$strategy: $output"
+		[ "$(grep -c '^8001 [0-9]*[13579]$' <<<"$output")" -eq 10 ]
+		[ "$(grep -c '^8002 [0-9]*[13579]$' <<<"$output")" -eq 10 ]
+		[ "$(grep -c ' EADDRNOTAVAIL$' <<<"$output")" -eq 2 ]
+		assert_same_lists "$(awk '$1 == 8001 && $2 ~ /^[0-9]+$/ {print $2}' <<<"$output" | sort)" \
+			"$(awk '$1 == 8002 && $2 ~ /^[0-9]+$/ {print $2}' <<<"$output" | sort)"
+	done
+	# exclusive: one port, one socket (10 connections in all).
+	fresh_sink 40000 40019
+	run -0 bpfrun --strategy exclusive --connect odd -- "$PYTHON" -c "$HOLD_TWO" 10
+	[ "$(grep -c ' [0-9]*[13579]$' <<<"$output")" -eq 10 ]
+	[ "$(grep -c ' EADDRNOTAVAIL$' <<<"$output")" -eq 10 ]
+}
+
+@test "bpf: a 4-tuple in TIME_WAIT is never chosen again: 10 connects take the 10 odd ports, the 11th fails with EADDRNOTAVAIL" {
+	ns_range 40000 40019
+	start_server tcp 127.0.0.1 8080
+	# The client closes first: its side keeps each 4-tuple in TIME_WAIT,
+	# and none may be chosen again.
+	run -0 bpfrun --connect odd -- "$PYTHON" -c 'import socket, errno
+for _ in range(10):
+    s = socket.create_connection(("127.0.0.1", 8080)); print(s.getsockname()[1]); s.close()
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", 8080)); print("connected", s.getsockname()[1])
+except OSError as e:
+    print(errno.errorcode[e.errno])'
+	echo "$output"
+	mapfile -t got < <(output_ports)
+	[ "${#got[@]}" -eq 10 ]
+	assert_ports odd "${got[@]}"
+	[ "$(sort -u <<<"$(output_ports)" | wc -l)" -eq 10 ]
+	[ "${lines[-1]}" = EADDRNOTAVAIL ]
+}
+
+@test "bpf: every odd port taken: on-exhaust=fail gives EADDRNOTAVAIL, on-exhaust=kernel lets the kernel choose, under every strategy" {
+	ns_range 40000 40009
+	start_server tcp 127.0.0.1 8080
+	local strategy
+	for strategy in "${STRATEGIES[@]}"; do
+		run -1 bpfrun --strategy "$strategy" --connect odd -- "$PROBE" -k -1 -n 6 connect 127.0.0.1 8080
+		echo "$output"
+		mapfile -t got < <(output_ports)
+		[ "${#got[@]}" -eq 5 ]; assert_ports odd "${got[@]}"
+		[ "${lines[5]}" = EADDRNOTAVAIL ]
+		run -0 bpfrun --strategy "$strategy" --connect odd --on-exhaust kernel -- \
+			"$PROBE" -k -1 -n 6 connect 127.0.0.1 8080
+		mapfile -t got < <(output_ports)
+		[ "${#got[@]}" -eq 6 ]; assert_ports odd "${got[@]:0:5}"; assert_ports even "${got[5]}"
+	done
+}
+
+@test "bpf: the program's getsockopt(SO_REUSEADDR) reads its own value, as natively" {
+	start_server tcp 127.0.0.1 8080
+	local prog='import socket, sys
+s = socket.socket()
+if sys.argv[1] == "1": s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.connect(("127.0.0.1", 8080))
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR), s.getsockname()[1] % 2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(sys.argv[2]))
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))'
+	local own later native
+	for own in 0 1; do
+		for later in 0 1; do
+			run -0 noshim "$PYTHON" -c "$prog" "$own" "$later"
+			native=$(sed 's/ [01]$//' <<<"$output")
+			run -0 bpfrun --connect odd -- "$PYTHON" -c "$prog" "$own" "$later"
+			echo "own $own later $later: native [$native] bpf [$output]"
+			[ "$(sed -n 1p <<<"$output")" = "$own 1" ]
+			[ "$(sed 's/ [01]$//' <<<"$output")" = "$native" ]
+		done
+	done
+}
+
+@test "bpf: exit status and signals are the command's; its cgroup is gone after, with what was attached" {
+	run -7 bpfrun --connect odd -- sh -c 'exit 7'
+	run -143 bpfrun --connect odd -- sh -c 'kill -TERM $$'
+	run -127 bpfrun --connect odd -- no-such-command-here
+	[ -z "$(find "$TEST_CG" -mindepth 1 -type d)" ]
+}
+
+@test "bpf: portshim killed with SIGKILL leaves no attachment behind" {
+	local out=$BATS_TEST_TMPDIR/run.out cg i pid
+	in_ns_background "$out" "$CLI" --backend bpf --cgroup-parent "$TEST_CG" --connect odd -- sleep 300
+	for i in $(seq 500); do
+		cg=$(find "$TEST_CG" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+		[ -n "$cg" ] && grep -qx 'populated 1' "$cg/cgroup.events" && break
+		sleep 0.01
+	done
+	[ "$(attachments "$cg" | wc -l)" -eq 4 ]
+	attachments "$cg" | grep -q connect4
+	# timeout's child is portshim (nsenter and env exec).
+	pid=$(ps -o pid= --ppid "${BACKGROUND_PIDS[-1]}" | tr -d ' ')
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	for i in $(seq 500); do
+		[ "$(attachments "$cg" | wc -l)" -eq 0 ] && break
+		sleep 0.01
+	done
+	[ "$(attachments "$cg" | wc -l)" -eq 0 ]
+}
+
+@test "bpf: one line and status 125, nothing run: a kernel emulation, strategy range, a bind policy, no privilege" {
+	run -125 bpfrun --connect kernel -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$output" = "portshim: the bpf backend needs connect=kernel: the bpf backend applies even, odd, any, N:K, prefer-even and prefer-odd; the kernel's emulations need the preload or seccomp backend; nothing was run" ]
+	run -125 bpfrun --strategy range --connect odd -- touch "$BATS_TEST_TMPDIR/ran"
+	[[ $output == "portshim: the bpf backend needs strategy=range: "*"; nothing was run" ]]
+	run -125 bpfrun --bind odd -- touch "$BATS_TEST_TMPDIR/ran"
+	[[ $output == "portshim: the bpf backend needs bind: "*"; nothing was run" ]]
+	[ "$(id -u)" = 0 ] || skip "the unprivileged case needs root to switch to nobody"
+	local dir
+	dir=$(mktemp -d /tmp/pstest-bpf.XXXXXX)
+	install -m 0755 "$CLI" "$dir/portshim"
+	chmod 0755 "$dir"
+	run -125 setpriv --reuid nobody --regid nogroup --clear-groups -- \
+		"$dir/portshim" --backend bpf --cgroup-parent "$TEST_CG" -- touch "$dir/ran"
+	rm -rf "$dir"
+	[ "$output" = "portshim: the bpf backend needs CAP_BPF and CAP_NET_ADMIN (or root) to load the program (Operation not permitted); nothing was run" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	[ -z "$(find "$TEST_CG" -mindepth 1 -type d)" ]
+}
+
+@test "bpf: the event log has one line per connect, with the program's pid, name, port and result; portshim report reads it" {
+	start_server tcp 127.0.0.1 8080
+	local log=$BATS_TEST_TMPDIR/ev.jsonl
+	run -0 bpfrun --connect odd --log "$log" -- "$STATIC/portprobe" -n 5 connect 127.0.0.1 8080
+	mapfile -t got < <(output_ports)
+	[ "$(wc -l <"$log")" -eq 5 ]
+	[ "$(grep -c '"comm":"portprobe".*"call":"connect".*"policy":"odd".*"result":"ok"' "$log")" -eq 5 ]
+	assert_same_lists "$(printf '%s\n' "${got[@]}")" "$(grep -o '"port":[0-9]*' "$log" | cut -d: -f2)"
+	run -0 "$CLI" report "$log"
+	echo "$output"
+	grep -q 'odd' <<<"$output"
+}
