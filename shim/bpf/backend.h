@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpfshared.h"
 #include "core/runtime.h"
 
 struct portshim_bpf;
@@ -23,7 +24,12 @@ struct bpf_backend {
 	struct ring_buffer *events;
 	struct bpf_link *link[BPF_HOOKS];
 	struct runtime *rt;
+	struct bpf_settings settings; /* the ones in force */
+	struct policy connect;        /* their default policy (the log names it) */
 };
+
+/* The hooks' names, as pinned (pin.c) and as bpftool shows them. */
+extern const char *const bpf_hook_names[BPF_HOOKS];
 
 /* load.c.  Can the settings be applied by the program?  0, or -1 with a
  * line in why (a policy it cannot apply). */
@@ -37,6 +43,9 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
  * process unless pinned).  0, or -1 with why. */
 int bpf_backend_attach(struct bpf_backend *b, int cgroup_fd, char *why, size_t len);
 void bpf_backend_close(struct bpf_backend *b);
+/* Puts `connect` in force as the default policy (the control file):
+ * written to the copy not in force, which then is.  0, or -1 with why. */
+int bpf_backend_switch(struct bpf_backend *b, const struct policy *connect, char *why, size_t len);
 /* The counters, summed over the CPUs (enum bpf_counter). */
 void bpf_backend_counters(int counters_fd, uint64_t *out, int n);
 

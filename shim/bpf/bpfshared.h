@@ -92,6 +92,15 @@ enum bpf_counter {
 	BPF_COUNT_N
 };
 
+/* What an attachment is, for portshim status: written by the command,
+ * never read by the program. */
+struct bpf_meta {
+	char cgroup[256];    /* the cgroup's path */
+	char settings[736];  /* the settings given, "connect=odd on-exhaust=kernel" */
+	__u64 since;         /* CLOCK_REALTIME seconds */
+	__u64 netns_cookie;
+};
+
 /* What the program keeps per socket it bound with SO_REUSEADDR. */
 struct bpf_sockown {
 	__u8 reuse_ours;  /* the kernel's 1 is ours */

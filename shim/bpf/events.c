@@ -40,7 +40,7 @@ static int record(void *arg, void *data, size_t size)
 		memcpy(&in->sin_addr, e->daddr, 4);
 		len = sizeof(*in);
 	}
-	policy_format(e->plan == 0 || e->plan > cfg->rules.count ? &cfg->connect
+	policy_format(e->plan == 0 || e->plan > cfg->rules.count ? &b->connect
 				 : &cfg->rules.rule[e->plan - 1].policy,
 		      policy, sizeof(policy));
 	decision_begin(&d, CALL_CONNECT, -1, e->protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM,

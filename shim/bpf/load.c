@@ -171,10 +171,12 @@ static void say_failure(const char *what, int err, char *why, size_t len)
 			 libbpf_said[0] ? "; " : "", libbpf_said);
 }
 
+const char *const bpf_hook_names[BPF_HOOKS] = { "connect4", "connect6", "getsockopt", "setsockopt" };
+
 int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, char *why, size_t len)
 {
-	static struct bpf_settings s;
 	static struct bpf_portbits bits;
+	struct bpf_settings *s = &b->settings;
 	__u32 zero = 0, one = 1;
 	int err;
 
@@ -183,8 +185,9 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	libbpf_set_print(keep_last);
 	if (bpf_settings_check(rt, why, len) != 0)
 		return -1;
-	if (fill_settings(rt, events, &s, why, len) != 0)
+	if (fill_settings(rt, events, s, why, len) != 0)
 		return -1;
+	b->connect = rt->cfg.connect;
 	memcpy(bits.word, rt->base.bits, sizeof(bits.word));
 
 	b->skel = portshim_bpf__open();
@@ -198,8 +201,8 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 		bpf_backend_close(b);
 		return -1;
 	}
-	if (bpf_map__update_elem(b->skel->maps.settings, &zero, sizeof(zero), &s, sizeof(s), 0) ||
-	    bpf_map__update_elem(b->skel->maps.settings, &one, sizeof(one), &s, sizeof(s), 0) ||
+	if (bpf_map__update_elem(b->skel->maps.settings, &zero, sizeof(zero), s, sizeof(*s), 0) ||
+	    bpf_map__update_elem(b->skel->maps.settings, &one, sizeof(one), s, sizeof(*s), 0) ||
 	    bpf_map__update_elem(b->skel->maps.ports, &zero, sizeof(zero), &bits, sizeof(bits), 0)) {
 		say_failure("fill its maps", errno, why, len);
 		bpf_backend_close(b);
@@ -226,6 +229,28 @@ int bpf_backend_attach(struct bpf_backend *b, int cgroup_fd, char *why, size_t l
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int bpf_backend_switch(struct bpf_backend *b, const struct policy *connect, char *why, size_t len)
+{
+	__u32 next = (b->skel->bss->live + 1) & 1;
+	char name[24];
+
+	if (emulates(connect)) {
+		policy_format(connect, name, sizeof(name));
+		snprintf(why, len, "connect=%s: the bpf backend cannot apply the kernel's emulations", name);
+		return -1;
+	}
+	plan_of(connect, &b->settings.connect);
+	b->connect = *connect;
+	if (bpf_map__update_elem(b->skel->maps.settings, &next, sizeof(next), &b->settings,
+				 sizeof(b->settings), 0) != 0) {
+		snprintf(why, len, "cannot write the program's settings: %s", strerror(errno));
+		return -1;
+	}
+	/* A connect deciding now finishes with the copy it looked up. */
+	__atomic_store_n(&b->skel->bss->live, next, __ATOMIC_RELEASE);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "core/control.h"
 #include "bpfcmd.h"
 
 #define EXIT_CANNOT_RUN 125
@@ -50,9 +51,24 @@ static int refuse(const char *why)
 	return EXIT_CANNOT_RUN;
 }
 
-static void drain(void *b)
+/* Every 100 ms: the events, and the control file's switch, if any. */
+static void tick(void *arg)
 {
+	static const struct plan *in_force;
+	struct bpf_backend *b = arg;
+	char why[256];
+
 	bpf_events_drain(b);
+	if (!b->rt->cfg.control[0])
+		return;
+	const struct plan *now = control_default_connect_plan(b->rt);
+	if (!in_force)
+		in_force = &b->rt->connect;
+	if (now == in_force)
+		return;
+	in_force = now;
+	if (bpf_backend_switch(b, &now->policy, why, sizeof(why)) != 0)
+		fprintf(stderr, "portshim: PORTSHIM_CONTROL: %s; the policy in force stays\n", why);
 }
 
 int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
@@ -118,6 +134,7 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 		cgroup_remove(path);
 		return refuse(why);
 	}
+	tick(&b); /* the control file is read before the command's first connect */
 	if (write(pipefd[1], "", 1) != 1) {
 		close(pipefd[1]);
 		bpf_backend_close(&b);
@@ -132,7 +149,7 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 	while (!reaped) {
 		struct pollfd p = { sfd, POLLIN, 0 };
 		int n = poll(&p, 1, DRAIN_MS);
-		bpf_events_drain(&b);
+		tick(&b);
 		if (n <= 0 || !(p.revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -146,7 +163,7 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 			reaped = true;
 	}
 	/* What the command left running in its cgroup still gets the policy. */
-	cgroup_wait_empty(path, DRAIN_MS, drain, &b);
+	cgroup_wait_empty(path, DRAIN_MS, tick, &b);
 	bpf_events_drain(&b);
 	bpf_backend_close(&b);
 	cgroup_remove(path);

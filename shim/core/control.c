@@ -165,8 +165,6 @@ void control_poll(struct runtime *rt)
 
 struct plan *control_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len)
 {
-	struct plan *now;
-
 	if (rt->cfg.control[0])
 		control_poll(rt);
 	int rule = rt->cfg.rules.count ? rules_match(&rt->cfg.rules, dst, len) : -1;
@@ -174,7 +172,16 @@ struct plan *control_connect_plan(struct runtime *rt, const struct sockaddr *dst
 		return &rt->rule_plan[rule];
 	if (!rt->cfg.control[0])
 		return &rt->connect;
-	now = atomic_load_explicit(&rt->connect_now, memory_order_acquire);
+	struct plan *now = atomic_load_explicit(&rt->connect_now, memory_order_acquire);
+	return now ? now : &rt->connect;
+}
+
+struct plan *control_default_connect_plan(struct runtime *rt)
+{
+	if (!rt->cfg.control[0])
+		return &rt->connect;
+	control_poll(rt);
+	struct plan *now = atomic_load_explicit(&rt->connect_now, memory_order_acquire);
 	return now ? now : &rt->connect;
 }
 

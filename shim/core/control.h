@@ -16,6 +16,9 @@ void control_poll(struct runtime *rt);
 /* The plan in force for a connect() to dst: the first matching rule's,
  * else the control file's switch (polled), else the environment's. */
 struct plan *control_connect_plan(struct runtime *rt, const struct sockaddr *dst, socklen_t len);
+/* The default connect() plan in force (the one no rule overrides): the
+ * control file's switch (polled), else the environment's. */
+struct plan *control_default_connect_plan(struct runtime *rt);
 /* bind(0)'s: the control file's switch, else the environment's. */
 struct plan *control_bind_plan(struct runtime *rt);
 

@@ -315,3 +315,54 @@ print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))'
 	echo "$output"
 	grep -q 'odd' <<<"$output"
 }
+
+# wait_for FILE PYTHON_CONDITION_OVER_LINES: until the condition over the
+# log's JSON lines (`ls`) holds; 20 s at most.
+wait_for() {
+	local i
+	for i in $(seq 400); do
+		"$PYTHON" -c '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $2" >&2
+	cat "$1" >&2
+	return 1
+}
+
+@test "bpf: the control file switches the policy of a running command, from even to odd" {
+	start_server tcp 127.0.0.1 5000
+	local dir=$BATS_TEST_TMPDIR log=$BATS_TEST_TMPDIR/ev.jsonl ctl=$BATS_TEST_TMPDIR/ctl.conf
+	printf 'connect = even\n' >"$ctl"
+	: >"$log"
+	in_ns_background "$dir/client.out" env PORTSHIM_CONTROL="$ctl" PORTSHIM_LOG="$log" \
+		"$CLI" --backend bpf --cgroup-parent "$TEST_CG" -- "$PYTHON" -c '
+import os, socket, sys, time
+while not os.path.exists(sys.argv[1]):
+    s = socket.socket()
+    s.connect(("127.0.0.1", 5000))
+    s.recv(100)
+    s.close()
+    time.sleep(0.02)' "$dir/stop"
+	wait_for "$log" 'len([d for d in ls if d["call"] == "connect"]) >= 10'
+	printf '# switched by the test\nconnect = odd\n' >"$ctl.new" && mv "$ctl.new" "$ctl"
+	wait_for "$log" 'any(d["call"] == "control" and d["connect"] == "odd" for d in ls)'
+	wait_for "$log" 'len([d for d in ls[[i for i, d in enumerate(ls) if d["call"] == "control"][-1]:] if d["call"] == "connect"]) >= 20'
+	touch "$dir/stop"
+	wait "${BACKGROUND_PIDS[-1]}"
+	cat "$dir/client.out"
+	"$PYTHON" - "$log" <<-'EOF'
+	import json, sys
+	ls = [json.loads(l) for l in open(sys.argv[1])]
+	ctl = [i for i, d in enumerate(ls) if d["call"] == "control"]
+	assert [ls[i]["connect"] for i in ctl] == ["even", "odd"], [ls[i] for i in ctl]
+	even = [d for d in ls[ctl[0]:ctl[1]] if d["call"] == "connect"]
+	odd = [d for d in ls[ctl[1] + 1:] if d["call"] == "connect"]
+	assert [d for d in ls[:ctl[0]] if d["call"] == "connect"] == []
+	assert len(even) >= 10 and all(d["policy"] == "even" and d["port"] % 2 == 0 for d in even), even
+	# A connect that looked up the old settings may be logged just after the switch.
+	assert len(odd) >= 20 and all(d["port"] % 2 == 1 for d in odd[2:]), odd
+	EOF
+}
