@@ -59,7 +59,7 @@ HAVE_BPF  := $(shell command -v $(BPF_CLANG) >/dev/null 2>&1 && test -x $(BPFTOO
 		test -f /usr/include/bpf/libbpf.h && echo yes)
 BPF_PROG_SRC := shim/bpf/portshim.bpf.c
 BPF_USER_SRC := $(filter-out shim/bpf/absent.c $(BPF_PROG_SRC),$(wildcard shim/bpf/*.c))
-BPF_SRC      := $(if $(HAVE_BPF),$(BPF_USER_SRC),shim/bpf/absent.c)
+BPF_SRC      := $(if $(HAVE_BPF),$(BPF_USER_SRC),shim/bpf/absent.c shim/bpf/cgroup.c)
 BPF_SKEL     := $(BUILD)/bpf/portshim.skel.h
 BPF_LIBS     := $(if $(HAVE_BPF),-lbpf)
 ifneq ($(HAVE_BPF),yes)

@@ -14,6 +14,28 @@ const char *bpf_missing(struct runtime *rt, char *buf, size_t size)
 	return buf;
 }
 
+int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
+		      size_t len)
+{
+	(void)rt;
+	(void)cgroup;
+	(void)settings;
+	snprintf(why, len, "%s", ABSENT);
+	return -1;
+}
+
+int bpf_detach_pinned(const char *cgroup, char *why, size_t len)
+{
+	(void)cgroup;
+	snprintf(why, len, "%s", ABSENT);
+	return -1;
+}
+
+int bpf_status_print(void)
+{
+	return 0;
+}
+
 int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 {
 	(void)rt;

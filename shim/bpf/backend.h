@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpfcmd.h"
 #include "bpfshared.h"
 #include "core/runtime.h"
 
@@ -53,9 +54,7 @@ void bpf_backend_counters(int counters_fd, uint64_t *out, int n);
 int bpf_events_open(struct bpf_backend *b);
 void bpf_events_drain(struct bpf_backend *b);
 
-/* cgroup.c.  The cgroup v2 hierarchy's mount point, or -1 with why. */
-int cgroup_root(char out[PATH_MAX], char *why, size_t len);
-/* This process's cgroup (v2), as a path under the mount point. */
+/* cgroup.c (cgroup_root() in bpfcmd.h).  This process's cgroup (v2), as a path under the mount point. */
 int cgroup_own(const char *root, char out[PATH_MAX], char *why, size_t len);
 /* Creates a new cgroup under parent (a path): 0 with its path, or -1. */
 int cgroup_make(const char *parent, char out[PATH_MAX], char *why, size_t len);

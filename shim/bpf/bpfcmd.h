@@ -4,10 +4,14 @@
 #ifndef PORTSHIM_BPFCMD_H
 #define PORTSHIM_BPFCMD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "core/runtime.h"
+
+/* cgroup.c.  The cgroup v2 hierarchy's mount point, or -1 with why. */
+int cgroup_root(char out[PATH_MAX], char *why, size_t len);
 
 /* NULL when the backend works here with rt's settings (its program is
  * loaded and unloaded to find out); else what it needs, in buf. */
@@ -15,5 +19,17 @@ const char *bpf_missing(struct runtime *rt, char *buf, size_t size);
 
 /* portshim --backend bpf -- argv: the exit status. */
 int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv);
+
+/* portshim attach: the program attached to the cgroup (a path) with
+ * pinned links, which outlive this process; `settings` describes them for
+ * status.  The range and addresses are the current network namespace's.
+ * 0, or -1 with what is missing in why. */
+int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
+		      size_t len);
+/* portshim detach: takes the attachment off the cgroup. */
+int bpf_detach_pinned(const char *cgroup, char *why, size_t len);
+/* portshim status: every attachment, with its settings and counters;
+ * returns how many. */
+int bpf_status_print(void);
 
 #endif

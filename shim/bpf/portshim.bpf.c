@@ -317,10 +317,6 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	w.bits = bpf_map_lookup_elem(&ports, &zero);
 	if (!w.s || !w.bits)
 		return 1;
-	if (w.s->netns_cookie != bpf_get_netns_cookie(ctx)) {
-		count(BPF_COUNT_OTHER_NETNS, 1);
-		return 1;
-	}
 	w.tcp = ctx->protocol == IPPROTO_TCP;
 	w.dport = (__u16)ctx->user_port;
 	if (v6) {
@@ -344,6 +340,13 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		w.src4 = sk->src_ip4;
 	}
 
+	/* Another network namespace has a range this program was not given:
+	 * the kernel chooses, and the log says so. */
+	if (w.s->netns_cookie != bpf_get_netns_cookie(ctx)) {
+		count(BPF_COUNT_OTHER_NETNS, 1);
+		emit(&w, BPF_RESULT_FALLBACK, 0, 0);
+		return 1;
+	}
 	const struct bpf_plan *plan = plan_for(&w, bpf_ntohs(w.dport), &planno);
 	if (plan->npasses == 0) {
 		count(BPF_COUNT_PASSTHROUGH, 1);

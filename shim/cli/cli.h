@@ -21,6 +21,7 @@ struct options {
 	const char *value[CONFIG_SETTINGS_MAX];
 	const char *library;     /* --library */
 	const char *cgroup_parent; /* --cgroup-parent (the bpf backend) */
+	const char *cgroup, *unit, *container; /* what attach and detach act on */
 	bool check, help, version, quiet, strict, print_env;
 	const char *format;      /* --format of --print-env */
 	char **command;          /* NULL-terminated; NULL when none */
@@ -29,6 +30,12 @@ struct options {
 /* Parses argv (argv[0] is the program); exits 125 with one line on a bad
  * flag or value.  Values are checked with the library's own parser. */
 void options_parse(struct options *opt, int argc, char **argv);
+/* The settings of the flags, the environment and the config file, into
+ * portshim_runtime with the library's own code; exits 125 with one line
+ * naming a bad one. */
+void options_configure(const struct options *opt);
+/* portshim attach|detach ...: argv[0] is "attach" or "detach". */
+int attach_main(int argc, char **argv, bool detach);
 void cli_help(void);
 struct setting;
 /* The flag that gave setting s its value: its own, or that of the setting

@@ -124,10 +124,13 @@ static void validate(const struct setting *s, const char *value)
 }
 
 /* The command's own options, after the settings' flags in --help. */
-enum { OPT_LIBRARY = 1000, OPT_CGROUP_PARENT, OPT_CHECK, OPT_STRICT, OPT_PRINT_ENV, OPT_FORMAT };
+enum { OPT_LIBRARY = 1000, OPT_CGROUP_PARENT, OPT_CGROUP, OPT_UNIT, OPT_CONTAINER, OPT_CHECK, OPT_STRICT, OPT_PRINT_ENV, OPT_FORMAT };
 static const struct option own_options[] = {
 	{ "library", required_argument, NULL, OPT_LIBRARY },
 	{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "unit", required_argument, NULL, OPT_UNIT },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "print-env", no_argument, NULL, OPT_PRINT_ENV },
@@ -192,6 +195,9 @@ void options_parse(struct options *opt, int argc, char **argv)
 		switch (c) {
 		case OPT_LIBRARY: opt->library = optarg; break;
 		case OPT_CGROUP_PARENT: opt->cgroup_parent = optarg; break;
+		case OPT_CGROUP: opt->cgroup = optarg; break;
+		case OPT_UNIT: opt->unit = optarg; break;
+		case OPT_CONTAINER: opt->container = optarg; break;
 		case OPT_CHECK: opt->check = true; break;
 		case OPT_STRICT: opt->strict = true; break;
 		case OPT_PRINT_ENV: opt->print_env = true; break;

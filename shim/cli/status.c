@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/bpfcmd.h"
 #include "core/config.h"
 #include "cli.h"
 
@@ -89,8 +90,13 @@ int status_main(int argc, char **argv)
 	static char env[1 << 20];
 	const char *pid = argc == 2 ? argv[1] : NULL;
 
+	/* No pid: the bpf backend's attachments. */
+	if (argc == 1) {
+		bpf_status_print();
+		return 0;
+	}
 	if (!pid || !*pid || pid[strspn(pid, "0123456789")])
-		cli_die("usage: portshim status PID");
+		cli_die("usage: portshim status [PID]");
 	if (!mapped(pid, lib, sizeof(lib))) {
 		printf("pid %s: the shim is not loaded (no libportshim in /proc/%s/maps)\n", pid, pid);
 		return 1;

@@ -142,6 +142,27 @@ static void die_config(const struct options *opt, const char *err)
 	cli_die("%s", err);
 }
 
+void options_configure(const struct options *opt)
+{
+	static char err[2048];
+
+	/* Flags win over the environment and the file: --parity must beat a
+	 * PORTSHIM_CONNECT from either, which in the library would beat
+	 * PORTSHIM_PARITY, so a flag is spelled out for the settings that
+	 * fall back to it and were not given flags of their own. */
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting *flag = options_flag_of(opt, &settings[i]);
+		if (flag)
+			set(&settings[i], opt->value[setting_index(flag)]);
+	}
+	/* --strict reaches past the command: a program under the library that
+	 * execs a static one is refused there too. */
+	if (opt->strict && !opt->value[setting_index(setting_find("exec-static"))])
+		set(setting_find("exec-static"), "refuse");
+	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
+		die_config(opt, err);
+}
+
 int wrapper_main(int argc, char **argv)
 {
 	static char library[PATH_MAX], err[2048];
@@ -159,25 +180,12 @@ int wrapper_main(int argc, char **argv)
 	}
 	if (!opt.command && !opt.check && !opt.print_env)
 		cli_die("no command given (see portshim --help)");
+	if (opt.cgroup || opt.unit || opt.container)
+		cli_die("--cgroup, --unit and --container name what portshim attach and detach act on");
 	memset(&target, 0, sizeof(target));
 	if (opt.command)
 		executable_inspect(opt.command[0], &target);
-
-	/* Flags win over the environment and the file: --parity must beat a
-	 * PORTSHIM_CONNECT from either, which in the library would beat
-	 * PORTSHIM_PARITY, so a flag is spelled out for the settings that
-	 * fall back to it and were not given flags of their own. */
-	for (size_t i = 0; i < settings_count; i++) {
-		const struct setting *flag = options_flag_of(&opt, &settings[i]);
-		if (flag)
-			set(&settings[i], opt.value[setting_index(flag)]);
-	}
-	/* --strict reaches past the command: a program under the library that
-	 * execs a static one is refused there too. */
-	if (opt.strict && !opt.value[setting_index(setting_find("exec-static"))])
-		set(setting_find("exec-static"), "refuse");
-	if (runtime_configure(&portshim_runtime, environ, getauxval(AT_SECURE) != 0, err, sizeof(err)) != 0)
-		die_config(&opt, err);
+	options_configure(&opt);
 	/* The seccomp backend preloads nothing (the supervisor decides). */
 	enum backend backend = executable_backend(portshim_runtime.cfg.backend, &target);
 	if (backend == BACKEND_PRELOAD) {

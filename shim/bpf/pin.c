@@ -1,0 +1,213 @@
+/* portshim attach, detach and status: an attachment that outlives the
+ * command, its links and the maps status reads pinned in the BPF file
+ * system under /sys/fs/bpf/portshim/<the cgroup's id>/. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "backend.h"
+#include "bpfcmd.h"
+#include "portshim.skel.h"
+
+#define BPF_FS "/sys/fs/bpf"
+#define PIN_ROOT BPF_FS "/portshim"
+#define BPF_FS_MAGIC 0xcafe4a11
+
+/* The maps pinned beside the links: what status and a switch read. */
+static const char *const pinned_maps[] = { "meta", "counters", "settings" };
+#define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+static int pin_dir(const char *cgroup, char out[PATH_MAX], char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(cgroup, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "a cgroup: %s is not a directory (%s)", cgroup,
+			 errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	snprintf(out, PATH_MAX, "%s/%llu", PIN_ROOT, (unsigned long long)st.st_ino);
+	return 0;
+}
+
+static struct bpf_map *map_named(struct portshim_bpf *skel, const char *name)
+{
+	return bpf_object__find_map_by_name(skel->obj, name);
+}
+
+/* Takes away whatever of an attachment is pinned in dir. */
+static void unpin_all(const char *dir)
+{
+	char path[PATH_MAX + 32];
+
+	for (int i = 0; i < BPF_HOOKS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_hook_names[i]);
+		int fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			/* Detached now, whoever else holds the link. */
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+	}
+	for (size_t i = 0; i < N_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
+		      size_t len)
+{
+	static struct bpf_backend b;
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	struct statfs fs;
+	struct bpf_meta meta = { 0 };
+	__u32 zero = 0;
+	int cg;
+
+	if (statfs(BPF_FS, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
+		snprintf(why, len, "the BPF file system at " BPF_FS " (mount -t bpf bpf " BPF_FS ")");
+		return -1;
+	}
+	if (pin_dir(cgroup, dir, why, len) != 0)
+		return -1;
+	if (access(dir, F_OK) == 0) {
+		snprintf(why, len, "a cgroup it is not attached to yet: %s has an attachment "
+			 "(portshim detach --cgroup %s first)", cgroup, cgroup);
+		return -1;
+	}
+	if (bpf_backend_load(&b, rt, false, why, len) != 0)
+		return -1;
+	cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0 || bpf_backend_attach(&b, cg, why, len) != 0) {
+		if (cg < 0)
+			snprintf(why, len, "the cgroup %s (%s)", cgroup, strerror(errno));
+		else
+			close(cg);
+		bpf_backend_close(&b);
+		return -1;
+	}
+	close(cg);
+	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", cgroup);
+	snprintf(meta.settings, sizeof(meta.settings), "%s", settings);
+	meta.since = (__u64)time(NULL);
+	meta.netns_cookie = b.settings.netns_cookie;
+
+	int err = (mkdir(PIN_ROOT, 0700) != 0 && errno != EEXIST) || mkdir(dir, 0700) != 0 ? -errno : 0;
+	for (int i = 0; i < BPF_HOOKS && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_hook_names[i]);
+		err = bpf_link__pin(b.link[i], path);
+	}
+	for (size_t i = 0; i < N_MAPS && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+		err = bpf_map__pin(map_named(b.skel, pinned_maps[i]), path);
+	}
+	if (!err)
+		err = bpf_map__update_elem(b.skel->maps.meta, &zero, sizeof(zero), &meta, sizeof(meta), 0);
+	if (err) {
+		snprintf(why, len, "to pin the attachment in %s (%s)", dir, strerror(-err));
+		unpin_all(dir);
+		bpf_backend_close(&b);
+		return -1;
+	}
+	/* The pins hold the links now: closing ours detaches nothing. */
+	for (int i = 0; i < BPF_HOOKS; i++)
+		bpf_link__disconnect(b.link[i]);
+	bpf_backend_close(&b);
+	return 0;
+}
+
+int bpf_detach_pinned(const char *cgroup, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (pin_dir(cgroup, dir, why, len) != 0)
+		return -1;
+	if (access(dir, F_OK) != 0) {
+		snprintf(why, len, "an attachment to detach: portshim attached nothing to %s", cgroup);
+		return -1;
+	}
+	unpin_all(dir);
+	if (access(dir, F_OK) == 0) {
+		snprintf(why, len, "to remove %s (%s)", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const counter_names[BPF_COUNT_N] = {
+	"ok", "fallback", "exhausted", "passthrough", "attempts", "other-netns", "dropped-events",
+};
+
+/* One attachment: where, with what, since when, whether its links still
+ * hold (a removed cgroup takes them off), and its counters. */
+static void print_one(const char *dir)
+{
+	char path[PATH_MAX + 32], since[32] = "?";
+	struct bpf_meta meta = { 0 };
+	__u32 zero = 0;
+	uint64_t counts[BPF_COUNT_N] = { 0 };
+
+	snprintf(path, sizeof(path), "%s/meta", dir);
+	int fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &meta) != 0)
+		snprintf(meta.cgroup, sizeof(meta.cgroup), "? (its meta map: %s)", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/counters", dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_backend_counters(fd, counts, BPF_COUNT_N);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, bpf_hook_names[0]);
+	struct bpf_link_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	fd = bpf_obj_get(path);
+	bool live = fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0 &&
+		    info.cgroup.cgroup_id != 0;
+	if (fd >= 0)
+		close(fd);
+	time_t t = (time_t)meta.since;
+	struct tm tm;
+	if (meta.since && gmtime_r(&t, &tm))
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s\n  settings  %s\n  since     %s%s\n  pinned    %s\n  counters ", meta.cgroup,
+	       meta.settings[0] ? meta.settings : "(defaults)", since,
+	       live ? "" : " (detached: the cgroup is gone; portshim detach removes the pins)", dir);
+	for (int i = 0; i < BPF_COUNT_N; i++)
+		printf(" %s=%llu", counter_names[i], (unsigned long long)counts[i]);
+	printf("\n");
+}
+
+int bpf_status_print(void)
+{
+	DIR *d = opendir(PIN_ROOT);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		char dir[PATH_MAX];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", PIN_ROOT, e->d_name);
+		print_one(dir);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (n == 0)
+		printf("portshim: nothing attached (portshim attach)\n");
+	return n;
+}
