@@ -13,6 +13,7 @@
 #include "core/runtime.h"
 #include "core/settings.h"
 #include "cli.h"
+#include "bpf/bpfcmd.h"
 #include "seccomp/seccomp.h"
 
 /* Where a setting's value came from: a flag, the environment, the config
@@ -144,6 +145,25 @@ static int check_seccomp(const struct executable *t)
 	return 0;
 }
 
+/* The bpf backend: does it load here with these settings, and what does
+ * it reach (portshim(1), BACKENDS). */
+static int check_bpf(void)
+{
+	char why[512];
+	const char *missing = bpf_missing(&portshim_runtime, why, sizeof(why));
+
+	if (missing) {
+		printf("\n%-12s bpf: does not work here: needs %s\n", "backend", missing);
+		return CLI_EXIT_USAGE;
+	}
+	printf("\n%-12s bpf: works here\n", "backend");
+	printf("%-12s every connect() of every process of the command's cgroup, whatever its "
+	       "binary (static, Go, io_uring), TCP and UDP, IPv4 and IPv6\n", "reaches");
+	printf("%-12s bind(0); a UDP sendto() without connect(); sockets made in another network "
+	       "namespace (left to the kernel, logged as fallback)\n", "not");
+	return 0;
+}
+
 int check_print(const struct check_input *in)
 {
 	const struct runtime *rt = &portshim_runtime;
@@ -161,7 +181,9 @@ int check_print(const struct check_input *in)
 		source(in->opt, &settings[i], from, sizeof(from));
 		row(settings[i].key, val, from);
 	}
-	printf("%-12s %s\n", "library", in->library ? in->library : "- (the seccomp backend preloads nothing)");
+	printf("%-12s %s\n", "library", in->library ? in->library
+			: in->backend == BACKEND_BPF ? "- (the bpf backend preloads nothing)"
+						       : "- (the seccomp backend preloads nothing)");
 	printf("%-12s %s\n", "LD_PRELOAD", getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "-");
 
 	unsigned span = rt->range_hi - rt->range_lo + 1u;
@@ -176,6 +198,8 @@ int check_print(const struct check_input *in)
 		plan_line(what, rule, &rt->rule_plan[i]);
 	}
 
+	if (in->backend == BACKEND_BPF)
+		return check_bpf();
 	if (!in->opt->command)
 		return 0;
 	const struct executable *t = in->target;
