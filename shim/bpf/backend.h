@@ -27,6 +27,7 @@ struct bpf_backend {
 	struct runtime *rt;
 	struct bpf_settings settings; /* the ones in force */
 	struct policy connect;        /* their default policy (the log names it) */
+	__u64 start_netns;            /* the cookie of the namespace it was loaded in */
 };
 
 /* The hooks' names, as pinned (pin.c) and as bpftool shows them. */
@@ -40,6 +41,10 @@ int bpf_settings_check(const struct runtime *rt, char *why, size_t len);
  * 0, or -1 with what is missing in why. */
 int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, char *why,
 		     size_t len);
+/* Reads the network namespace at ns_path (/proc/PID/ns/net; NULL: this
+ * thread's) for the program: its range, reserved ports and addresses.
+ * 0, or -1 with why. */
+int bpf_backend_add_netns(struct bpf_backend *b, const char *ns_path, char *why, size_t len);
 /* Attaches each hook to the cgroup with a bpf_link (gone with this
  * process unless pinned).  0, or -1 with why. */
 int bpf_backend_attach(struct bpf_backend *b, int cgroup_fd, char *why, size_t len);

@@ -9,6 +9,7 @@
 
 #define BPF_RULES_MAX 32     /* RULES_MAX of core/rules.h */
 #define BPF_ADDRS_MAX 8      /* local addresses per family (load.c) */
+#define BPF_NETNS_MAX 256    /* network namespaces read */
 #define BPF_WALK_SLOTS 4096  /* per-destination walk counters */
 #define BPF_PORT_WORDS 1024  /* 65536 bits */
 #define BPF_PLANS (BPF_RULES_MAX + 1) /* the default, then one per rule */
@@ -35,12 +36,27 @@ struct bpf_rule {
 	struct bpf_plan plan;
 };
 
+struct bpf_portbits {
+	__u64 word[BPF_PORT_WORDS];
+};
+
+/* One network namespace as the command read it: its range, the range minus
+ * its reserved ports, and its own addresses (the sources a 4-tuple of a
+ * socket with no address may have).  Keyed by the namespace's cookie; key
+ * 0 holds the namespace portshim started in, for sockets of one it has not
+ * read yet, without addresses (exclusive binds there). */
+struct bpf_netns {
+	__u16 lo, hi;
+	__u32 naddr4, naddr6;
+	__u32 addr4[BPF_ADDRS_MAX];
+	__u32 addr6[BPF_ADDRS_MAX][4];
+	struct bpf_portbits ports;
+};
+
 /* The settings of one attachment.  Two copies, `live` names the one in
  * force: a switch (the control file) writes the other, then flips. */
 struct bpf_settings {
 	__u64 seed;
-	__u64 netns_cookie;      /* the network namespace the range was read in */
-	__u16 lo, hi;            /* the range; `ports` holds it minus reserved ports */
 	__u8 sequential;         /* order = sequential */
 	__u8 on_exhaust_kernel;  /* else fail with EADDRNOTAVAIL */
 	__u8 events;             /* someone drains the ring buffer */
@@ -48,13 +64,6 @@ struct bpf_settings {
 	__u32 nrules;
 	struct bpf_plan connect;
 	struct bpf_rule rule[BPF_RULES_MAX];
-	__u32 naddr4, naddr6;    /* the namespace's own addresses: 4-tuple sources */
-	__u32 addr4[BPF_ADDRS_MAX];
-	__u32 addr6[BPF_ADDRS_MAX][4];
-};
-
-struct bpf_portbits {
-	__u64 word[BPF_PORT_WORDS];
 };
 
 /* The result of a decision: the values of enum decision_result
@@ -72,6 +81,8 @@ struct bpf_event {
 	__u8 protocol;     /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 result;
 	__u8 plan;         /* 0: the default policy; 1 + i: rule i */
+	__u8 new_netns;    /* in a namespace not read yet (bpf_netns) */
+	__u8 pad[3];
 	__u16 dport;       /* host order */
 	__u16 port;        /* the port the socket got, 0 if none */
 	__u16 pad2;
@@ -87,7 +98,7 @@ enum bpf_counter {
 	BPF_COUNT_EXHAUSTED,
 	BPF_COUNT_PASSTHROUGH,
 	BPF_COUNT_ATTEMPTS,
-	BPF_COUNT_OTHER_NETNS,  /* left to the kernel: no range read there */
+	BPF_COUNT_NEW_NETNS,    /* in a namespace not read yet: its starting one's range */
 	BPF_COUNT_DROPPED,      /* events the ring buffer had no room for */
 	BPF_COUNT_N
 };
@@ -98,7 +109,6 @@ struct bpf_meta {
 	char cgroup[256];    /* the cgroup's path */
 	char settings[736];  /* the settings given, "connect=odd on-exhaust=kernel" */
 	__u64 since;         /* CLOCK_REALTIME seconds */
-	__u64 netns_cookie;
 };
 
 /* What the program keeps per socket it bound with SO_REUSEADDR. */

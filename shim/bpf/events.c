@@ -2,8 +2,10 @@
  * written by the core's log writer as the library's own lines (pid, tid
  * and comm of the program that connected). */
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -14,6 +16,30 @@
 #include "core/decision.h"
 #include "core/eventlog.h"
 #include "core/policy.h"
+
+/* A connect in a namespace the program has not been given: read it now
+ * (once per namespace), so that the next ones there get its own range and
+ * share ports. */
+static void read_new_netns(struct bpf_backend *b, long pid)
+{
+	static char seen[BPF_NETNS_MAX][64];
+	static int nseen;
+	char link[64], ns[64], why[512];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%ld/ns/net", pid);
+	if ((n = readlink(link, ns, sizeof(ns) - 1)) <= 0)
+		return; /* gone: its namespace may be too */
+	ns[n] = '\0';
+	for (int i = 0; i < nseen; i++)
+		if (strcmp(seen[i], ns) == 0)
+			return;
+	if (nseen < BPF_NETNS_MAX)
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", ns);
+	if (bpf_backend_add_netns(b, link, why, sizeof(why)) != 0)
+		fprintf(stderr, "portshim: the network namespace of pid %ld: needs %s; its sockets get "
+			"the range of portshim's own and ports of their own\n", pid, why);
+}
 
 static int record(void *arg, void *data, size_t size)
 {
@@ -26,6 +52,10 @@ static int record(void *arg, void *data, size_t size)
 	socklen_t len;
 
 	if (size < sizeof(*e))
+		return 0;
+	if (e->new_netns)
+		read_new_netns(b, e->pid);
+	if (!runtime_observing(b->rt))
 		return 0;
 	if (e->family == AF_INET6) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&dst;

@@ -3,6 +3,9 @@
  * the reserved ports, exactly as for the library; the program only walks
  * them (portshim.bpf.c). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -101,7 +104,7 @@ static void plan_of(const struct policy *policy, struct bpf_plan *out)
 
 /* The namespace's own addresses: the sources a 4-tuple of a socket with
  * no address of its own may have. */
-static void local_addresses(struct bpf_settings *s)
+static void local_addresses(struct bpf_netns *s)
 {
 	struct ifaddrs *all, *a;
 
@@ -131,17 +134,15 @@ static int netns_cookie(__u64 *cookie, char *why, size_t len)
 	return rc;
 }
 
-static int fill_settings(struct runtime *rt, bool events, struct bpf_settings *s, char *why,
-			 size_t len)
+static int fill_settings(struct bpf_backend *b, struct runtime *rt, bool events,
+			 struct bpf_settings *s, char *why, size_t len)
 {
 	const struct config *cfg = &rt->cfg;
 
 	memset(s, 0, sizeof(*s));
-	if (netns_cookie(&s->netns_cookie, why, len) != 0)
+	if (netns_cookie(&b->start_netns, why, len) != 0)
 		return -1;
 	s->seed = cfg->seed_set ? cfg->seed : rng_fresh_seed();
-	s->lo = (__u16)rt->range_lo;
-	s->hi = (__u16)rt->range_hi;
 	s->sequential = cfg->order == ORDER_SEQUENTIAL;
 	s->on_exhaust_kernel = cfg->on_exhaust == ON_EXHAUST_KERNEL;
 	s->events = events;
@@ -158,8 +159,63 @@ static int fill_settings(struct runtime *rt, bool events, struct bpf_settings *s
 		memcpy(s->rule[i].addr, r->addr, 16);
 		plan_of(&r->policy, &s->rule[i].plan);
 	}
-	local_addresses(s);
 	return 0;
+}
+
+/* The namespace of rt as the program reads it. */
+static void netns_of(const struct runtime *rt, struct bpf_netns *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->lo = (__u16)rt->range_lo;
+	ns->hi = (__u16)rt->range_hi;
+	memcpy(ns->ports.word, rt->base.bits, sizeof(ns->ports.word));
+	local_addresses(ns);
+}
+
+int bpf_backend_add_netns(struct bpf_backend *b, const char *ns_path, char *why, size_t len)
+{
+	static struct runtime scratch;
+	static struct bpf_netns ns;
+	extern char **environ;
+	char err[512];
+	__u64 cookie;
+	int here = -1, there = -1, rc = -1;
+
+	if (ns_path) {
+		here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		there = open(ns_path, O_RDONLY | O_CLOEXEC);
+		if (here < 0 || there < 0 || setns(there, CLONE_NEWNET) != 0) {
+			snprintf(why, len, "to enter %s (%s)", ns_path, strerror(errno));
+			goto out;
+		}
+	}
+	/* The range and reserved ports are the namespace's own, as the
+	 * library reads them where it starts. */
+	if (runtime_configure(&scratch, environ, false, err, sizeof(err)) != 0) {
+		snprintf(why, len, "%s", err);
+		goto back;
+	}
+	netns_of(&scratch, &ns);
+	runtime_release(&scratch);
+	if (netns_cookie(&cookie, why, len) != 0)
+		goto back;
+	if (bpf_map__update_elem(b->skel->maps.netns, &cookie, sizeof(cookie), &ns, sizeof(ns), 0) != 0) {
+		snprintf(why, len, "room for another network namespace (%s)", strerror(errno));
+		goto back;
+	}
+	rc = 0;
+back:
+	if (ns_path && setns(here, CLONE_NEWNET) != 0) {
+		/* This thread would go on in the program's namespace. */
+		fprintf(stderr, "portshim: cannot go back to its network namespace: %s\n", strerror(errno));
+		abort();
+	}
+out:
+	if (here >= 0)
+		close(here);
+	if (there >= 0)
+		close(there);
+	return rc;
 }
 
 static void say_failure(const char *what, int err, char *why, size_t len)
@@ -175,9 +231,10 @@ const char *const bpf_hook_names[BPF_HOOKS] = { "connect4", "connect6", "getsock
 
 int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, char *why, size_t len)
 {
-	static struct bpf_portbits bits;
+	static struct bpf_netns ns;
 	struct bpf_settings *s = &b->settings;
 	__u32 zero = 0, one = 1;
+	__u64 start = 0;
 	int err;
 
 	memset(b, 0, sizeof(*b));
@@ -185,10 +242,10 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	libbpf_set_print(keep_last);
 	if (bpf_settings_check(rt, why, len) != 0)
 		return -1;
-	if (fill_settings(rt, events, s, why, len) != 0)
+	if (fill_settings(b, rt, events, s, why, len) != 0)
 		return -1;
 	b->connect = rt->cfg.connect;
-	memcpy(bits.word, rt->base.bits, sizeof(bits.word));
+	netns_of(rt, &ns);
 
 	b->skel = portshim_bpf__open();
 	if (!b->skel) {
@@ -203,7 +260,8 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	}
 	if (bpf_map__update_elem(b->skel->maps.settings, &zero, sizeof(zero), s, sizeof(*s), 0) ||
 	    bpf_map__update_elem(b->skel->maps.settings, &one, sizeof(one), s, sizeof(*s), 0) ||
-	    bpf_map__update_elem(b->skel->maps.ports, &zero, sizeof(zero), &bits, sizeof(bits), 0)) {
+	    bpf_map__update_elem(b->skel->maps.netns, &b->start_netns, sizeof(start), &ns, sizeof(ns), 0) ||
+	    bpf_map__update_elem(b->skel->maps.netns, &start, sizeof(start), &ns, sizeof(ns), 0)) {
 		say_failure("fill its maps", errno, why, len);
 		bpf_backend_close(b);
 		return -1;

@@ -23,7 +23,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* The maps pinned beside the links: what status and a switch read. */
-static const char *const pinned_maps[] = { "meta", "counters", "settings" };
+static const char *const pinned_maps[] = { "meta", "counters", "settings", "netns" };
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
 static int pin_dir(const char *cgroup, char out[PATH_MAX], char *why, size_t len)
@@ -66,6 +66,47 @@ static void unpin_all(const char *dir)
 	rmdir(dir);
 }
 
+/* Reads the network namespace of every process in the cgroup and below,
+ * each once. */
+static int add_present_netns(struct bpf_backend *b, const char *cgroup, char *why, size_t len)
+{
+	char path[PATH_MAX + 32], ns[64], seen[BPF_NETNS_MAX][64];
+	int nseen = 0, rc = 0;
+	DIR *d;
+	struct dirent *e;
+	FILE *f;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	if ((f = fopen(path, "re"))) {
+		while (rc == 0 && fscanf(f, "%ld", &pid) == 1) {
+			char link[64];
+			snprintf(link, sizeof(link), "/proc/%ld/ns/net", pid);
+			ssize_t n = readlink(link, ns, sizeof(ns) - 1);
+			if (n <= 0)
+				continue; /* gone meanwhile */
+			ns[n] = '\0';
+			int i = 0;
+			while (i < nseen && strcmp(seen[i], ns) != 0)
+				i++;
+			if (i < nseen || nseen == BPF_NETNS_MAX)
+				continue;
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", ns);
+			rc = bpf_backend_add_netns(b, link, why, len);
+		}
+		fclose(f);
+	}
+	if (rc == 0 && (d = opendir(cgroup))) {
+		while (rc == 0 && (e = readdir(d)))
+			if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", cgroup, e->d_name);
+				rc = add_present_netns(b, path, why, len);
+			}
+		closedir(d);
+	}
+	return rc;
+}
+
 int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
 		      size_t len)
 {
@@ -102,7 +143,11 @@ int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settin
 	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", cgroup);
 	snprintf(meta.settings, sizeof(meta.settings), "%s", settings);
 	meta.since = (__u64)time(NULL);
-	meta.netns_cookie = b.settings.netns_cookie;
+	/* The namespaces of the processes already in it are read now. */
+	if (add_present_netns(&b, cgroup, why, len) != 0) {
+		bpf_backend_close(&b);
+		return -1;
+	}
 
 	int err = (mkdir(PIN_ROOT, 0700) != 0 && errno != EEXIST) || mkdir(dir, 0700) != 0 ? -errno : 0;
 	for (int i = 0; i < BPF_HOOKS && !err; i++) {
@@ -147,7 +192,7 @@ int bpf_detach_pinned(const char *cgroup, char *why, size_t len)
 }
 
 static const char *const counter_names[BPF_COUNT_N] = {
-	"ok", "fallback", "exhausted", "passthrough", "attempts", "other-netns", "dropped-events",
+	"ok", "fallback", "exhausted", "passthrough", "attempts", "new-netns", "dropped-events",
 };
 
 /* One attachment: where, with what, since when, whether its links still

@@ -39,13 +39,13 @@ struct {
 	__type(value, struct bpf_settings);
 } settings SEC(".maps");
 
-/* The range minus the reserved ports, one bit per port. */
+/* The network namespaces read, by cookie (0: the one portshim started in). */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bpf_portbits);
-} ports SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPF_NETNS_MAX);
+	__type(key, __u64);
+	__type(value, struct bpf_netns);
+} netns SEC(".maps");
 
 /* Per-destination walk counters; with order = sequential, the cursor of
  * each plan's pass instead. */
@@ -94,12 +94,13 @@ static __always_inline void count(__u32 which, __u64 by)
 struct walk {
 	struct bpf_sock_addr *ctx;
 	const struct bpf_settings *s;
-	const struct bpf_portbits *bits;
+	const struct bpf_netns *ns;
 	__u32 first, n, k, modulus; /* the pass: port first + ((k + i) % n) * modulus */
 	__u32 attempts;
 	__u32 bound;                /* the port the socket got */
 	__u32 last_i;
-	__u8 tcp, v6sock, v4dst;
+	__u8 tcp, v6sock, v4dst, new_netns;
+	__u8 share;                 /* TCP: SO_REUSEADDR and the 4-tuple check */
 	__u32 daddr4, daddr6[4];    /* network order */
 	__u32 src4, src6[4];        /* the socket's own address, if it has one */
 	__u16 dport;                /* network order */
@@ -121,7 +122,7 @@ static __always_inline int lookup_from(struct walk *w, struct bpf_sock_tuple *t,
 static __always_inline int tuple_taken(struct walk *w, __u32 port)
 {
 	struct bpf_sock_tuple t = {};
-	const struct bpf_settings *s = w->s;
+	const struct bpf_netns *s = w->ns;
 
 	if (w->v4dst) {
 		t.ipv4.saddr = w->daddr4;
@@ -176,10 +177,10 @@ static long try_candidate(__u32 i, void *data)
 	__u32 port = w->first + idx * w->modulus;
 	if (port > 65535)
 		return 1;
-	if (!((w->bits->word[(port >> 6) & (BPF_PORT_WORDS - 1)] >> (port & 63)) & 1))
+	if (!((w->ns->ports.word[(port >> 6) & (BPF_PORT_WORDS - 1)] >> (port & 63)) & 1))
 		return 0;
 	w->attempts++;
-	if (w->tcp && w->s->share && tuple_taken(w, port))
+	if (w->share && tuple_taken(w, port))
 		return 0;
 	if (bind_port(w, port) != 0)
 		return 0;
@@ -199,15 +200,16 @@ static __always_inline __u32 walk_pass(struct walk *w, const struct bpf_plan *pl
 {
 	const struct bpf_settings *s = w->s;
 	__u32 m = plan->pass[pass & 1].modulus, r = plan->pass[pass & 1].residue;
+	__u32 lo = w->ns->lo, hi = w->ns->hi;
 	__u32 *ctr;
 
-	if (m == 0 || r >= m || s->lo > s->hi)
+	if (m == 0 || r >= m || lo > hi)
 		return 0;
 	w->modulus = m;
-	w->first = s->lo + (r + m - s->lo % m) % m;
-	if (w->first > s->hi)
+	w->first = lo + (r + m - lo % m) % m;
+	if (w->first > hi)
 		return 0;
-	w->n = (s->hi - w->first) / m + 1;
+	w->n = (hi - w->first) / m + 1;
 	if (s->sequential) {
 		ctr = walk_counter(BPF_WALK_SLOTS + 2 * (planno % BPF_PLANS) + (pass & 1));
 		w->k = ctr ? *ctr % w->n : 0;
@@ -290,6 +292,7 @@ static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int 
 	e->protocol = w->tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	e->result = result;
 	e->plan = planno;
+	e->new_netns = w->new_netns;
 	e->dport = bpf_ntohs(w->dport);
 	e->port = w->bound;
 	e->attempts = w->attempts;
@@ -305,7 +308,8 @@ static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int 
 static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 {
 	struct bpf_sock *sk = ctx->sk;
-	__u32 key = live & 1, zero = 0, planno;
+	__u32 key = live & 1, planno;
+	__u64 cookie;
 	struct walk w = { .ctx = ctx, .v6sock = v6 };
 	int one = 1, own = 0;
 
@@ -314,8 +318,17 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
 	w.s = bpf_map_lookup_elem(&settings, &key);
-	w.bits = bpf_map_lookup_elem(&ports, &zero);
-	if (!w.s || !w.bits)
+	cookie = bpf_get_netns_cookie(ctx);
+	w.ns = bpf_map_lookup_elem(&netns, &cookie);
+	if (!w.ns) {
+		/* Not read yet: the starting namespace's range, exclusive
+		 * binds (no addresses to check a 4-tuple from); the command
+		 * reads it when it sees the event. */
+		cookie = 0;
+		w.ns = bpf_map_lookup_elem(&netns, &cookie);
+		w.new_netns = 1;
+	}
+	if (!w.s || !w.ns)
 		return 1;
 	w.tcp = ctx->protocol == IPPROTO_TCP;
 	w.dport = (__u16)ctx->user_port;
@@ -340,13 +353,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		w.src4 = sk->src_ip4;
 	}
 
-	/* Another network namespace has a range this program was not given:
-	 * the kernel chooses, and the log says so. */
-	if (w.s->netns_cookie != bpf_get_netns_cookie(ctx)) {
-		count(BPF_COUNT_OTHER_NETNS, 1);
-		emit(&w, BPF_RESULT_FALLBACK, 0, 0);
-		return 1;
-	}
+	if (w.new_netns)
+		count(BPF_COUNT_NEW_NETNS, 1);
 	const struct bpf_plan *plan = plan_for(&w, bpf_ntohs(w.dport), &planno);
 	if (plan->npasses == 0) {
 		count(BPF_COUNT_PASSTHROUGH, 1);
@@ -354,7 +362,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		return 1;
 	}
 
-	int share = w.tcp && w.s->share;
+	w.share = w.tcp && w.s->share && !w.new_netns;
+	int share = w.share;
 	if (share) {
 		if (bpf_getsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &own, sizeof(own)) != 0)
 			own = 0;

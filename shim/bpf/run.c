@@ -76,7 +76,6 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 	static char root[PATH_MAX], parent[PATH_MAX], path[PATH_MAX];
 	static struct bpf_backend b;
 	char why[PATH_MAX + 512];
-	bool logging = runtime_observing(rt);
 	sigset_t mask, old;
 	int pipefd[2];
 
@@ -86,9 +85,10 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 		snprintf(parent, sizeof(parent), "%s", cgroup_parent);
 	else if (cgroup_own(root, parent, why, sizeof(why)) != 0)
 		return refuse(why);
-	if (bpf_backend_load(&b, rt, logging, why, sizeof(why)) != 0)
+	/* Events on even without a log: they say which namespaces to read. */
+	if (bpf_backend_load(&b, rt, true, why, sizeof(why)) != 0)
 		return refuse(why);
-	if (logging && bpf_events_open(&b) != 0) {
+	if (bpf_events_open(&b) != 0) {
 		bpf_backend_close(&b);
 		return refuse("a ring buffer for its events");
 	}

@@ -15,6 +15,7 @@ CLI=${PSTEST_CLI:-$BUILT/portshim}
 STATIC=$BUILT/static
 GOCONN=$BUILT/go/goconn
 URING=$PSTEST_HELPERS/uringconn
+REPO_ROOT=$(cd "$TESTS_DIR/../.." && pwd)
 
 setup() {
 	common_setup
@@ -468,4 +469,60 @@ for _ in range(3):
 		"$dir/portshim" --check --backend bpf -- true
 	rm -rf "$dir"
 	grep -qx 'backend      bpf: does not work here: needs CAP_BPF and CAP_NET_ADMIN (or root) to load the program (Operation not permitted)' <<<"$output"
+}
+
+@test "bpf: a network namespace the command makes is read when its first connect is seen; from then on its own range" {
+	# Inside: a new namespace with its own range, a listener, and connects
+	# until one gets a port of that range (portshim reads the namespace
+	# from the event of the first), then 10 more.
+	local prog='import socket, threading, time
+srv = socket.socket(); srv.bind(("127.0.0.1", 8090)); srv.listen(64)
+def serve():
+    while True:
+        c, _ = srv.accept(); c.close()
+threading.Thread(target=serve, daemon=True).start()
+def one():
+    s = socket.create_connection(("127.0.0.1", 8090)); p = s.getsockname()[1]; s.close(); return p
+first = [one()]
+deadline = time.time() + 20
+while not 42000 <= first[-1] <= 42099 and time.time() < deadline:
+    time.sleep(0.01); first.append(one())
+print("first", *first)
+print("then", *[one() for _ in range(10)])'
+	run -0 bpfrun --connect odd -- unshare -n sh -c \
+		'ip link set lo up && echo "42000 42099" >/proc/sys/net/ipv4/ip_local_port_range && exec "$0" -c "$1"' \
+		"$PYTHON" "$prog"
+	echo "$output"
+	read -ra first <<<"$(sed -n 's/^first //p' <<<"$output")"
+	read -ra then <<<"$(sed -n 's/^then //p' <<<"$output")"
+	# Before: the starting namespace's range, still odd.
+	assert_ports odd "${first[@]}"
+	assert_ports 32768-60999 "${first[0]}"
+	assert_ports 42000-42099 "${first[-1]}"
+	[ "${#then[@]}" -eq 10 ]
+	assert_ports odd "${then[@]}"
+	assert_ports 42000-42099 "${then[@]}"
+}
+
+@test "bpf: the systemd drop-in's lines attach the policy to the unit's cgroup before it starts, and take it off after" {
+	start_server tcp 127.0.0.1 8080
+	local cg=$TEST_CG/demo bin=$BATS_TEST_TMPDIR/bin pre post
+	mkdir "$cg" "$bin"
+	printf '#!/bin/sh\n[ "$*" = "show --property=ControlGroup --value demo.service" ] && echo "%s"\n' \
+		"${cg#"$CG_MOUNT"}" >"$bin/systemctl"
+	chmod +x "$bin/systemctl"
+	pre=$(sed -n 's/^ExecStartPre=+//p' "$REPO_ROOT/examples/systemd/portshim-bpf.conf")
+	post=$(sed -n 's/^ExecStopPost=-+//p' "$REPO_ROOT/examples/systemd/portshim-bpf.conf")
+	pre=${pre//%n/demo.service}
+	post=${post//%n/demo.service}
+	[[ $pre == "/usr/local/bin/portshim attach --unit demo.service "* ]]
+	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$pre")
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 3 ]
+	# The drop-in's policy is any: ports of both parities over more connects.
+	run -0 in_cgroup "$cg" "$PROBE" -n 40 connect 127.0.0.1 8080
+	mapfile -t got < <(output_ports)
+	[ "$(count_even "${got[@]}")" -gt 0 ] && [ "$(count_even "${got[@]}")" -lt 40 ]
+	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$post")
+	[ -z "$(attachments "$cg")" ]
 }

@@ -86,10 +86,10 @@ glibc_at_most_217() {
 
 # systemd's own parser over each drop-in, beside a unit of our own; the
 # ExecStart= form run as written, with the test's paths.
-@test "systemd drop-ins: both verify; the ExecStart form runs the service under the shim" {
+@test "systemd drop-ins: all three verify; the ExecStart form runs the service under the shim" {
 	require_cmd systemd-analyze
 	local dir=$BATS_TEST_TMPDIR/units conf line log=$BATS_TEST_TMPDIR/demo.jsonl
-	for conf in portshim.conf portshim-exec.conf; do
+	for conf in portshim.conf portshim-exec.conf portshim-bpf.conf; do
 		rm -rf "$dir" && mkdir -p "$dir/demo.service.d"
 		printf '[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/true\n' >"$dir/demo.service"
 		sed -e "s|/usr/local/bin/portshim|$PSTEST_CLI|" -e 's|/usr/sbin/SERVICE|/bin/true|' \

@@ -134,7 +134,7 @@ time.sleep(60)' "$pidfile"
 	[ "$output" = "pid $$: the shim is not loaded (no libportshim in /proc/$$/maps)" ]
 	run --separate-stderr "$PSTEST_CLI" status nope
 	[ "$status" -eq 125 ]
-	[ "$stderr" = "portshim: usage: portshim status PID" ]
+	[ "$stderr" = "portshim: usage: portshim status [PID]" ]
 }
 
 @test "--check's table keeps its columns with long rule lists" {
