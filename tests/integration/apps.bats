@@ -161,10 +161,11 @@ one();'
 	server_saw 5444 5 odd
 }
 
-# start_nginx PORT shim|seccomp|noshim [WORKERS [SETTING=VALUE...]]: nginx on
-# 127.0.0.1:PORT proxying to the upstream on 5000, everything in the test's
-# directory; one process, or a master and WORKERS pre-forked workers; under
-# the library, under `portshim --backend seccomp`, or alone.
+# start_nginx PORT shim|seccomp|bpf|noshim [WORKERS [SETTING=VALUE...]]:
+# nginx on 127.0.0.1:PORT proxying to the upstream on 5000, everything in the
+# test's directory; one process, or a master and WORKERS pre-forked workers;
+# under the library, under `portshim --backend seccomp` or `bpf` (in a
+# cgroup it makes under its own), or alone.
 start_nginx() {
 	local port=$1 mode=$2 workers=${3:-0} d=$BATS_TEST_TMPDIR/nginx-$1 i env=()
 	shift 2
@@ -192,7 +193,7 @@ start_nginx() {
 	CONF
 	case $mode in
 	shim) env=(env LD_PRELOAD="$(shim_preload)" PORTSHIM_CONNECT=odd "$@") ;;
-	seccomp) env=(env PORTSHIM_CONNECT=odd "$@" "$(dirname "$PSTEST_LIB")/portshim" --backend seccomp --) ;;
+	seccomp | bpf) env=(env PORTSHIM_CONNECT=odd "$@" "$(dirname "$PSTEST_LIB")/portshim" --backend "$mode" --) ;;
 	esac
 	in_ns_background "$d/out" "${env[@]}" nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf"
 	for i in $(seq 500); do
@@ -227,8 +228,8 @@ for i in range(int(sys.argv[2])):
 	server_saw 5000 10 odd
 }
 
-# nginx_workers shim|seccomp SETTING=VALUE...: nginx with 4 pre-forked
-# workers under the library or the seccomp supervisor (odd) in the
+# nginx_workers shim|seccomp|bpf SETTING=VALUE...: nginx with 4 pre-forked
+# workers under the library, the seccomp supervisor or the bpf backend (odd) in the
 # namespace's default range; 400 proxied requests from 8 clients at once must
 # all be answered 200, the upstream must see 400 odd ports, and the event log
 # must show every decision ok, made by the 4 workers.
@@ -304,4 +305,14 @@ print(" ".join(f"{s}:{statuses.count(s)}" for s in sorted(set(statuses))))'
 
 @test "nginx with 4 pre-forked workers under portshim --backend seccomp, 400 proxied requests: all 200, odd, first try (strategy exclusive)" {
 	nginx_workers seccomp PORTSHIM_STRATEGY=exclusive
+}
+
+@test "nginx with 4 pre-forked workers under portshim --backend bpf, 400 proxied requests: all 200, odd, first try (strategy auto)" {
+	[ "$(id -u)" = 0 ] || skip "the bpf backend needs root"
+	nginx_workers bpf
+}
+
+@test "nginx with 4 pre-forked workers under portshim --backend bpf, 400 proxied requests: all 200, odd, first try (strategy exclusive)" {
+	[ "$(id -u)" = 0 ] || skip "the bpf backend needs root"
+	nginx_workers bpf PORTSHIM_STRATEGY=exclusive
 }

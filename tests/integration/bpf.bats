@@ -19,6 +19,10 @@ REPO_ROOT=$(cd "$TESTS_DIR/../.." && pwd)
 
 setup() {
 	common_setup
+	if [ "$(id -u)" != 0 ]; then
+		[ "${PSTEST_STRICT:-0}" != 1 ] || { echo "the bpf backend needs root (PSTEST_STRICT=1)" >&2; return 1; }
+		skip "the bpf backend needs root"
+	fi
 	require_cmd bpftool
 	CG_MOUNT=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	[ -n "$CG_MOUNT" ] || { echo "no cgroup2 file system is mounted" >&2; return 1; }
@@ -543,4 +547,35 @@ print("then", *[one() for _ in range(10)])'
 	[ "$(count_even "${got[@]}")" -gt 0 ] && [ "$(count_even "${got[@]}")" -lt 40 ]
 	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$post")
 	[ -z "$(attachments "$cg")" ]
+}
+
+@test "bpf: per-destination rules, the namespace's reserved ports, order=sequential and a seed" {
+	ns_range 40000 40039
+	ns_sysctl net/ipv4/ip_local_reserved_ports 40001,40003
+	start_server tcp 127.0.0.1 8080
+	start_server tcp 127.0.0.2 8081
+	# The rule's destination gets even ports, the others odd ones; the
+	# reserved ports are never given.
+	run -0 bpfrun --connect odd --rule '127.0.0.2/32=even' --order sequential -- sh -c \
+		'"$0" -n 5 connect 127.0.0.1 8080 && "$0" -n 5 connect 127.0.0.2 8081' "$PROBE"
+	echo "$output"
+	mapfile -t got < <(output_ports)
+	[ "${#got[@]}" -eq 10 ]
+	assert_ports odd "${got[@]:0:5}"
+	assert_ports even "${got[@]:5:5}"
+	# Sequential: upwards from the lowest allowed port, past the reserved.
+	[ "${got[*]:0:5}" = "40005 40007 40009 40011 40013" ]
+	[ "${got[*]:5:5}" = "40000 40002 40004 40006 40008" ]
+	# A seed repeats a run's ports (a fresh namespace each time); another
+	# seed gives others.
+	local a b c
+	new_netns; ns_range 40000 40039; start_server tcp 127.0.0.1 8080
+	a=$(bpfrun --connect odd --seed 42 -- "$PROBE" -n 8 connect 127.0.0.1 8080)
+	new_netns; ns_range 40000 40039; start_server tcp 127.0.0.1 8080
+	b=$(bpfrun --connect odd --seed 42 -- "$PROBE" -n 8 connect 127.0.0.1 8080)
+	new_netns; ns_range 40000 40039; start_server tcp 127.0.0.1 8080
+	c=$(bpfrun --connect odd --seed 43 -- "$PROBE" -n 8 connect 127.0.0.1 8080)
+	echo "42: $a / 42: $b / 43: $c" | tr '\n' ' '
+	assert_same_lists "$a" "$b"
+	[ "$a" != "$c" ]
 }
