@@ -3,20 +3,6 @@
  * strategies (the program itself pinning its port, without the shim). */
 #include "portbench.h"
 
-struct loop_run {
-	int n, warm;
-};
-
-/* One `bench_net loop` run: the median segment's wall and CPU ns per
- * connection. */
-static void loop_measure(const struct variant *v, const void *ctx, double cost[2])
-{
-	static const char *const keys[] = { "seg_wall_ns", "seg_cpu_ns" };
-	const struct loop_run *lr = ctx;
-
-	loop_once(v, 1, lr->n, lr->warm, 2, keys, cost);
-}
-
 void section_a(void)
 {
 	/* The shim's 9 settings, and the floors of strategies range and reuse:

@@ -12,6 +12,7 @@ extern char **environ;
 const struct variant native = { "native", false, { 0 }, 0 };
 const char *const strategies[NSTRAT] = { "range", "reuse", "exclusive" };
 const char *const policies[NPOL] = { "any", "odd", "kernel" };
+char bpf_parent[4096];
 
 /* ---- processes ---- */
 
@@ -43,11 +44,20 @@ pid_t spawn(const char *const argv[], const struct variant *v, int out_fd)
 	int null = open("/dev/null", O_RDONLY);
 	if (null >= 0)
 		dup2(null, 0);
-	if (v->pin == PIN_SUPERVISED) {
-		/* portshim --backend seccomp -- argv... */
-		const char *sup[64] = { portshim_cmd, "--backend", "seccomp", "--" };
-		for (int i = 0; argv[i] && i < 59; i++)
-			sup[4 + i] = argv[i];
+	if (v->pin == PIN_SUPERVISED || v->pin == PIN_BPF) {
+		/* portshim --backend seccomp -- argv..., or
+		 * portshim --backend bpf --cgroup-parent DIR -- argv... */
+		const char *sup[64] = { portshim_cmd, "--backend" };
+		int n0 = 2;
+		if (v->pin == PIN_BPF) {
+			sup[n0++] = "bpf";
+			sup[n0++] = "--cgroup-parent";
+			sup[n0++] = bpf_parent;
+		} else
+			sup[n0++] = "seccomp";
+		sup[n0++] = "--";
+		for (int i = 0; argv[i] && i < 58; i++)
+			sup[n0 + i] = argv[i];
 		execve(portshim_cmd, (char *const *)sup, env);
 		die("exec %s", portshim_cmd);
 	}
@@ -162,6 +172,17 @@ double kv(const char *text, const char *tag, const char *key)
 	return -1;
 }
 
+void tmp_file(const char *tag, char *path, size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+
+	snprintf(path, size, "%s/portbench-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag);
+	int fd = mkstemp(path);
+	if (fd < 0)
+		die("mkstemp %s", path);
+	close(fd);
+}
+
 /* ---- scenarios (run inside the namespace) ---- */
 
 struct loop_args {
@@ -223,14 +244,16 @@ struct target {
 	char id[16], what[160], goal[48], value[64];
 	int met; /* 1 met, 0 missed, -1 not measured */
 };
-static struct target targets[16];
+static struct target targets[24];
 static int ntargets;
 
 void target(const char *id, const char *what, const char *goal, int met, const char *fmt, ...)
 {
-	struct target *t = &targets[ntargets++];
 	va_list ap;
 
+	if (ntargets == (int)(sizeof(targets) / sizeof(targets[0])))
+		die("portbench: more than %d targets", ntargets);
+	struct target *t = &targets[ntargets++];
 	snprintf(t->id, sizeof(t->id), "%s", id);
 	snprintf(t->what, sizeof(t->what), "%s", what);
 	snprintf(t->goal, sizeof(t->goal), "%s", goal);
@@ -259,6 +282,14 @@ void loop_once(const struct variant *v, int threads, int n, int warm, int nkeys,
 		if ((out[i] = kv(text, "", keys[i])) < 0)
 			fail_run(v->name, status, text);
 	free(text);
+}
+
+void loop_measure(const struct variant *v, const void *ctx, double cost[2])
+{
+	static const char *const keys[] = { "seg_wall_ns", "seg_cpu_ns" };
+	const struct loop_run *lr = ctx;
+
+	loop_once(v, 1, lr->n, lr->warm, 2, keys, cost);
 }
 
 void targets_report(void)

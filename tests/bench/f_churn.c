@@ -66,21 +66,17 @@ static char *churn_once(const struct variant *v, int cycles)
 	return out;
 }
 
-struct churn_ctx {
-	int cycles;
-	const struct variant *set; /* set[NSET]; native counts as index NSET */
-	double *resets;		   /* [NSET + 1], the sink's, summed over runs */
-};
-
-/* For alternate(): wall and CPU (getrusage) ns per cycle of one run. */
-static void churn_measure(const struct variant *v, const void *arg, double cost[2])
+void churn_measure(const struct variant *v, const void *arg, double cost[2])
 {
 	const struct churn_ctx *ctx = arg;
 	char *out = churn_once(v, ctx->cycles);
+	long i = v == &native ? ctx->nset : v - ctx->set;
 
 	cost[0] = kv(out, "churn:", "us") * 1e3 / ctx->cycles;
 	cost[1] = kv(out, "churn:", "cpu_us") * 1e3 / ctx->cycles;
-	ctx->resets[v == &native ? NSET : v - ctx->set] += kv(out, "sink:", "resets");
+	ctx->resets[i] += kv(out, "sink:", "resets");
+	if (ctx->odd)
+		ctx->odd[i] += kv(out, "churn:", "odd");
 	free(out);
 }
 
@@ -93,14 +89,9 @@ struct attempts {
 static void churn_logged(const struct variant *v, int cycles, struct attempts *at)
 {
 	char path[4096], env_log[4200], line[1024];
-	const char *dir = getenv("TMPDIR");
 	struct variant logged = *v;
 
-	snprintf(path, sizeof(path), "%s/portbench-f-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(path);
-	if (fd < 0)
-		die("mkstemp %s", path);
-	close(fd);
+	tmp_file("f", path, sizeof(path));
 	snprintf(env_log, sizeof(env_log), "PORTSHIM_LOG=%s", path);
 	logged.env[2] = env_log;
 	free(churn_once(&logged, cycles));
@@ -130,9 +121,7 @@ static double mean_attempts(const struct attempts *at)
 	return at->connects ? (double)(at->connects + at->extra) / (double)at->connects : 0;
 }
 
-/* Median over rounds of the rate ratio shim/native: the inverse of the
- * cost ratio (the native rate being that of the mean cost around it). */
-static double rate_ratio(const double *cost_ratio, double *out)
+double rate_ratio(const double *cost_ratio, double *out)
 {
 	for (int r = 0; r < rounds; r++)
 		out[r] = 1 / cost_ratio[r];
@@ -159,7 +148,7 @@ void section_f(void)
 	}
 	fprintf(stderr, "portbench: (f) churn through TIME_WAIT, %d cycles per run, %d rounds\n",
 		cycles, rounds);
-	struct churn_ctx ctx = { cycles, v, resets };
+	struct churn_ctx ctx = { cycles, v, NSET, resets, NULL };
 	alternate(&alt, NSET, v, run, churn_measure, &ctx);
 	fprintf(stderr, "portbench: (f) attempts, one run per setting with PORTSHIM_LOG\n");
 	for (int i = 0; i < NSET; i++)

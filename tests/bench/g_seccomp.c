@@ -8,18 +8,6 @@
  * time leaves out the supervisor's, which runs in another process. */
 #include "portbench.h"
 
-struct loop_run {
-	int n, warm;
-};
-
-static void loop_measure(const struct variant *v, const void *ctx, double cost[2])
-{
-	static const char *const keys[] = { "seg_wall_ns", "seg_cpu_ns" };
-	const struct loop_run *lr = ctx;
-
-	loop_once(v, 1, lr->n, lr->warm, 2, keys, cost);
-}
-
 void section_g(void)
 {
 	enum { NV = 6 };

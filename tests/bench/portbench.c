@@ -6,10 +6,11 @@
  *
  * LIB: the libportshim.so to preload; BINDIR: where bench_net and
  * bench_alloc are; HELPERS: where the test programs churn and sink are
- * (build/helpers, needed by f); SECTIONS: any of "abcdef" (default all):
- * a connect + accept + close, b allocator vs bind(0), c connections per
- * second by threads, d memory, e port pressure, f churn through
- * TIME_WAIT; -q: fewer rounds (a smoke test);
+ * (build/helpers, needed by f and h); SECTIONS: any of "abcdefgh"
+ * (default all): a connect + accept + close, b allocator vs bind(0), c
+ * connections per second by threads, d memory, e port pressure, f churn
+ * through TIME_WAIT, g the seccomp backend, h the bpf backend (root only;
+ * skipped where it does not work); -q: fewer rounds (a smoke test);
  * VERSION: what to record as the library's version; VARIANTS: only these
  * of (a), e.g. "range/any,reuse/any" (and "pinned": the reference run
  * without the shim that pins each connect to a random port).
@@ -75,7 +76,7 @@ static void machine(void)
 
 int main(int argc, char **argv)
 {
-	const char *out_path = NULL, *sections = "abcdefg";
+	const char *out_path = NULL, *sections = "abcdefgh";
 	int opt;
 
 	while ((opt = getopt(argc, argv, "L:B:H:o:r:qs:V:v:")) != -1) {
@@ -90,15 +91,15 @@ int main(int argc, char **argv)
 		case 'V': version = optarg; break;
 		case 'v': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: portbench -L LIB -B BINDIR [-H HELPERS] [-o JSON] [-r ROUNDS] [-q] [-s abcdefg]\n"
+			fprintf(stderr, "usage: portbench -L LIB -B BINDIR [-H HELPERS] [-o JSON] [-r ROUNDS] [-q] [-s abcdefgh]\n"
 					"                 [-V VERSION] [-v VARIANTS]\n");
 			return 2;
 		}
 	}
 	if (!lib || !bindir)
 		die("portbench: -L LIB and -B BINDIR are required");
-	if (strchr(sections, 'f') && !helpers)
-		die("portbench: section f needs -H HELPERS (the directory of churn and sink)");
+	if ((strchr(sections, 'f') || strchr(sections, 'h')) && !helpers)
+		die("portbench: sections f and h need -H HELPERS (the directory of churn and sink)");
 	if (quick && rounds == 9)
 		rounds = 2;
 	if (rounds < 1 || rounds > 32)
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
 		section_f();
 	if (strchr(sections, 'g'))
 		section_g();
+	if (strchr(sections, 'h'))
+		section_h();
 
 	targets_report();
 	double elapsed = (double)(now_ns() - t0) / 1e9;

@@ -1,5 +1,5 @@
 /* Shared by portbench's files (portbench.c: options and the final table;
- * common.c: processes, namespaces, output; one file per section, a to f):
+ * common.c: processes, namespaces, output; one file per section, a to h):
  * what a section needs to run programs native or under the shim, each time
  * in a network namespace of its own, and to report. */
 #ifndef PORTSHIM_PORTBENCH_H
@@ -17,6 +17,7 @@ extern int rounds, quick;
 extern char bench_net[4096], bench_alloc[4096], churn_prog[4096], sink_prog[4096];
 extern char portshim_cmd[4096]; /* the portshim command beside the library (section g) */
 extern char notify_floor[4096]; /* a CONTINUE-only supervisor (notify_floor.c, section g) */
+extern char bpf_parent[4096];	/* the cgroup PIN_BPF's commands are made under (section h) */
 extern FILE *json;
 
 /* A setting to run a program under: without the shim, or preloaded with
@@ -28,12 +29,15 @@ struct variant {
 	/* bench_net loop -R (1) / -B (2): native, the program pins the port;
 	 * PIN_SUPERVISED: under `portshim --backend seccomp` (section g), with
 	 * the settings but not preloaded; PIN_FLOOR: under notify_floor, the
-	 * user-notification round trip alone (PIN_FLOOR_SYNC: notify_floor -s). */
+	 * user-notification round trip alone (PIN_FLOOR_SYNC: notify_floor -s);
+	 * PIN_BPF: under `portshim --backend bpf --cgroup-parent bpf_parent`
+	 * (section h), with the settings, not preloaded. */
 	int pin;
 };
 #define PIN_SUPERVISED (-1)
 #define PIN_FLOOR (-2)
 #define PIN_FLOOR_SYNC (-3) /* the same, with the supervisor's synchronous wake-ups */
+#define PIN_BPF (-4)
 
 extern const struct variant native;
 
@@ -65,6 +69,31 @@ pid_t start_server(const char *port, const char *acceptors);
 void loop_once(const struct variant *v, int threads, int n, int warm, int nkeys,
 	       const char *const keys[], double out[]);
 __attribute__((noreturn)) void fail_run(const char *what, int status, const char *out);
+/* An empty file of ours, $TMPDIR/portbench-TAG-XXXXXX (or /tmp/...). */
+void tmp_file(const char *tag, char *path, size_t size);
+
+/* For alternate(): one `bench_net loop` run of one thread, ctx a struct
+ * loop_run; the median segment's wall and CPU ns per connection. */
+struct loop_run {
+	int n, warm;
+};
+void loop_measure(const struct variant *v, const void *ctx, double cost[2]);
+
+/* For alternate(): one run of churn against sink (f_churn.c), ctx a struct
+ * churn_ctx; wall and CPU (getrusage) ns per cycle.  The sink's resets, and
+ * when odd is not NULL the ports churn saw odd, are summed per setting:
+ * index i for set[i], nset for native. */
+struct churn_ctx {
+	int cycles;
+	const struct variant *set;
+	int nset;
+	double *resets, *odd; /* [nset + 1] */
+};
+void churn_measure(const struct variant *v, const void *ctx, double cost[2]);
+/* Median over rounds of the rate ratio shim/native: the inverse of the
+ * cost ratio (the native rate being that of the mean cost around it);
+ * out[rounds] the per-round ratios. */
+double rate_ratio(const double *cost_ratio, double *out);
 
 /* ---- native and shim alternating (common.c) ---- */
 
@@ -104,5 +133,6 @@ void section_d(void); /* d_memory.c: memory */
 void section_e(void); /* e_pressure.c: port pressure */
 void section_f(void); /* f_churn.c: churn through TIME_WAIT */
 void section_g(void); /* g_seccomp.c: the seccomp backend's connect cost */
+void section_h(void); /* h_bpf.c: the bpf backend: connect cost and churn */
 
 #endif
