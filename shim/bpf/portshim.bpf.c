@@ -410,6 +410,16 @@ int portshim_connect6(struct bpf_sock_addr *ctx)
 	return decide(ctx, 1);
 }
 
+/* Every option but SO_REUSEADDR goes by untouched: optlen 0 tells the
+ * kernel to keep its own (and the program's) value and length, whatever
+ * their size (the hooks see at most a page of an option: one larger would
+ * otherwise fail with EFAULT before Linux 6.5). */
+static __always_inline int untouched(struct bpf_sockopt *ctx)
+{
+	ctx->optlen = 0;
+	return 1;
+}
+
 /* The program's getsockopt(SO_REUSEADDR) on a socket this program gave
  * SO_REUSEADDR reads the program's own value. */
 SEC("cgroup/getsockopt")
@@ -419,11 +429,21 @@ int portshim_getsockopt(struct bpf_sockopt *ctx)
 	int *val = ctx->optval;
 
 	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || !ctx->sk)
-		return 1;
+		return untouched(ctx);
 	o = bpf_sk_storage_get(&sockown, ctx->sk, 0, 0);
-	if (!o || !o->reuse_ours || (void *)(val + 1) > ctx->optval_end)
-		return 1;
-	*val = o->own_reuse;
+	if (!o || !o->reuse_ours || ctx->retval != 0)
+		return untouched(ctx);
+	/* The kernel copied min(optlen, 4) bytes of its 1; the program's own
+	 * value goes in their place (x86: its low byte first). */
+	if ((void *)(val + 1) <= ctx->optval_end) {
+		*val = o->own_reuse;
+	} else {
+		__u8 *byte = ctx->optval;
+		if ((void *)(byte + 1) > ctx->optval_end)
+			return untouched(ctx);
+		*byte = o->own_reuse;
+		return 1; /* the kernel's length stays, with this byte */
+	}
 	/* Two 4-byte stores: the verifier refuses one 8-byte store over both. */
 	ctx->optlen = sizeof(int);
 	asm volatile("" ::: "memory");
@@ -439,10 +459,9 @@ int portshim_setsockopt(struct bpf_sockopt *ctx)
 	int *val = ctx->optval;
 
 	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || !ctx->sk)
-		return 1;
+		return untouched(ctx);
 	o = bpf_sk_storage_get(&sockown, ctx->sk, 0, 0);
 	if (o && o->reuse_ours && (void *)(val + 1) <= ctx->optval_end)
 		o->own_reuse = *val != 0;
-	ctx->optlen = 0; /* the kernel sets it as asked */
-	return 1;
+	return untouched(ctx); /* the kernel sets it as asked */
 }

@@ -579,3 +579,22 @@ print("then", *[one() for _ in range(10)])'
 	assert_same_lists "$a" "$b"
 	[ "$a" != "$c" ]
 }
+
+@test "bpf: the program's other socket options are the kernel's, a buffer larger than a page included" {
+	start_server tcp 127.0.0.1 8080
+	# Through the C library: Python's own getsockopt() takes at most 1 KiB.
+	local prog='import ctypes, socket
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.create_connection(("127.0.0.1", 8080))
+buf, n = ctypes.create_string_buffer(8192), ctypes.c_uint(8192)
+rc = libc.getsockopt(s.fileno(), socket.IPPROTO_TCP, socket.TCP_INFO, buf, ctypes.byref(n))
+dev = ctypes.create_string_buffer(b"lo", 8192)
+rc2 = libc.setsockopt(s.fileno(), socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev, 8192)
+print(rc, n.value, rc2, ctypes.get_errno(), s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b"\0").decode(),
+      s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)[0], s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))'
+	run -0 noshim "$PYTHON" -c "$prog"
+	local native=$output
+	[[ $native == "0 "*" 0 0 lo 0 0" ]]
+	run -0 bpfrun --connect odd -- "$PYTHON" -c "$prog"
+	[ "$output" = "$native" ]
+}
