@@ -162,6 +162,20 @@ static int fill_settings(struct bpf_backend *b, struct runtime *rt, bool events,
 	return 0;
 }
 
+/* A number from a file of /proc/sys, or `otherwise`. */
+static __u32 sysctl_value(const char *path, __u32 otherwise)
+{
+	FILE *f = fopen(path, "re");
+	unsigned v = otherwise;
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = otherwise;
+		fclose(f);
+	}
+	return v;
+}
+
 /* The namespace of rt as the program reads it. */
 static void netns_of(const struct runtime *rt, struct bpf_netns *ns)
 {
@@ -170,6 +184,11 @@ static void netns_of(const struct runtime *rt, struct bpf_netns *ns)
 	ns->hi = (__u16)rt->range_hi;
 	memcpy(ns->ports.word, rt->base.bits, sizeof(ns->ports.word));
 	local_addresses(ns);
+	/* The kernel's defaults where a file says nothing (tcp_tw_reuse_delay
+	 * is Linux 6.14's; before it, one second). */
+	ns->tw_reuse = sysctl_value("/proc/sys/net/ipv4/tcp_tw_reuse", 2);
+	ns->tw_reuse_delay_ms = sysctl_value("/proc/sys/net/ipv4/tcp_tw_reuse_delay", 1000);
+
 }
 
 int bpf_backend_add_netns(struct bpf_backend *b, const char *ns_path, char *why, size_t len)

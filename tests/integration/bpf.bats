@@ -217,6 +217,8 @@ while True:
 
 @test "bpf: a 4-tuple still in TIME_WAIT is passed over: with 5 of the 10 odd ports' 4-tuples taken, 5 connects get the other 5, the 6th fails with EADDRNOTAVAIL" {
 	ns_range 40000 40019
+	# No TIME_WAIT is recycled here, however slow the run.
+	ns_sysctl net/ipv4/tcp_tw_reuse 0
 	local out=$BATS_TEST_TMPDIR/srv.out i
 	in_ns_background "$out" "$PYTHON" -c "$CLOSES_SECOND"
 	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.01; done
@@ -597,4 +599,35 @@ print(rc, n.value, rc2, ctypes.get_errno(), s.getsockopt(socket.SOL_SOCKET, sock
 	[[ $native == "0 "*" 0 0 lo 0 0" ]]
 	run -0 bpfrun --connect odd -- "$PYTHON" -c "$prog"
 	[ "$output" = "$native" ]
+}
+
+@test "bpf: a TIME_WAIT the kernel's own choice would recycle (tcp_tw_reuse, its delay) is taken over when no port is free; with tcp_tw_reuse 0 the connect fails" {
+	[ -e /proc/sys/net/ipv4/tcp_tw_reuse_delay ] || skip "no tcp_tw_reuse_delay before Linux 6.14"
+	ns_range 40000 40003
+	ns_sysctl net/ipv4/tcp_tw_reuse_delay 1
+	local out=$BATS_TEST_TMPDIR/srv.out i reuse
+	in_ns_background "$out" "$PYTHON" -c "$CLOSES_SECOND"
+	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.01; done
+	# Two connects take both odd ports and leave their TIME_WAITs; the
+	# third needs one of them (after a millisecond's delay).
+	local prog='import socket, errno, time
+for n in range(3):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", 8090)); print(s.getsockname()[1]); s.close()
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+    time.sleep(0.01)'
+	for reuse in 1 0; do
+		ns_sysctl net/ipv4/tcp_tw_reuse "$reuse"
+		run -0 bpfrun --connect odd -- "$PYTHON" -c "$prog"
+		echo "tcp_tw_reuse $reuse: $output"
+		mapfile -t got < <(output_ports)
+		[ "$(in_ns ss -Htan state time-wait 'dport = :8090' | wc -l)" -ge 2 ]
+		if [ "$reuse" = 1 ]; then
+			[ "${#got[@]}" -eq 3 ] && assert_ports odd "${got[@]}"
+		else
+			[ "${#got[@]}" -eq 0 ] && [ "${lines[*]}" = "EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL" ]
+		fi
+	done
 }
