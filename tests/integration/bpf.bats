@@ -601,7 +601,7 @@ print(rc, n.value, rc2, ctypes.get_errno(), s.getsockopt(socket.SOL_SOCKET, sock
 	[ "$output" = "$native" ]
 }
 
-@test "bpf: a TIME_WAIT the kernel's own choice would recycle (tcp_tw_reuse, its delay) is taken over when no port is free; with tcp_tw_reuse 0 the connect fails" {
+@test "bpf: a TIME_WAIT the kernel's own choice would recycle (tcp_tw_reuse, its delay) counts as free, as for the kernel; with tcp_tw_reuse 0 the connect fails" {
 	[ -e /proc/sys/net/ipv4/tcp_tw_reuse_delay ] || skip "no tcp_tw_reuse_delay before Linux 6.14"
 	ns_range 40000 40003
 	ns_sysctl net/ipv4/tcp_tw_reuse_delay 1
