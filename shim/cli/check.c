@@ -159,8 +159,7 @@ static int check_bpf(void)
 	printf("\n%-12s bpf: works here\n", "backend");
 	printf("%-12s every connect() of every process of the command's cgroup, whatever its "
 	       "binary (static, Go, io_uring), TCP and UDP, IPv4 and IPv6\n", "reaches");
-	printf("%-12s bind(0); a UDP sendto() without connect(); sockets made in another network "
-	       "namespace (left to the kernel, logged as fallback)\n", "not");
+	printf("%-12s bind(0); a UDP sendto() without connect()\n", "not");
 	return 0;
 }
 
