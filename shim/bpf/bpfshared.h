@@ -113,11 +113,23 @@ struct bpf_meta {
 	__u64 since;         /* CLOCK_REALTIME seconds */
 };
 
-/* What the program keeps per socket it bound with SO_REUSEADDR. */
-struct bpf_sockown {
-	__u8 reuse_ours;  /* the kernel's 1 is ours */
-	__u8 own_reuse;   /* the program's own value */
-	__u8 pad[2];
+/* A TCP socket this program gave SO_REUSEADDR, by what the sockopt hooks
+ * can see of it: its namespace, its port and its destination, hashed. */
+struct bpf_sockkey {
+	__u64 netns;
+	__u32 daddr[4];   /* IPv4: daddr[0]; as the socket's family has it */
+	__u16 sport;      /* host order */
+	__u16 dport;      /* host order */
+	__u32 family;
 };
+/* The program's own SO_REUSEADDR of such a socket, in the slot its key's
+ * hash names: a later socket of the same slot takes it over, and the
+ * earlier one then reads the kernel's 1. */
+struct bpf_sockown {
+	__u64 tag;        /* the key's hash; 0: empty */
+	__u32 own;        /* 0 or 1 */
+	__u32 pad;
+};
+#define BPF_SOCKS_MAX 65536
 
 #endif

@@ -76,12 +76,35 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024); /* 100 ms of ~500,000 decisions a second */
 } events SEC(".maps");
 
+/* The program's own SO_REUSEADDR of the sockets this program gave
+ * SO_REUSEADDR: a direct-mapped table, since socket storage (an
+ * allocation and a release per socket) or a hash map cost more per connect
+ * than all the rest of the program. */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPF_SOCKS_MAX);
+	__type(key, __u32);
 	__type(value, struct bpf_sockown);
-} sockown SEC(".maps");
+} ours SEC(".maps");
+
+/* The key's hash, never 0 (0 marks an empty slot). */
+static __always_inline __u64 sockkey_hash(const struct bpf_sockkey *k)
+{
+	__u64 h = rng_mix(k->netns ^ ((__u64)k->daddr[0] << 32 | k->daddr[1]));
+	h = rng_mix(h ^ ((__u64)k->daddr[2] << 32 | k->daddr[3]));
+	h = rng_mix(h ^ ((__u64)k->sport << 48 | (__u64)k->dport << 32 | k->family));
+	return h | 1;
+}
+
+/* The slot of a key, and its hash in *tag. */
+static __always_inline struct bpf_sockown *sockown_slot(const struct bpf_sockkey *k, __u64 *tag)
+{
+	__u32 slot;
+
+	*tag = sockkey_hash(k);
+	slot = (__u32)(*tag >> 32) & (BPF_SOCKS_MAX - 1);
+	return bpf_map_lookup_elem(&ours, &slot);
+}
 
 static __always_inline void count(__u32 which, __u64 by)
 {
@@ -348,6 +371,21 @@ static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int 
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+/* The key of the socket being connected, once bound to `port`. */
+static __always_inline struct bpf_sockkey sockkey_of(const struct walk *w, __u64 netns, __u32 port)
+{
+	struct bpf_sockkey key = { .netns = netns, .sport = port, .dport = bpf_ntohs(w->dport) };
+
+	if (w->v6sock) {
+		key.family = AF_INET6;
+		__builtin_memcpy(key.daddr, w->daddr6, 16);
+	} else {
+		key.family = AF_INET;
+		key.daddr[0] = w->daddr4;
+	}
+	return key;
+}
+
 static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 {
 	struct bpf_sock *sk = ctx->sk;
@@ -356,8 +394,32 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	struct walk w = { .ctx = ctx, .v6sock = v6 };
 	int one = 1, own = 0;
 
-	if (!sk || sk->src_port)
-		return 1; /* it has a port: the kernel goes on with it */
+	if (!sk)
+		return 1;
+	if (sk->src_port) {
+		/* It has a port: the kernel goes on with it.  An entry of an
+		 * earlier socket of this program's with the same 4-tuple is not
+		 * this one's. */
+		if (ctx->protocol == IPPROTO_TCP) {
+			struct bpf_sockkey old = { .netns = bpf_get_netns_cookie(ctx),
+						   .sport = (__u16)sk->src_port,
+						   .dport = bpf_ntohs((__u16)ctx->user_port),
+						   .family = v6 ? AF_INET6 : AF_INET };
+			if (v6) {
+				old.daddr[0] = ctx->user_ip6[0];
+				old.daddr[1] = ctx->user_ip6[1];
+				old.daddr[2] = ctx->user_ip6[2];
+				old.daddr[3] = ctx->user_ip6[3];
+			} else {
+				old.daddr[0] = ctx->user_ip4;
+			}
+			__u64 tag;
+			struct bpf_sockown *o = sockown_slot(&old, &tag);
+			if (o && o->tag == tag)
+				o->tag = 0;
+		}
+		return 1;
+	}
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
 	w.s = bpf_map_lookup_elem(&settings, &key);
@@ -426,10 +488,13 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	count(BPF_COUNT_ATTEMPTS, w.attempts);
 	if (port) {
 		if (share && !own) {
-			struct bpf_sockown *o = bpf_sk_storage_get(&sockown, sk, 0,
-								   BPF_SK_STORAGE_GET_F_CREATE);
-			if (o)
-				o->reuse_ours = 1;
+			struct bpf_sockkey key = sockkey_of(&w, cookie, port);
+			__u64 tag;
+			struct bpf_sockown *o = sockown_slot(&key, &tag);
+			if (o) {
+				o->own = 0;
+				o->tag = tag;
+			}
 		}
 		count(BPF_COUNT_OK, 1);
 		emit(&w, BPF_RESULT_OK, planno, 0);
@@ -470,28 +535,63 @@ static __always_inline int untouched(struct bpf_sockopt *ctx)
 	return 1;
 }
 
+/* One 4-byte field of a socket, read at its own offset: the verifier
+ * refuses the pointer arithmetic a compiler may make of four reads. */
+#define sock_u32(sk, field)                                                     \
+	({                                                                      \
+		__u32 v_;                                                       \
+		asm volatile("%0 = *(u32 *)(%1 + %2)"                           \
+			     : "=r"(v_)                                         \
+			     : "r"(sk), "i"(__builtin_offsetof(struct bpf_sock, field))); \
+		v_;                                                             \
+	})
+
+/* The key of a connected TCP socket, as the sockopt hooks see it. */
+static __always_inline int sockkey_from_sk(struct bpf_sockopt *ctx, struct bpf_sockkey *key)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return -1;
+	key->netns = bpf_get_netns_cookie(ctx);
+	key->family = sk->family;
+	key->sport = (__u16)sk->src_port;
+	key->dport = bpf_ntohs((__u16)sk->dst_port);
+	if (sk->family == AF_INET6) {
+		key->daddr[0] = sock_u32(sk, dst_ip6[0]);
+		key->daddr[1] = sock_u32(sk, dst_ip6[1]);
+		key->daddr[2] = sock_u32(sk, dst_ip6[2]);
+		key->daddr[3] = sock_u32(sk, dst_ip6[3]);
+	} else {
+		key->daddr[0] = sk->dst_ip4;
+	}
+	return 0;
+}
+
 /* The program's getsockopt(SO_REUSEADDR) on a socket this program gave
  * SO_REUSEADDR reads the program's own value. */
 SEC("cgroup/getsockopt")
 int portshim_getsockopt(struct bpf_sockopt *ctx)
 {
+	struct bpf_sockkey key = {};
 	struct bpf_sockown *o;
 	int *val = ctx->optval;
+	__u64 tag;
 
-	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || !ctx->sk)
+	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || ctx->retval != 0)
 		return untouched(ctx);
-	o = bpf_sk_storage_get(&sockown, ctx->sk, 0, 0);
-	if (!o || !o->reuse_ours || ctx->retval != 0)
+	if (sockkey_from_sk(ctx, &key) != 0 || !(o = sockown_slot(&key, &tag)) || o->tag != tag)
 		return untouched(ctx);
+	__u32 *own = &o->own;
 	/* The kernel copied min(optlen, 4) bytes of its 1; the program's own
 	 * value goes in their place (x86: its low byte first). */
 	if ((void *)(val + 1) <= ctx->optval_end) {
-		*val = o->own_reuse;
+		*val = *own;
 	} else {
 		__u8 *byte = ctx->optval;
 		if ((void *)(byte + 1) > ctx->optval_end)
 			return untouched(ctx);
-		*byte = o->own_reuse;
+		*byte = (__u8)*own;
 		return 1; /* the kernel's length stays, with this byte */
 	}
 	/* Two 4-byte stores: the verifier refuses one 8-byte store over both. */
@@ -505,13 +605,15 @@ int portshim_getsockopt(struct bpf_sockopt *ctx)
 SEC("cgroup/setsockopt")
 int portshim_setsockopt(struct bpf_sockopt *ctx)
 {
+	struct bpf_sockkey key = {};
 	struct bpf_sockown *o;
 	int *val = ctx->optval;
+	__u64 tag;
 
-	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || !ctx->sk)
+	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR)
 		return untouched(ctx);
-	o = bpf_sk_storage_get(&sockown, ctx->sk, 0, 0);
-	if (o && o->reuse_ours && (void *)(val + 1) <= ctx->optval_end)
-		o->own_reuse = *val != 0;
+	if (sockkey_from_sk(ctx, &key) == 0 && (o = sockown_slot(&key, &tag)) && o->tag == tag &&
+	    (void *)(val + 1) <= ctx->optval_end)
+		o->own = *val != 0;
 	return untouched(ctx); /* the kernel sets it as asked */
 }
