@@ -152,8 +152,8 @@ $(CLI): $(call OBJ,$(CLI_SRC) $(SECCOMP_SRC) $(BPF_SRC)) $(CORE)
 # The program for the BPF target: the core's shared headers (mix.h,
 # rulematch.h) compile there as they are; -mcpu=v3 for atomic adds that
 # return the old value (Linux 5.12).
-$(BUILD)/bpf/portshim.bpf.o: $(BPF_PROG_SRC) shim/bpf/bpfshared.h shim/core/mix.h \
-		shim/core/rulematch.h
+$(BUILD)/bpf/portshim.bpf.o: $(BPF_PROG_SRC) $(wildcard shim/bpf/prog/*.h) shim/bpf/bpfshared.h \
+		shim/core/mix.h shim/core/rulematch.h
 	@mkdir -p $(dir $@)
 	$(call say,BPF,$<)
 	$(Q)$(BPF_CLANG) -O2 -g -target bpf -mcpu=v3 $(WARN) \

@@ -76,36 +76,6 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024); /* 100 ms of ~500,000 decisions a second */
 } events SEC(".maps");
 
-/* The program's own SO_REUSEADDR of the sockets this program gave
- * SO_REUSEADDR: a direct-mapped table, since socket storage (an
- * allocation and a release per socket) or a hash map cost more per connect
- * than all the rest of the program. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BPF_SOCKS_MAX);
-	__type(key, __u32);
-	__type(value, struct bpf_sockown);
-} ours SEC(".maps");
-
-/* The key's hash, never 0 (0 marks an empty slot). */
-static __always_inline __u64 sockkey_hash(const struct bpf_sockkey *k)
-{
-	__u64 h = rng_mix(k->netns ^ ((__u64)k->daddr[0] << 32 | k->daddr[1]));
-	h = rng_mix(h ^ ((__u64)k->daddr[2] << 32 | k->daddr[3]));
-	h = rng_mix(h ^ ((__u64)k->sport << 48 | (__u64)k->dport << 32 | k->family));
-	return h | 1;
-}
-
-/* The slot of a key, and its hash in *tag. */
-static __always_inline struct bpf_sockown *sockown_slot(const struct bpf_sockkey *k, __u64 *tag)
-{
-	__u32 slot;
-
-	*tag = sockkey_hash(k);
-	slot = (__u32)(*tag >> 32) & (BPF_SOCKS_MAX - 1);
-	return bpf_map_lookup_elem(&ours, &slot);
-}
-
 static __always_inline void count(__u32 which, __u64 by)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
@@ -132,93 +102,8 @@ struct walk {
 	__u16 dport;                /* network order */
 };
 
-/* The kernel's own TIME_WAIT socket, as far as this program reads it
- * (CO-RE: the fields' places come from the running kernel's BTF). */
-struct inet_timewait_sock {
-	__u32 tw_entry_stamp;    /* Linux 6.14+: tcp_clock_ms() when it began */
-} __attribute__((preserve_access_index));
-struct tcp_timewait_sock {
-	struct inet_timewait_sock tw_sk;
-	int tw_ts_recent_stamp;  /* 0 without timestamps; before 6.14, seconds */
-} __attribute__((preserve_access_index));
-
-/* One 4-tuple to look up, and how a TIME_WAIT on it is judged. */
-struct tuple_query {
-	struct bpf_sock_tuple t;
-	__u32 v6;
-	__u32 tw_reuse;  /* a recyclable TIME_WAIT counts as free */
-	__u32 now_ms;    /* CLOCK_MONOTONIC milliseconds */
-	__u32 delay_ms;  /* net.ipv4.tcp_tw_reuse_delay (1000 before 6.14) */
-};
-
-/* Does a socket hold the 4-tuple?  Not a TIME_WAIT that the kernel's own
- * choice of a port would take over (tcp_twsk_unique()): one with
- * timestamps, older than tcp_tw_reuse_delay (a second before 6.14), where
- * tcp_tw_reuse allows it (2: for a loopback destination).  The kernel
- * times it with its TCP clock, read here as CLOCK_MONOTONIC: the two may
- * drift apart, which moves only the moment a TIME_WAIT is preferred, since
- * a socket bound to its port recycles any with timestamps.  A global function: the verifier checks it once,
- * not once per place of the walk that calls it. */
-__noinline int portshim_tuple_held(struct bpf_sock_addr *ctx, struct tuple_query *q)
-{
-	struct tcp_timewait_sock *tw;
-	struct bpf_sock *sk;
-	int held = 1;
-
-	if (!ctx || !q)
-		return 1;
-	sk = bpf_skc_lookup_tcp(ctx, &q->t, q->v6 ? sizeof(q->t.ipv6) : sizeof(q->t.ipv4),
-				BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return 0;
-	if (q->tw_reuse && sk->state == BPF_TCP_TIME_WAIT && (tw = bpf_skc_to_tcp_timewait_sock(sk)) &&
-	    tw->tw_ts_recent_stamp) {
-		if (bpf_core_field_exists(tw->tw_sk.tw_entry_stamp))
-			held = (__s32)(q->now_ms - (tw->tw_sk.tw_entry_stamp + q->delay_ms)) <= 0;
-		else
-			held = (__s32)(q->now_ms / 1000 - (__u32)tw->tw_ts_recent_stamp) <= 0;
-	}
-	bpf_sk_release(sk);
-	return held;
-}
-
-/* Does a socket hold this 4-tuple, from the socket's own address or,
- * without one, from any of the namespace's?  The lookup takes the tuple as
- * a packet from the destination sees it. */
-static __always_inline int tuple_taken(struct walk *w, __u32 port)
-{
-	struct tuple_query q = { .v6 = !w->v4dst, .tw_reuse = w->tw_reuse, .now_ms = w->now_ms,
-				 .delay_ms = w->ns->tw_reuse_delay_ms };
-	const struct bpf_netns *s = w->ns;
-	int held = 0;
-
-	if (w->v4dst) {
-		q.t.ipv4.saddr = w->daddr4;
-		q.t.ipv4.sport = w->dport;
-		q.t.ipv4.dport = bpf_htons(port);
-		if (w->src4) {
-			q.t.ipv4.daddr = w->src4;
-			return portshim_tuple_held(w->ctx, &q);
-		}
-		for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr4 && !held; i++) {
-			q.t.ipv4.daddr = s->addr4[i];
-			held = portshim_tuple_held(w->ctx, &q);
-		}
-		return held;
-	}
-	__builtin_memcpy(q.t.ipv6.saddr, w->daddr6, 16);
-	q.t.ipv6.sport = w->dport;
-	q.t.ipv6.dport = bpf_htons(port);
-	if (w->src6[0] | w->src6[1] | w->src6[2] | w->src6[3]) {
-		__builtin_memcpy(q.t.ipv6.daddr, w->src6, 16);
-		return portshim_tuple_held(w->ctx, &q);
-	}
-	for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr6 && !held; i++) {
-		__builtin_memcpy(q.t.ipv6.daddr, s->addr6[i], 16);
-		held = portshim_tuple_held(w->ctx, &q);
-	}
-	return held;
-}
+#include "prog/tuple.h"
+#include "prog/reuseaddr.h"
 
 static __always_inline long bind_port(struct walk *w, __u32 port)
 {
@@ -371,21 +256,6 @@ static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int 
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-/* The key of the socket being connected, once bound to `port`. */
-static __always_inline struct bpf_sockkey sockkey_of(const struct walk *w, __u64 netns, __u32 port)
-{
-	struct bpf_sockkey key = { .netns = netns, .sport = port, .dport = bpf_ntohs(w->dport) };
-
-	if (w->v6sock) {
-		key.family = AF_INET6;
-		__builtin_memcpy(key.daddr, w->daddr6, 16);
-	} else {
-		key.family = AF_INET;
-		key.daddr[0] = w->daddr4;
-	}
-	return key;
-}
-
 static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 {
 	struct bpf_sock *sk = ctx->sk;
@@ -523,97 +393,4 @@ SEC("cgroup/connect6")
 int portshim_connect6(struct bpf_sock_addr *ctx)
 {
 	return decide(ctx, 1);
-}
-
-/* Every option but SO_REUSEADDR goes by untouched: optlen 0 tells the
- * kernel to keep its own (and the program's) value and length, whatever
- * their size (the hooks see at most a page of an option: one larger would
- * otherwise fail with EFAULT before Linux 6.5). */
-static __always_inline int untouched(struct bpf_sockopt *ctx)
-{
-	ctx->optlen = 0;
-	return 1;
-}
-
-/* One 4-byte field of a socket, read at its own offset: the verifier
- * refuses the pointer arithmetic a compiler may make of four reads. */
-#define sock_u32(sk, field)                                                     \
-	({                                                                      \
-		__u32 v_;                                                       \
-		asm volatile("%0 = *(u32 *)(%1 + %2)"                           \
-			     : "=r"(v_)                                         \
-			     : "r"(sk), "i"(__builtin_offsetof(struct bpf_sock, field))); \
-		v_;                                                             \
-	})
-
-/* The key of a connected TCP socket, as the sockopt hooks see it. */
-static __always_inline int sockkey_from_sk(struct bpf_sockopt *ctx, struct bpf_sockkey *key)
-{
-	struct bpf_sock *sk = ctx->sk;
-
-	if (!sk || sk->protocol != IPPROTO_TCP)
-		return -1;
-	key->netns = bpf_get_netns_cookie(ctx);
-	key->family = sk->family;
-	key->sport = (__u16)sk->src_port;
-	key->dport = bpf_ntohs((__u16)sk->dst_port);
-	if (sk->family == AF_INET6) {
-		key->daddr[0] = sock_u32(sk, dst_ip6[0]);
-		key->daddr[1] = sock_u32(sk, dst_ip6[1]);
-		key->daddr[2] = sock_u32(sk, dst_ip6[2]);
-		key->daddr[3] = sock_u32(sk, dst_ip6[3]);
-	} else {
-		key->daddr[0] = sk->dst_ip4;
-	}
-	return 0;
-}
-
-/* The program's getsockopt(SO_REUSEADDR) on a socket this program gave
- * SO_REUSEADDR reads the program's own value. */
-SEC("cgroup/getsockopt")
-int portshim_getsockopt(struct bpf_sockopt *ctx)
-{
-	struct bpf_sockkey key = {};
-	struct bpf_sockown *o;
-	int *val = ctx->optval;
-	__u64 tag;
-
-	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR || ctx->retval != 0)
-		return untouched(ctx);
-	if (sockkey_from_sk(ctx, &key) != 0 || !(o = sockown_slot(&key, &tag)) || o->tag != tag)
-		return untouched(ctx);
-	__u32 *own = &o->own;
-	/* The kernel copied min(optlen, 4) bytes of its 1; the program's own
-	 * value goes in their place (x86: its low byte first). */
-	if ((void *)(val + 1) <= ctx->optval_end) {
-		*val = *own;
-	} else {
-		__u8 *byte = ctx->optval;
-		if ((void *)(byte + 1) > ctx->optval_end)
-			return untouched(ctx);
-		*byte = (__u8)*own;
-		return 1; /* the kernel's length stays, with this byte */
-	}
-	/* Two 4-byte stores: the verifier refuses one 8-byte store over both. */
-	ctx->optlen = sizeof(int);
-	asm volatile("" ::: "memory");
-	ctx->retval = 0;
-	return 1;
-}
-
-/* The program sets SO_REUSEADDR itself: that is its value from now on. */
-SEC("cgroup/setsockopt")
-int portshim_setsockopt(struct bpf_sockopt *ctx)
-{
-	struct bpf_sockkey key = {};
-	struct bpf_sockown *o;
-	int *val = ctx->optval;
-	__u64 tag;
-
-	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR)
-		return untouched(ctx);
-	if (sockkey_from_sk(ctx, &key) == 0 && (o = sockown_slot(&key, &tag)) && o->tag == tag &&
-	    (void *)(val + 1) <= ctx->optval_end)
-		o->own = *val != 0;
-	return untouched(ctx); /* the kernel sets it as asked */
 }

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# The bpf backend on cgroups that exist (portshim(1), BACKENDS): portshim
+# attach and detach by --cgroup, --unit and --container (systemctl and
+# docker answered by stand-ins), portshim status, the systemd drop-in's
+# lines, and --check.  Each test has its own network namespace and test
+# cgroup, removed after with what was attached.
+
+load helper
+load ../helpers/bpf
+
+# in_cgroup CGROUP COMMAND...: COMMAND in the test's namespace, moved into
+# CGROUP before it execs.
+in_cgroup() {
+	local cg=$1
+	shift
+	noshim sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+}
+
+CONNECT3='import socket
+for _ in range(3):
+    s = socket.create_connection(("127.0.0.1", 8080)); print(s.getsockname()[1]); s.recv(1); s.close()'
+
+@test "bpf: portshim attach --cgroup pins the policy to a cgroup that exists, status shows it with its counters, detach leaves the cgroup as it was" {
+	start_server tcp 127.0.0.1 8080
+	local cg=$TEST_CG/service before
+	mkdir "$cg"
+	before=$(attachments "$cg")
+	# A path relative to the hierarchy's mount point.
+	run -0 noshim "$CLI" attach --cgroup "${cg#"$CG_MOUNT"/}" --connect odd --on-exhaust kernel
+	[ "$output" = "portshim: attached to $cg: connect=odd on-exhaust=kernel" ]
+	[ "$(attachments "$cg" | wc -l)" -eq 4 ]
+	run -125 noshim "$CLI" attach --cgroup "$cg" --connect even
+	[[ $output == *"has an attachment (portshim detach --cgroup $cg first); nothing was attached" ]]
+	# The attachment outlives the command that made it.
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports)
+	[ "${#got[@]}" -eq 3 ]
+	assert_ports odd "${got[@]}"
+	run -0 "$CLI" status
+	echo "$output"
+	grep -A4 -x "$cg" <<<"$output" | grep -qx '  settings  connect=odd on-exhaust=kernel'
+	grep -A4 -x "$cg" <<<"$output" | grep -q 'counters  ok=3 fallback=0 exhausted=0'
+	run -0 noshim "$CLI" detach --cgroup "$cg"
+	[ "$output" = "portshim: detached from $cg" ]
+	[ "$(attachments "$cg")" = "$before" ]
+	run -0 "$CLI" status
+	! grep -qx "$cg" <<<"$output"
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports)
+	assert_ports even "${got[@]}"
+	run -125 noshim "$CLI" detach --cgroup "$cg"
+	[ "$output" = "portshim: detach: needs an attachment to detach: portshim attached nothing to $cg" ]
+}
+
+@test "bpf: portshim attach --unit takes the unit's cgroup from systemd, --container the container's first process's cgroup and network namespace" {
+	start_server tcp 127.0.0.1 8080
+	local cg=$TEST_CG/unit bin=$BATS_TEST_TMPDIR/bin out=$BATS_TEST_TMPDIR/held i
+	mkdir "$cg" "$bin"
+	# Stand-ins that answer as systemctl and docker do.
+	printf '#!/bin/sh\n[ "$*" = "show --property=ControlGroup --value demo.service" ] && echo "%s"\n' \
+		"${cg#"$CG_MOUNT"}" >"$bin/systemctl"
+	chmod +x "$bin/systemctl"
+	run -0 noshim env PATH="$bin:$PATH" "$CLI" attach --unit demo.service --connect odd
+	[ "$output" = "portshim: attached to $cg: connect=odd" ]
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 3 ]; assert_ports odd "${got[@]}"
+	run -0 noshim env PATH="$bin:$PATH" "$CLI" detach --unit demo.service
+	run -125 noshim env PATH="$bin:$PATH" "$CLI" attach --unit other.service --connect odd
+	[[ $output == "portshim: --unit='other.service': systemd gives it no cgroup"* ]]
+
+	# The container: a process of the test, in the cgroup, in the namespace.
+	in_ns_background "$out" sh -c 'echo $$ >"$0/cgroup.procs" && exec sleep 300' "$cg"
+	for i in $(seq 500); do
+		[ -n "$(cat "$cg/cgroup.procs")" ] && break
+		sleep 0.01
+	done
+	printf '#!/bin/sh\n[ "$*" = "inspect --format {{.State.Pid}} c0ffee" ] && echo %s\n' \
+		"$(head -n 1 "$cg/cgroup.procs")" >"$bin/docker"
+	chmod +x "$bin/docker"
+	# Attached from the host's namespace: the container's range is read in its own.
+	ns_range 41000 41099
+	run -0 env PATH="$bin:$PATH" "$CLI" attach --container c0ffee --connect 4:1
+	[ "$output" = "portshim: attached to $cg: connect=4:1" ]
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 3 ]
+	assert_ports 4:1 "${got[@]}"
+	assert_ports 41000-41099 "${got[@]}"
+	run -0 env PATH="$bin:$PATH" "$CLI" detach --container c0ffee
+	[ -z "$(attachments "$cg")" ]
+}
+
+@test "bpf: portshim --check says the backend works here and what it reaches; without privilege, what it needs" {
+	run -0 noshim "$CLI" --check --backend bpf --connect odd -- true
+	grep -qx 'backend      bpf: works here' <<<"$output"
+	grep -q '^reaches      every connect() of every process' <<<"$output"
+	grep -q '^not          bind(0); a UDP sendto() without connect()' <<<"$output"
+	run -125 noshim "$CLI" --check --backend bpf --connect kernel -- true
+	grep -q "needs connect=kernel: the bpf backend applies" <<<"$output"
+	[ "$(id -u)" = 0 ] || skip "the unprivileged case needs root to switch to nobody"
+	local dir
+	dir=$(mktemp -d /tmp/pstest-bpf.XXXXXX)
+	install -m 0755 "$CLI" "$dir/portshim"
+	chmod 0755 "$dir"
+	run -125 setpriv --reuid nobody --regid nogroup --clear-groups -- \
+		"$dir/portshim" --check --backend bpf -- true
+	rm -rf "$dir"
+	grep -qx 'backend      bpf: does not work here: needs CAP_BPF and CAP_NET_ADMIN (or root) to load the program (Operation not permitted)' <<<"$output"
+}
+
+@test "bpf: the systemd drop-in's lines attach the policy to the unit's cgroup before it starts, and take it off after" {
+	start_server tcp 127.0.0.1 8080
+	local cg=$TEST_CG/demo bin=$BATS_TEST_TMPDIR/bin pre post
+	mkdir "$cg" "$bin"
+	printf '#!/bin/sh\n[ "$*" = "show --property=ControlGroup --value demo.service" ] && echo "%s"\n' \
+		"${cg#"$CG_MOUNT"}" >"$bin/systemctl"
+	chmod +x "$bin/systemctl"
+	pre=$(sed -n 's/^ExecStartPre=+//p' "$REPO_ROOT/examples/systemd/portshim-bpf.conf")
+	post=$(sed -n 's/^ExecStopPost=-+//p' "$REPO_ROOT/examples/systemd/portshim-bpf.conf")
+	pre=${pre//%n/demo.service}
+	post=${post//%n/demo.service}
+	[[ $pre == "/usr/local/bin/portshim attach --unit demo.service "* ]]
+	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$pre")
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports); [ "${#got[@]}" -eq 3 ]
+	# The drop-in's policy is any: ports of both parities over more connects.
+	run -0 in_cgroup "$cg" "$PROBE" -n 40 connect 127.0.0.1 8080
+	mapfile -t got < <(output_ports)
+	[ "$(count_even "${got[@]}")" -gt 0 ] && [ "$(count_even "${got[@]}")" -lt 40 ]
+	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$post")
+	[ -z "$(attachments "$cg")" ]
+}
