@@ -52,8 +52,10 @@ void bpf_backend_close(struct bpf_backend *b);
 /* Puts `connect` in force as the default policy (the control file):
  * written to the copy not in force, which then is.  0, or -1 with why. */
 int bpf_backend_switch(struct bpf_backend *b, const struct policy *connect, char *why, size_t len);
-/* The counters, summed over the CPUs (enum bpf_counter). */
-void bpf_backend_counters(int counters_fd, uint64_t *out, int n);
+/* What status calls each plan: "connect=odd", "rule 1: 10.0.0.0/8=even". */
+void bpf_plan_names(const struct runtime *rt, char names[BPF_PLANS][64]);
+/* The counters, summed over the CPUs: per plan, enum bpf_counter. */
+void bpf_backend_counters(int counters_fd, uint64_t out[BPF_PLANS][BPF_COUNT_N]);
 
 /* events.c.  Writes the events waiting in the ring buffer as log lines. */
 int bpf_events_open(struct bpf_backend *b);

@@ -93,7 +93,8 @@ struct bpf_event {
 	__u8 daddr[16];
 };
 
-/* The counters (a per-CPU array), printed by portshim status. */
+/* The counters (a per-CPU array, BPF_COUNT_N per plan), printed by
+ * portshim status. */
 enum bpf_counter {
 	BPF_COUNT_OK,
 	BPF_COUNT_FALLBACK,
@@ -110,6 +111,7 @@ enum bpf_counter {
 struct bpf_meta {
 	char cgroup[256];    /* the cgroup's path */
 	char settings[736];  /* the settings given, "connect=odd on-exhaust=kernel" */
+	char plans[BPF_PLANS][64]; /* "connect=odd", "rule 1: 10.0.0.0/8=even" */
 	__u64 since;         /* CLOCK_REALTIME seconds */
 };
 

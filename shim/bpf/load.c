@@ -4,13 +4,13 @@
  * them (portshim.bpf.c). */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <stdlib.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -331,17 +331,29 @@ int bpf_backend_switch(struct bpf_backend *b, const struct policy *connect, char
 	return 0;
 }
 
-void bpf_backend_counters(int counters_fd, uint64_t *out, int n)
+void bpf_plan_names(const struct runtime *rt, char names[BPF_PLANS][64])
+{
+	char policy[24], rule[160];
+
+	policy_format(&rt->cfg.connect, policy, sizeof(policy));
+	snprintf(names[0], 64, "connect=%s", policy);
+	for (int i = 0; i < rt->cfg.rules.count && i + 1 < BPF_PLANS; i++) {
+		rules_format_one(&rt->cfg.rules.rule[i], rule, sizeof(rule));
+		snprintf(names[i + 1], 64, "rule %d: %.50s", i + 1, rule);
+	}
+}
+
+void bpf_backend_counters(int counters_fd, uint64_t out[BPF_PLANS][BPF_COUNT_N])
 {
 	int cpus = libbpf_num_possible_cpus();
 	uint64_t vals[cpus > 0 ? cpus : 1];
 
-	for (int i = 0; i < n; i++) {
-		__u32 key = (__u32)i;
-		out[i] = 0;
+	for (__u32 key = 0; key < BPF_PLANS * BPF_COUNT_N; key++) {
+		uint64_t *c = &out[key / BPF_COUNT_N][key % BPF_COUNT_N];
+		*c = 0;
 		if (cpus > 0 && bpf_map_lookup_elem(counters_fd, &key, vals) == 0)
-			for (int c = 0; c < cpus; c++)
-				out[i] += vals[c];
+			for (int i = 0; i < cpus; i++)
+				*c += vals[i];
 	}
 }
 

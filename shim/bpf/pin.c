@@ -113,9 +113,11 @@ int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settin
 	static struct bpf_backend b;
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	struct statfs fs;
-	struct bpf_meta meta = { 0 };
+	static struct bpf_meta meta;
 	__u32 zero = 0;
 	int cg;
+
+	memset(&meta, 0, sizeof(meta));
 
 	if (statfs(BPF_FS, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
 		snprintf(why, len, "the BPF file system at " BPF_FS " (mount -t bpf bpf " BPF_FS ")");
@@ -143,6 +145,7 @@ int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settin
 	snprintf(meta.cgroup, sizeof(meta.cgroup), "%s", cgroup);
 	snprintf(meta.settings, sizeof(meta.settings), "%s", settings);
 	meta.since = (__u64)time(NULL);
+	bpf_plan_names(rt, meta.plans);
 	/* The namespaces of the processes already in it are read now. */
 	if (add_present_netns(&b, cgroup, why, len) != 0) {
 		bpf_backend_close(&b);
@@ -200,10 +203,12 @@ static const char *const counter_names[BPF_COUNT_N] = {
 static void print_one(const char *dir)
 {
 	char path[PATH_MAX + 32], since[32] = "?";
-	struct bpf_meta meta = { 0 };
+	static struct bpf_meta meta;
+	static uint64_t counts[BPF_PLANS][BPF_COUNT_N];
 	__u32 zero = 0;
-	uint64_t counts[BPF_COUNT_N] = { 0 };
 
+	memset(&meta, 0, sizeof(meta));
+	memset(counts, 0, sizeof(counts));
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	int fd = bpf_obj_get(path);
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &meta) != 0)
@@ -213,7 +218,7 @@ static void print_one(const char *dir)
 	snprintf(path, sizeof(path), "%s/counters", dir);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
-		bpf_backend_counters(fd, counts, BPF_COUNT_N);
+		bpf_backend_counters(fd, counts);
 		close(fd);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, bpf_hook_names[0]);
@@ -231,9 +236,25 @@ static void print_one(const char *dir)
 	printf("%s\n  settings  %s\n  since     %s%s\n  pinned    %s\n  counters ", meta.cgroup,
 	       meta.settings[0] ? meta.settings : "(defaults)", since,
 	       live ? "" : " (detached: the cgroup is gone; portshim detach removes the pins)", dir);
-	for (int i = 0; i < BPF_COUNT_N; i++)
-		printf(" %s=%llu", counter_names[i], (unsigned long long)counts[i]);
+	for (int i = 0; i < BPF_COUNT_N; i++) {
+		uint64_t all = 0;
+		for (int p = 0; p < BPF_PLANS; p++)
+			all += counts[p][i];
+		printf(" %s=%llu", counter_names[i], (unsigned long long)all);
+	}
 	printf("\n");
+	/* Then each policy that decided something. */
+	for (int p = 0, shown = 0; p < BPF_PLANS; p++) {
+		uint64_t any = 0;
+		for (int i = 0; i < BPF_COUNT_N; i++)
+			any |= counts[p][i];
+		if (!any)
+			continue;
+		printf("  %-9s %s:", shown++ ? "" : "by policy", meta.plans[p][0] ? meta.plans[p] : "?");
+		for (int i = 0; i < BPF_COUNT_N; i++)
+			printf(" %s=%llu", counter_names[i], (unsigned long long)counts[p][i]);
+		printf("\n");
+	}
 }
 
 int bpf_status_print(void)

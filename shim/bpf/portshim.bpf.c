@@ -66,7 +66,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BPF_COUNT_N);
+	__uint(max_entries, BPF_PLANS * BPF_COUNT_N); /* per plan, per counter */
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -76,9 +76,11 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024); /* 100 ms of ~500,000 decisions a second */
 } events SEC(".maps");
 
-static __always_inline void count(__u32 which, __u64 by)
+/* Counter `which` of plan number `planno` (0: the default policy). */
+static __always_inline void count(__u32 planno, __u32 which, __u64 by)
 {
-	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+	__u32 key = (planno % BPF_PLANS) * BPF_COUNT_N + which;
+	__u64 *c = bpf_map_lookup_elem(&counters, &key);
 
 	if (c)
 		*c += by;
@@ -232,7 +234,7 @@ static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int 
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(BPF_COUNT_DROPPED, 1);
+		count(planno, BPF_COUNT_DROPPED, 1);
 		return;
 	}
 	__u64 id = bpf_get_current_pid_tgid();
@@ -328,11 +330,11 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		w.src4 = sk->src_ip4;
 	}
 
-	if (w.new_netns)
-		count(BPF_COUNT_NEW_NETNS, 1);
 	const struct bpf_plan *plan = plan_for(&w, bpf_ntohs(w.dport), &planno);
+	if (w.new_netns)
+		count(planno, BPF_COUNT_NEW_NETNS, 1);
 	if (plan->npasses == 0) {
-		count(BPF_COUNT_PASSTHROUGH, 1);
+		count(planno, BPF_COUNT_PASSTHROUGH, 1);
 		emit(&w, BPF_RESULT_PASSTHROUGH, planno, 0);
 		return 1;
 	}
@@ -355,7 +357,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	__u32 port = walk_pass(&w, plan, planno, 0);
 	if (!port && plan->npasses > 1)
 		port = walk_pass(&w, plan, planno, 1);
-	count(BPF_COUNT_ATTEMPTS, w.attempts);
+	count(planno, BPF_COUNT_ATTEMPTS, w.attempts);
 	if (port) {
 		if (share && !own) {
 			struct bpf_sockkey key = sockkey_of(&w, cookie, port);
@@ -366,18 +368,18 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 				o->tag = tag;
 			}
 		}
-		count(BPF_COUNT_OK, 1);
+		count(planno, BPF_COUNT_OK, 1);
 		emit(&w, BPF_RESULT_OK, planno, 0);
 		return 1;
 	}
 	if (share && !own)
 		bpf_setsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &own, sizeof(own));
 	if (w.s->on_exhaust_kernel) {
-		count(BPF_COUNT_FALLBACK, 1);
+		count(planno, BPF_COUNT_FALLBACK, 1);
 		emit(&w, BPF_RESULT_FALLBACK, planno, 0);
 		return 1;
 	}
-	count(BPF_COUNT_EXHAUSTED, 1);
+	count(planno, BPF_COUNT_EXHAUSTED, 1);
 	emit(&w, BPF_RESULT_EXHAUSTED, planno, EADDRNOTAVAIL);
 	bpf_set_retval(-EADDRNOTAVAIL);
 	return 0;

@@ -169,11 +169,14 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 	/* What the command left running in its cgroup still gets the policy. */
 	cgroup_wait_empty(path, DRAIN_MS, tick, &b);
 	bpf_events_drain(&b);
-	uint64_t counts[BPF_COUNT_N];
-	bpf_backend_counters(bpf_map__fd(b.skel->maps.counters), counts, BPF_COUNT_N);
-	if (counts[BPF_COUNT_DROPPED] && runtime_observing(rt))
+	static uint64_t counts[BPF_PLANS][BPF_COUNT_N];
+	uint64_t dropped = 0;
+	bpf_backend_counters(bpf_map__fd(b.skel->maps.counters), counts);
+	for (int i = 0; i < BPF_PLANS; i++)
+		dropped += counts[i][BPF_COUNT_DROPPED];
+	if (dropped && runtime_observing(rt))
 		fprintf(stderr, "portshim: %llu decisions are missing from the log: the program's ring "
-			"buffer was full\n", (unsigned long long)counts[BPF_COUNT_DROPPED]);
+			"buffer was full\n", (unsigned long long)dropped);
 	bpf_backend_close(&b);
 	cgroup_remove(path);
 	stats_write_for(&rt->log, pid);

@@ -40,6 +40,7 @@ for _ in range(3):
 	echo "$output"
 	grep -A4 -x "$cg" <<<"$output" | grep -qx '  settings  connect=odd on-exhaust=kernel'
 	grep -A4 -x "$cg" <<<"$output" | grep -q 'counters  ok=3 fallback=0 exhausted=0'
+	grep -A5 -x "$cg" <<<"$output" | grep -q '^  by policy connect=odd: ok=3 fallback=0 exhausted=0'
 	run -0 noshim "$CLI" detach --cgroup "$cg"
 	[ "$output" = "portshim: detached from $cg" ]
 	[ "$(attachments "$cg")" = "$before" ]
