@@ -14,12 +14,13 @@ const char *bpf_missing(struct runtime *rt, char *buf, size_t size)
 	return buf;
 }
 
-int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
-		      size_t len)
+int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, bool *switched,
+		      char *why, size_t len)
 {
 	(void)rt;
 	(void)cgroup;
 	(void)settings;
+	*switched = false;
 	snprintf(why, len, "%s", ABSENT);
 	return -1;
 }

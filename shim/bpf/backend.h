@@ -36,6 +36,8 @@ extern const char *const bpf_hook_names[BPF_HOOKS];
 /* load.c.  Can the settings be applied by the program?  0, or -1 with a
  * line in why (a policy it cannot apply). */
 int bpf_settings_check(const struct runtime *rt, char *why, size_t len);
+/* The program's settings for rt's (checked by bpf_settings_check()). */
+void bpf_settings_fill(const struct runtime *rt, bool events, struct bpf_settings *s);
 /* Loads the program with the settings of rt, for the network namespace
  * this process is in; `events`: someone will drain them (bpf_events_*).
  * 0, or -1 with what is missing in why. */

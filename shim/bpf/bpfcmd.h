@@ -23,9 +23,10 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv);
 /* portshim attach: the program attached to the cgroup (a path) with
  * pinned links, which outlive this process; `settings` describes them for
  * status.  The range and addresses are the current network namespace's.
+ * A cgroup already attached takes the new settings instead (*switched).
  * 0, or -1 with what is missing in why. */
-int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
-		      size_t len);
+int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, bool *switched,
+		      char *why, size_t len);
 /* portshim detach: takes the attachment off the cgroup. */
 int bpf_detach_pinned(const char *cgroup, char *why, size_t len);
 /* portshim status: every attachment, with its settings and counters;

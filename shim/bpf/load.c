@@ -134,14 +134,11 @@ static int netns_cookie(__u64 *cookie, char *why, size_t len)
 	return rc;
 }
 
-static int fill_settings(struct bpf_backend *b, struct runtime *rt, bool events,
-			 struct bpf_settings *s, char *why, size_t len)
+void bpf_settings_fill(const struct runtime *rt, bool events, struct bpf_settings *s)
 {
 	const struct config *cfg = &rt->cfg;
 
 	memset(s, 0, sizeof(*s));
-	if (netns_cookie(&b->start_netns, why, len) != 0)
-		return -1;
 	s->seed = cfg->seed_set ? cfg->seed : rng_fresh_seed();
 	s->sequential = cfg->order == ORDER_SEQUENTIAL;
 	s->on_exhaust_kernel = cfg->on_exhaust == ON_EXHAUST_KERNEL;
@@ -159,7 +156,6 @@ static int fill_settings(struct bpf_backend *b, struct runtime *rt, bool events,
 		memcpy(s->rule[i].addr, r->addr, 16);
 		plan_of(&r->policy, &s->rule[i].plan);
 	}
-	return 0;
 }
 
 /* A number from a file of /proc/sys, or `otherwise`. */
@@ -261,8 +257,9 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	libbpf_set_print(keep_last);
 	if (bpf_settings_check(rt, why, len) != 0)
 		return -1;
-	if (fill_settings(b, rt, events, s, why, len) != 0)
+	if (netns_cookie(&b->start_netns, why, len) != 0)
 		return -1;
+	bpf_settings_fill(rt, events, s);
 	b->connect = rt->cfg.connect;
 	netns_of(rt, &ns);
 

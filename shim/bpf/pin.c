@@ -23,7 +23,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* The maps pinned beside the links: what status and a switch read. */
-static const char *const pinned_maps[] = { "meta", "counters", "settings", "netns" };
+static const char *const pinned_maps[] = { "meta", "counters", "settings", "netns", "live" };
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
 static int pin_dir(const char *cgroup, char out[PATH_MAX], char *why, size_t len)
@@ -41,7 +41,56 @@ static int pin_dir(const char *cgroup, char out[PATH_MAX], char *why, size_t len
 
 static struct bpf_map *map_named(struct portshim_bpf *skel, const char *name)
 {
-	return bpf_object__find_map_by_name(skel->obj, name);
+	/* "live": the .bss that holds `live`, the index of the settings in force. */
+	return strcmp(name, "live") == 0 ? skel->maps.bss : bpf_object__find_map_by_name(skel->obj, name);
+}
+
+/* The pinned map `name` of the attachment in dir, or -1. */
+static int pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+/* An attachment already there takes the new settings: written to the copy
+ * not in force, which then is (as the control file switches a command's);
+ * the namespaces read and the walk go on. */
+static int switch_pinned(struct runtime *rt, const char *dir, const char *text, char *why,
+			 size_t len)
+{
+	static struct bpf_settings s;
+	static struct bpf_meta meta;
+	int settings = pinned(dir, "settings"), live = pinned(dir, "live"), m = pinned(dir, "meta");
+	__u32 zero = 0, now = 0;
+	int rc = -1;
+
+	if (bpf_settings_check(rt, why, len) != 0)
+		goto out;
+	bpf_settings_fill(rt, false, &s);
+	if (settings < 0 || live < 0 || m < 0 || bpf_map_lookup_elem(live, &zero, &now) != 0 ||
+	    bpf_map_lookup_elem(m, &zero, &meta) != 0) {
+		snprintf(why, len, "an attachment it can switch: %s has pins it cannot read (portshim "
+			 "detach first)", dir);
+		goto out;
+	}
+	__u32 next = (now + 1) & 1;
+	snprintf(meta.settings, sizeof(meta.settings), "%s", text);
+	memset(meta.plans, 0, sizeof(meta.plans));
+	bpf_plan_names(rt, meta.plans);
+	if (bpf_map_update_elem(settings, &next, &s, 0) != 0 ||
+	    bpf_map_update_elem(live, &zero, &next, 0) != 0 ||
+	    bpf_map_update_elem(m, &zero, &meta, 0) != 0) {
+		snprintf(why, len, "to write the attachment's settings (%s)", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int fd = 0, fds[3] = { settings, live, m }; fd < 3; fd++)
+		if (fds[fd] >= 0)
+			close(fds[fd]);
+	return rc;
 }
 
 /* Takes away whatever of an attachment is pinned in dir. */
@@ -107,8 +156,8 @@ static int add_present_netns(struct bpf_backend *b, const char *cgroup, char *wh
 	return rc;
 }
 
-int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, char *why,
-		      size_t len)
+int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settings, bool *switched,
+		      char *why, size_t len)
 {
 	static struct bpf_backend b;
 	char dir[PATH_MAX], path[PATH_MAX + 32];
@@ -125,11 +174,9 @@ int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settin
 	}
 	if (pin_dir(cgroup, dir, why, len) != 0)
 		return -1;
-	if (access(dir, F_OK) == 0) {
-		snprintf(why, len, "a cgroup it is not attached to yet: %s has an attachment "
-			 "(portshim detach --cgroup %s first)", cgroup, cgroup);
-		return -1;
-	}
+	*switched = access(dir, F_OK) == 0;
+	if (*switched)
+		return switch_pinned(rt, dir, settings, why, len);
 	if (bpf_backend_load(&b, rt, false, why, len) != 0)
 		return -1;
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -155,9 +155,12 @@ int attach_main(int argc, char **argv, bool detach)
 	}
 	options_configure(&opt);
 	describe(text, sizeof(text));
-	if (bpf_attach_pinned(&portshim_runtime, cgroup, text, why, sizeof(why)) != 0)
-		cli_die("attach: the bpf backend needs %s; nothing was attached", why);
+	bool switched;
+	if (bpf_attach_pinned(&portshim_runtime, cgroup, text, &switched, why, sizeof(why)) != 0)
+		cli_die("attach: the bpf backend needs %s; nothing was %s", why,
+			switched ? "switched" : "attached");
 	if (!opt.quiet)
-		printf("portshim: attached to %s%s%s\n", cgroup, text[0] ? ": " : "", text);
+		printf("portshim: %s %s%s%s\n", switched ? "switched the attachment of" : "attached to",
+		       cgroup, text[0] ? ": " : "", text);
 	return 0;
 }

@@ -20,7 +20,7 @@ CONNECT3='import socket
 for _ in range(3):
     s = socket.create_connection(("127.0.0.1", 8080)); print(s.getsockname()[1]); s.recv(1); s.close()'
 
-@test "bpf: portshim attach --cgroup pins the policy to a cgroup that exists, status shows it with its counters, detach leaves the cgroup as it was" {
+@test "bpf: portshim attach --cgroup pins the policy to a cgroup that exists, status shows it with its counters, attach again switches it, detach leaves the cgroup as it was" {
 	start_server tcp 127.0.0.1 8080
 	local cg=$TEST_CG/service before
 	mkdir "$cg"
@@ -29,8 +29,6 @@ for _ in range(3):
 	run -0 noshim "$CLI" attach --cgroup "${cg#"$CG_MOUNT"/}" --connect odd --on-exhaust kernel
 	[ "$output" = "portshim: attached to $cg: connect=odd on-exhaust=kernel" ]
 	[ "$(attachments "$cg" | wc -l)" -eq 4 ]
-	run -125 noshim "$CLI" attach --cgroup "$cg" --connect even
-	[[ $output == *"has an attachment (portshim detach --cgroup $cg first); nothing was attached" ]]
 	# The attachment outlives the command that made it.
 	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
 	mapfile -t got < <(output_ports)
@@ -41,6 +39,18 @@ for _ in range(3):
 	grep -A4 -x "$cg" <<<"$output" | grep -qx '  settings  connect=odd on-exhaust=kernel'
 	grep -A4 -x "$cg" <<<"$output" | grep -q 'counters  ok=3 fallback=0 exhausted=0'
 	grep -A5 -x "$cg" <<<"$output" | grep -q '^  by policy connect=odd: ok=3 fallback=0 exhausted=0'
+	# Attached again: the attachment takes the new settings in place.
+	run -0 noshim "$CLI" attach --cgroup "$cg" --connect even
+	[ "$output" = "portshim: switched the attachment of $cg: connect=even" ]
+	[ "$(attachments "$cg" | wc -l)" -eq 4 ]
+	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
+	mapfile -t got < <(output_ports)
+	[ "${#got[@]}" -eq 3 ]
+	assert_ports even "${got[@]}"
+	run -0 "$CLI" status
+	grep -A1 -x "$cg" <<<"$output" | grep -qx '  settings  connect=even'
+	run -125 noshim "$CLI" attach --cgroup "$cg" --connect kernel
+	[[ $output == "portshim: attach: the bpf backend needs connect=kernel: "*"; nothing was switched" ]]
 	run -0 noshim "$CLI" detach --cgroup "$cg"
 	[ "$output" = "portshim: detached from $cg" ]
 	[ "$(attachments "$cg")" = "$before" ]
