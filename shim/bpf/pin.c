@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -168,8 +169,11 @@ int bpf_attach_pinned(struct runtime *rt, const char *cgroup, const char *settin
 
 	memset(&meta, 0, sizeof(meta));
 
-	if (statfs(BPF_FS, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
-		snprintf(why, len, "the BPF file system at " BPF_FS " (mount -t bpf bpf " BPF_FS ")");
+	/* Mounted where the system has not (as systemd does at boot). */
+	if ((statfs(BPF_FS, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) &&
+	    mount("bpf", BPF_FS, "bpf", 0, "mode=0700") != 0) {
+		snprintf(why, len, "the BPF file system at " BPF_FS " (mount -t bpf bpf " BPF_FS
+			 ": %s)", strerror(errno));
 		return -1;
 	}
 	if (pin_dir(cgroup, dir, why, len) != 0)

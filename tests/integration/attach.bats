@@ -140,3 +140,18 @@ for _ in range(3):
 	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$post")
 	[ -z "$(attachments "$cg")" ]
 }
+
+@test "bpf: portshim attach mounts the BPF file system where the system has not" {
+	local cg=$TEST_CG/nobpffs
+	mkdir "$cg"
+	# A mount namespace of the test's own, without /sys/fs/bpf.
+	run -0 in_ns unshare -m sh -c 'umount /sys/fs/bpf 2>/dev/null
+		grep -q " /sys/fs/bpf bpf " /proc/self/mounts && exit 3
+		"$0" attach --cgroup "$1" --connect odd || exit 1
+		grep -q " /sys/fs/bpf bpf " /proc/self/mounts || exit 4
+		"$0" detach --cgroup "$1"' "$CLI" "$cg"
+	echo "$output"
+	[ "${lines[0]}" = "portshim: attached to $cg: connect=odd" ]
+	[ "${lines[1]}" = "portshim: detached from $cg" ]
+	[ -z "$(attachments "$cg")" ]
+}
