@@ -77,6 +77,7 @@ struct bpf_settings {
 
 /* One decision, as the ring buffer carries it. */
 struct bpf_event {
+	__u64 when;        /* CLOCK_MONOTONIC nanoseconds */
 	__u32 pid, tid;
 	char comm[16];
 	__u8 family;       /* of the socket, and of daddr */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -39,6 +40,19 @@ static void read_new_netns(struct bpf_backend *b, long pid)
 	if (bpf_backend_add_netns(b, link, why, sizeof(why)) != 0)
 		fprintf(stderr, "portshim: the network namespace of pid %ld: needs %s; its sockets get "
 			"the range of portshim's own and ports of their own\n", pid, why);
+}
+
+/* The CLOCK_REALTIME of a CLOCK_MONOTONIC instant in the recent past. */
+static struct timespec realtime_of(uint64_t mono_ns)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	uint64_t now = (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec;
+	uint64_t ago = now > mono_ns ? now - mono_ns : 0;
+	int64_t t = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec - (int64_t)ago;
+	return (struct timespec){ .tv_sec = t / 1000000000, .tv_nsec = t % 1000000000 };
 }
 
 static int record(void *arg, void *data, size_t size)
@@ -83,7 +97,8 @@ static int record(void *arg, void *data, size_t size)
 	d.error = e->error;
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = '\0';
-	eventlog_record_for(&b->rt->log, &d, e->pid, e->tid, comm);
+	struct timespec when = realtime_of(e->when);
+	eventlog_record_at(&b->rt->log, &d, e->pid, e->tid, comm, &when);
 	return 0;
 }
 

@@ -237,6 +237,7 @@ static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int 
 		count(planno, BPF_COUNT_DROPPED, 1);
 		return;
 	}
+	e->when = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;

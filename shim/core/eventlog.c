@@ -213,6 +213,12 @@ void eventlog_record(struct eventlog *log, const struct decision *d)
 void eventlog_record_for(struct eventlog *log, const struct decision *d, long pid, long tid,
 			 const char *comm)
 {
+	eventlog_record_at(log, d, pid, tid, comm, NULL);
+}
+
+void eventlog_record_at(struct eventlog *log, const struct decision *d, long pid, long tid,
+			const char *comm, const struct timespec *when)
+{
 	int saved = errno;
 
 	if (log->summary[0] && d->call != CALL_CONNECT_RESULT) {
@@ -229,6 +235,10 @@ void eventlog_record_for(struct eventlog *log, const struct decision *d, long pi
 		char buf[896];
 		struct log_origin o;
 		log_origin_now(log, &o);
+		if (when) {
+			o.sec = when->tv_sec;
+			o.usec = when->tv_nsec / 1000;
+		}
 		if (pid) {
 			o.pid = pid;
 			o.tid = tid;

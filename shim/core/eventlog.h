@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "decision.h"
 #include "forkwipe.h"
@@ -75,6 +76,10 @@ void eventlog_record(struct eventlog *log, const struct decision *d);
  * (pid 0 and comm NULL: this process's, this thread's). */
 void eventlog_record_for(struct eventlog *log, const struct decision *d, long pid, long tid,
 			 const char *comm);
+/* The same, for a decision made at `when` (CLOCK_REALTIME), not now: the
+ * BPF backend's, read from its ring buffer up to 100 ms later. */
+void eventlog_record_at(struct eventlog *log, const struct decision *d, long pid, long tid,
+			const char *comm, const struct timespec *when);
 
 struct line;
 /* '{' and the fields every line starts with (time, pid, tid, comm). */

@@ -419,3 +419,25 @@ for n in range(3):
 		fi
 	done
 }
+
+@test "bpf: a log line's time is when the program connected, not when portshim read the event" {
+	start_server tcp 127.0.0.1 8080
+	local log=$BATS_TEST_TMPDIR/ev.jsonl
+	# Ten connects 30 ms apart, each with the time right after it: read
+	# every 100 ms, the events' own times must still be within 20 ms.
+	run -0 bpfrun --connect odd --log "$log" -- "$PYTHON" -c 'import socket, time
+for _ in range(10):
+    s = socket.create_connection(("127.0.0.1", 8080)); print(s.getsockname()[1], time.time()); s.close()
+    time.sleep(0.03)'
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/said"
+	"$PYTHON" - "$log" "$BATS_TEST_TMPDIR/said" <<-'EOF'
+	import datetime, json, sys
+	said = dict(line.split() for line in open(sys.argv[2]))
+	lines = [json.loads(l) for l in open(sys.argv[1]) if '"call":"connect"' in l]
+	assert len(lines) == 10, lines
+	for d in lines:
+	    t = datetime.datetime.strptime(d["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+	    gap = float(said[str(d["port"])]) - t
+	    assert 0 <= gap < 0.02, (d["port"], gap)
+	EOF
+}
