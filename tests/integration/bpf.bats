@@ -441,3 +441,21 @@ for _ in range(10):
 	    assert 0 <= gap < 0.02, (d["port"], gap)
 	EOF
 }
+
+@test "bpf: a socket bound to an address with IP_BIND_ADDRESS_NO_PORT keeps its address and gets a port of the policy" {
+	start_server tcp 127.0.0.1 8080
+	local prog='import socket
+for _ in range(5):
+    s = socket.socket()
+    s.setsockopt(socket.IPPROTO_IP, 24, 1)  # IP_BIND_ADDRESS_NO_PORT
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", 8080)); a, p = s.getsockname(); print(a, p); s.recv(1); s.close()'
+	run -0 noshim "$PYTHON" -c "$prog"
+	[ "$(grep -c '^127\.0\.0\.2 [0-9]*[02468]$' <<<"$output")" -eq 5 ]
+	local strategy
+	for strategy in "${STRATEGIES[@]}"; do
+		run -0 bpfrun --strategy "$strategy" --connect odd -- "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$(grep -c '^127\.0\.0\.2 [0-9]*[13579]$' <<<"$output")" -eq 5 ]
+	done
+}
