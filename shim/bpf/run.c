@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "backend.h"
+#include "core/childproc.h"
 #include "bpfshared.h"
 #include "portshim.skel.h"
 #include "core/control.h"
@@ -25,8 +26,6 @@
 
 #define EXIT_CANNOT_RUN 125
 #define DRAIN_MS 100
-
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 /* The child waits for the parent's byte (it is in the cgroup now), or for
  * the pipe to close (it failed: nothing runs). */
@@ -42,11 +41,6 @@ static _Noreturn void child(int go, char **argv, const sigset_t *old)
 	int e = errno;
 	fprintf(stderr, "portshim: cannot run %s: %s\n", argv[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
-}
-
-static int exit_status(int status)
-{
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 static int refuse(const char *why)
@@ -116,11 +110,7 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 		cgroup_remove(path);
 		return refuse("a pipe");
 	}
-	sigemptyset(&mask);
-	for (unsigned i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&mask, forwarded[i]);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	childproc_block_signals(&mask, &old);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -180,5 +170,5 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 	bpf_backend_close(&b);
 	cgroup_remove(path);
 	stats_write_for(&rt->log, pid);
-	return exit_status(status);
+	return childproc_exit_status(status);
 }

@@ -19,12 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/childproc.h"
 #include "seccomp.h"
 #include "supervisor.h"
 
 #define EXIT_CANNOT_RUN 125
-
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 /* The child: the filter, then the command.  A command that cannot be run
  * fails as execvp() says, with the statuses of the preload wrapper. */
@@ -63,11 +62,6 @@ static int start_workers(int listener)
 	return started;
 }
 
-static int exit_status(int status)
-{
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
 int seccomp_run(struct runtime *rt, char **argv)
 {
 	char why[512];
@@ -82,13 +76,7 @@ int seccomp_run(struct runtime *rt, char **argv)
 		fprintf(stderr, "portshim: socketpair(): %s; nothing was run\n", strerror(errno));
 		return EXIT_CANNOT_RUN;
 	}
-	/* Blocked before the fork: none may be lost between it and the
-	 * signalfd, and the child unblocks them before exec. */
-	sigemptyset(&mask);
-	for (unsigned i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&mask, forwarded[i]);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, &old);
+	childproc_block_signals(&mask, &old);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -141,5 +129,5 @@ int seccomp_run(struct runtime *rt, char **argv)
 			reaped = true;
 	}
 	stats_write_for(&rt->log, pid);
-	return exit_status(status);
+	return childproc_exit_status(status);
 }

@@ -52,18 +52,6 @@ wait_unpopulated() {
 	return 1
 }
 
-need() {
-	local f
-	for f in "$@"; do
-		[ -x "$f" ] && continue
-		if [ "${PSTEST_STRICT:-0}" = 1 ]; then
-			echo "$f was not built (PSTEST_STRICT=1)" >&2
-			return 1
-		fi
-		skip "$f was not built"
-	done
-}
-
 # bpfrun ARGS... -- COMMAND...: portshim --backend bpf in the namespace,
 # its cgroup under the test's, no PORTSHIM_* setting but those given.
 bpfrun() {
@@ -91,4 +79,16 @@ server_saw_program() {
 	[ "${#got[@]}" -eq "$n" ] || { echo "expected $n ports: $output" >&2; return 1; }
 	assert_ports "$rule" "${got[@]}"
 	assert_same_lists "$(printf '%s\n' "${got[@]}" | sort -n)" "$(server_ports 8080 "$n" | sort -n)"
+}
+
+# as_nobody ARGS...: portshim ARGS as user nobody, from a copy in a
+# directory of its own that nobody can reach (the checkout may be one only
+# root can enter); its status and output in run's.
+as_nobody() {
+	local dir
+	dir=$(mktemp -d /tmp/pstest-bpf.XXXXXX)
+	install -m 0755 "$CLI" "$dir/portshim"
+	chmod 0755 "$dir"
+	run setpriv --reuid nobody --regid nogroup --clear-groups -- "$dir/portshim" "$@"
+	rm -rf "$dir"
 }

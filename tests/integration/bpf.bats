@@ -230,13 +230,8 @@ print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))'
 	run -125 bpfrun --bind odd -- touch "$BATS_TEST_TMPDIR/ran"
 	[[ $output == "portshim: the bpf backend needs bind: "*"; nothing was run" ]]
 	[ "$(id -u)" = 0 ] || skip "the unprivileged case needs root to switch to nobody"
-	local dir
-	dir=$(mktemp -d /tmp/pstest-bpf.XXXXXX)
-	install -m 0755 "$CLI" "$dir/portshim"
-	chmod 0755 "$dir"
-	run -125 setpriv --reuid nobody --regid nogroup --clear-groups -- \
-		"$dir/portshim" --backend bpf --cgroup-parent "$TEST_CG" -- touch "$dir/ran"
-	rm -rf "$dir"
+	as_nobody --backend bpf --cgroup-parent "$TEST_CG" -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 125 ]
 	[ "$output" = "portshim: the bpf backend needs CAP_BPF and CAP_NET_ADMIN (or root) to load the program (Operation not permitted); nothing was run" ]
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 	[ -z "$(find "$TEST_CG" -mindepth 1 -type d)" ]
@@ -253,22 +248,6 @@ print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))'
 	run -0 "$CLI" report "$log"
 	echo "$output"
 	grep -q 'odd' <<<"$output"
-}
-
-# wait_for FILE PYTHON_CONDITION_OVER_LINES: until the condition over the
-# log's JSON lines (`ls`) holds; 20 s at most.
-wait_for() {
-	local i
-	for i in $(seq 400); do
-		"$PYTHON" -c '
-import json, sys
-ls = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for: $2" >&2
-	cat "$1" >&2
-	return 1
 }
 
 @test "bpf: the control file switches the policy of a running command, from even to odd" {

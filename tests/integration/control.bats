@@ -5,22 +5,6 @@
 
 load helper
 
-# wait_for FILE PYTHON_CONDITION_OVER_LINES: until the condition over the
-# log's JSON lines (`ls`) holds; 20 s at most.
-wait_for() {
-	local i
-	for i in $(seq 400); do
-		"$PYTHON" -c '
-import json, sys
-ls = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for: $2" >&2
-	cat "$1" >&2
-	return 1
-}
-
 @test "control file: a running program switches from even to any, and keeps any on a bad file" {
 	start_server tcp 127.0.0.1 5000
 	local dir=$BATS_TEST_TMPDIR log=$BATS_TEST_TMPDIR/ev.jsonl ctl=$BATS_TEST_TMPDIR/ctl.conf

@@ -41,6 +41,21 @@ require_cmd() {
 	done
 }
 
+# need FILE...: test programs make builds (static ones need libc6-dev's
+# libc.a, goconn needs golang-go); missing, the test skips (fails under
+# PSTEST_STRICT=1).
+need() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] && continue
+		if [ "${PSTEST_STRICT:-0}" = 1 ]; then
+			echo "$f was not built (PSTEST_STRICT=1)" >&2
+			return 1
+		fi
+		skip "$f was not built"
+	done
+}
+
 # require_helpers NAME...: the C programs of tests/helpers that a file's
 # tests run are built (a clear failure rather than a missing file later).
 require_helpers() {
@@ -356,6 +371,22 @@ wait_line() {
 		fi
 		sleep 0.02
 	done
+}
+
+# wait_for FILE PYTHON_CONDITION_OVER_LINES: until the condition over the
+# log's JSON lines (`ls`) holds; 20 s at most.
+wait_for() {
+	local i
+	for i in $(seq 400); do
+		"$PYTHON" -c '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $2" >&2
+	cat "$1" >&2
+	return 1
 }
 
 # start_sink: the sink (tests/helpers/sink.c), without the shim, listening

@@ -29,21 +29,6 @@ json_get_stdin() {
 	"$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
-# need FILE...: test programs make builds (static ones need libc6-dev's
-# libc.a, goconn needs golang-go); missing, the test skips (fails under
-# PSTEST_STRICT=1).
-need() {
-	local f
-	for f in "$@"; do
-		[ -x "$f" ] && continue
-		if [ "${PSTEST_STRICT:-0}" = 1 ]; then
-			echo "$f was not built (PSTEST_STRICT=1)" >&2
-			return 1
-		fi
-		skip "$f was not built"
-	done
-}
-
 # sup ARGS...: portshim ARGS... in the namespace, no PORTSHIM_* but those given.
 sup() {
 	noshim "$CLI" "$@"
