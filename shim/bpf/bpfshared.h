@@ -125,14 +125,15 @@ struct bpf_sockkey {
 	__u16 dport;      /* host order */
 	__u32 family;
 };
-/* The program's own SO_REUSEADDR of such a socket, in the slot its key's
- * hash names: a later socket of the same slot takes it over, and the
- * earlier one then reads the kernel's 1. */
+/* The program's own SO_REUSEADDR of such a socket, in the slot its
+ * destination's hash plus its port names: a later socket to another
+ * destination that lands on the same slot takes it over, and the earlier
+ * one then reads the kernel's 1. */
 struct bpf_sockown {
 	__u64 tag;        /* the key's hash; 0: empty */
 	__u32 own;        /* 0 or 1 */
 	__u32 pad;
 };
-#define BPF_SOCKS_MAX 65536
+#define BPF_SOCKS_MAX 65536 /* a slot per port: one destination's never meet */
 
 #endif

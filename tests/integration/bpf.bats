@@ -194,6 +194,30 @@ print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))'
 	done
 }
 
+@test "bpf: 2,000 sockets to one destination each read their own SO_REUSEADDR, under every strategy, as natively" {
+	local prog='import socket
+l = socket.socket()
+l.bind(("127.0.0.1", 9090))
+l.listen(4096)
+socks = []
+for i in range(2000):
+    s = socket.socket()
+    s.connect(("127.0.0.1", 9090))
+    socks.append(s)
+ports = [s.getsockname()[1] for s in socks]
+print(sum(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) for s in socks),
+      len(set(ports)), sum(p % 2 for p in ports))'
+	local strategy
+	run -0 noshim "$PYTHON" -c "$prog"
+	echo "native: $output"
+	[ "${output%% *}" = 0 ]
+	for strategy in "${STRATEGIES[@]}"; do
+		run -0 bpfrun --connect odd --strategy "$strategy" -- "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$output" = "0 2000 2000" ]
+	done
+}
+
 @test "bpf: exit status and signals are the command's; its cgroup is gone after, with what was attached" {
 	run -7 bpfrun --connect odd -- sh -c 'exit 7'
 	run -143 bpfrun --connect odd -- sh -c 'kill -TERM $$'

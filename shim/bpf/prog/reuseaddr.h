@@ -15,22 +15,21 @@ struct {
 	__type(value, struct bpf_sockown);
 } ours SEC(".maps");
 
-/* The key's hash, never 0 (0 marks an empty slot). */
-static __always_inline __u64 sockkey_hash(const struct bpf_sockkey *k)
-{
-	__u64 h = rng_mix(k->netns ^ ((__u64)k->daddr[0] << 32 | k->daddr[1]));
-	h = rng_mix(h ^ ((__u64)k->daddr[2] << 32 | k->daddr[3]));
-	h = rng_mix(h ^ ((__u64)k->sport << 48 | (__u64)k->dport << 32 | k->family));
-	return h | 1;
-}
-
-/* The slot of a key, and its hash in *tag. */
+/* The slot of a key, and the key's hash in *tag (never 0: 0 marks an empty
+ * slot).  The slot is the destination's hash plus the port: a
+ * destination's walk takes consecutive ports, so its sockets take
+ * consecutive slots (a page of the table in use, where a slot anywhere in
+ * it cost a TLB miss per connect), and with a slot per port they never
+ * take each other's. */
 static __always_inline struct bpf_sockown *sockown_slot(const struct bpf_sockkey *k, __u64 *tag)
 {
+	__u64 dest = rng_mix(k->netns ^ ((__u64)k->daddr[0] << 32 | k->daddr[1]));
 	__u32 slot;
 
-	*tag = sockkey_hash(k);
-	slot = (__u32)(*tag >> 32) & (BPF_SOCKS_MAX - 1);
+	dest = rng_mix(dest ^ ((__u64)k->daddr[2] << 32 | k->daddr[3]));
+	dest = rng_mix(dest ^ ((__u64)k->dport << 32 | k->family));
+	*tag = rng_mix(dest ^ k->sport) | 1;
+	slot = ((__u32)(dest >> 32) + k->sport) & (BPF_SOCKS_MAX - 1);
 	return bpf_map_lookup_elem(&ours, &slot);
 }
 
