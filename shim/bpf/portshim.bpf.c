@@ -98,7 +98,6 @@ struct walk {
 	__u8 tcp, v6sock, v4dst, new_netns;
 	__u8 share;                 /* TCP: SO_REUSEADDR and the 4-tuple check */
 	__u8 tw_reuse;              /* a recyclable TIME_WAIT's 4-tuple counts as free */
-	__u32 now_ms;               /* CLOCK_MONOTONIC milliseconds */
 	__u32 daddr4, daddr6[4];    /* network order */
 	__u32 src4, src6[4];        /* the socket's own address, if it has one */
 	__u16 dport;                /* network order */
@@ -346,7 +345,6 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 				       : w.daddr6[0] == 0 && w.daddr6[1] == 0 && w.daddr6[2] == 0 &&
 					 w.daddr6[3] == bpf_htonl(1);
 		w.tw_reuse = w.ns->tw_reuse == 1 || (w.ns->tw_reuse == 2 && loopback);
-		w.now_ms = (__u32)(bpf_ktime_get_ns() / 1000000ULL);
 	}
 	int share = w.share;
 	if (share) {

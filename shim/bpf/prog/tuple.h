@@ -18,7 +18,6 @@ struct tuple_query {
 	struct bpf_sock_tuple t;
 	__u32 v6;
 	__u32 tw_reuse;  /* a recyclable TIME_WAIT counts as free */
-	__u32 now_ms;    /* CLOCK_MONOTONIC milliseconds */
 	__u32 delay_ms;  /* net.ipv4.tcp_tw_reuse_delay (1000 before 6.14) */
 };
 
@@ -28,8 +27,9 @@ struct tuple_query {
  * tcp_tw_reuse allows it (2: for a loopback destination).  The kernel
  * times it with its TCP clock, read here as CLOCK_MONOTONIC: the two may
  * drift apart, which moves only the moment a TIME_WAIT is preferred, since
- * a socket bound to its port recycles any with timestamps.  A global function: the verifier checks it once,
- * not once per place of the walk that calls it. */
+ * a socket bound to its port recycles any with timestamps.  A global
+ * function: the verifier checks it once, not once per place of the walk
+ * that calls it. */
 __noinline int portshim_tuple_held(struct bpf_sock_addr *ctx, struct tuple_query *q)
 {
 	struct tcp_timewait_sock *tw;
@@ -44,10 +44,14 @@ __noinline int portshim_tuple_held(struct bpf_sock_addr *ctx, struct tuple_query
 		return 0;
 	if (q->tw_reuse && sk->state == BPF_TCP_TIME_WAIT && (tw = bpf_skc_to_tcp_timewait_sock(sk)) &&
 	    tw->tw_ts_recent_stamp) {
+		/* Read only here: a clock read per connect costs more than
+		 * the lookup that seldom needs it. */
+		__u32 now_ms = (__u32)(bpf_ktime_get_ns() / 1000000ULL);
+
 		if (bpf_core_field_exists(tw->tw_sk.tw_entry_stamp))
-			held = (__s32)(q->now_ms - (tw->tw_sk.tw_entry_stamp + q->delay_ms)) <= 0;
+			held = (__s32)(now_ms - (tw->tw_sk.tw_entry_stamp + q->delay_ms)) <= 0;
 		else
-			held = (__s32)(q->now_ms / 1000 - (__u32)tw->tw_ts_recent_stamp) <= 0;
+			held = (__s32)(now_ms / 1000 - (__u32)tw->tw_ts_recent_stamp) <= 0;
 	}
 	bpf_sk_release(sk);
 	return held;
@@ -58,7 +62,7 @@ __noinline int portshim_tuple_held(struct bpf_sock_addr *ctx, struct tuple_query
  * a packet from the destination sees it. */
 static __always_inline int tuple_taken(struct walk *w, __u32 port)
 {
-	struct tuple_query q = { .v6 = !w->v4dst, .tw_reuse = w->tw_reuse, .now_ms = w->now_ms,
+	struct tuple_query q = { .v6 = !w->v4dst, .tw_reuse = w->tw_reuse,
 				 .delay_ms = w->ns->tw_reuse_delay_ms };
 	const struct bpf_netns *s = w->ns;
 	int held = 0;
