@@ -40,7 +40,17 @@ struct {
 	__type(value, struct bpf_settings);
 } settings SEC(".maps");
 
-/* The network namespaces read, by cookie (0: the one portshim started in). */
+/* The network namespace portshim started in: its cookie, and the
+ * namespace in an array (no hash lookup for the common case). */
+const volatile __u64 start_netns_cookie = 0;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_netns);
+} start_netns SEC(".maps");
+
+/* The other network namespaces read, by cookie. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPF_NETNS_MAX);
@@ -296,14 +306,15 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		return 1;
 	w.s = bpf_map_lookup_elem(&settings, &key);
 	cookie = bpf_get_netns_cookie(ctx);
-	w.ns = bpf_map_lookup_elem(&netns, &cookie);
+	if (cookie != start_netns_cookie)
+		w.ns = bpf_map_lookup_elem(&netns, &cookie);
 	if (!w.ns) {
 		/* Not read yet: the starting namespace's range, exclusive
 		 * binds (no addresses to check a 4-tuple from); the command
 		 * reads it when it sees the event. */
-		cookie = 0;
-		w.ns = bpf_map_lookup_elem(&netns, &cookie);
-		w.new_netns = 1;
+		w.new_netns = cookie != start_netns_cookie;
+		key = 0;
+		w.ns = bpf_map_lookup_elem(&start_netns, &key);
 	}
 	if (!w.s || !w.ns)
 		return 1;
