@@ -7,9 +7,10 @@
 #define EXIT_CANNOT_RUN 125
 #define ABSENT "a portshim built with it (clang, bpftool and libbpf-dev at build time)"
 
-const char *bpf_missing(struct runtime *rt, char *buf, size_t size)
+const char *bpf_missing(struct runtime *rt, bool *kernel_netns, char *buf, size_t size)
 {
 	(void)rt;
+	*kernel_netns = false;
 	snprintf(buf, size, "%s", ABSENT);
 	return buf;
 }

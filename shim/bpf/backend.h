@@ -28,6 +28,7 @@ struct bpf_backend {
 	struct bpf_settings settings; /* the ones in force */
 	struct policy connect;        /* their default policy (the log names it) */
 	__u64 start_netns;            /* the cookie of the namespace it was loaded in */
+	bool kernel_netns;            /* the program reads a namespace not given from the kernel */
 };
 
 /* The hooks' names, as pinned (pin.c) and as bpftool shows them. */

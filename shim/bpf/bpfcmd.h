@@ -14,8 +14,10 @@
 int cgroup_root(char out[PATH_MAX], char *why, size_t len);
 
 /* NULL when the backend works here with rt's settings (its program is
- * loaded and unloaded to find out); else what it needs, in buf. */
-const char *bpf_missing(struct runtime *rt, char *buf, size_t size);
+ * loaded and unloaded to find out), and in *kernel_netns whether it reads
+ * a network namespace made after it from the kernel; else what it needs,
+ * in buf. */
+const char *bpf_missing(struct runtime *rt, bool *kernel_netns, char *buf, size_t size);
 
 /* portshim --backend bpf -- argv: the exit status. */
 int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv);

@@ -50,6 +50,7 @@ struct bpf_netns {
 	__u16 lo, hi;
 	__u32 tw_reuse;          /* net.ipv4.tcp_tw_reuse: 0, 1, or 2 (loopback only) */
 	__u32 tw_reuse_delay_ms; /* net.ipv4.tcp_tw_reuse_delay (Linux 6.14), else 1000 */
+	__u32 addrs_known;       /* the command read it: addr4, addr6 are its addresses */
 	__u32 naddr4, naddr6;
 	__u32 addr4[BPF_ADDRS_MAX];
 	__u32 addr6[BPF_ADDRS_MAX][4];
@@ -64,6 +65,8 @@ struct bpf_settings {
 	__u8 on_exhaust_kernel;  /* else fail with EADDRNOTAVAIL */
 	__u8 events;             /* someone drains the ring buffer */
 	__u8 share;              /* TCP: SO_REUSEADDR and the 4-tuple check */
+	__u8 netns_from_kernel;  /* no range or reserved ports set: each namespace's own */
+	__u8 pad[3];
 	__u32 nrules;
 	struct bpf_plan connect;
 	struct bpf_rule rule[BPF_RULES_MAX];

@@ -146,6 +146,9 @@ void bpf_settings_fill(const struct runtime *rt, bool events, struct bpf_setting
 	/* auto and reuse share a TCP port across destinations as the kernel
 	 * does; exclusive gives each socket a port nobody holds. */
 	s->share = cfg->strategy != STRATEGY_EXCLUSIVE;
+	/* A range or reserved ports given apply in every namespace, as the
+	 * one portshim started in has them. */
+	s->netns_from_kernel = !cfg->range_set && !cfg->reserved_set;
 	plan_of(&cfg->connect, &s->connect);
 	s->nrules = (__u32)cfg->rules.count;
 	for (int i = 0; i < cfg->rules.count; i++) {
@@ -180,6 +183,7 @@ static void netns_of(const struct runtime *rt, struct bpf_netns *ns)
 	ns->hi = (__u16)rt->range_hi;
 	memcpy(ns->ports.word, rt->base.bits, sizeof(ns->ports.word));
 	local_addresses(ns);
+	ns->addrs_known = 1;
 	/* The kernel's defaults where a file says nothing (tcp_tw_reuse_delay
 	 * is Linux 6.14's; before it, one second). */
 	ns->tw_reuse = sysctl_value("/proc/sys/net/ipv4/tcp_tw_reuse", 2);
@@ -262,13 +266,23 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	b->connect = rt->cfg.connect;
 	netns_of(rt, &ns);
 
-	b->skel = portshim_bpf__open();
-	if (!b->skel) {
-		say_failure("open the program", errno, why, len);
-		return -1;
+	/* First with the reading of new namespaces from the kernel, then,
+	 * where the kernel refuses it, without. */
+	for (int kernel_netns = 1; kernel_netns >= 0; kernel_netns--) {
+		b->skel = portshim_bpf__open();
+		if (!b->skel) {
+			say_failure("open the program", errno, why, len);
+			return -1;
+		}
+		b->skel->rodata->start_netns_cookie = b->start_netns;
+		b->skel->rodata->kernel_netns = (__u8)kernel_netns;
+		b->kernel_netns = kernel_netns;
+		err = portshim_bpf__load(b->skel);
+		if (err == 0)
+			break;
+		portshim_bpf__destroy(b->skel);
+		b->skel = NULL;
 	}
-	b->skel->rodata->start_netns_cookie = b->start_netns;
-	err = portshim_bpf__load(b->skel);
 	if (err) {
 		say_failure("load the program", -err, why, len);
 		bpf_backend_close(b);
@@ -365,13 +379,14 @@ void bpf_backend_close(struct bpf_backend *b)
 	memset(b, 0, sizeof(*b));
 }
 
-const char *bpf_missing(struct runtime *rt, char *buf, size_t size)
+const char *bpf_missing(struct runtime *rt, bool *kernel_netns, char *buf, size_t size)
 {
 	struct bpf_backend b;
 	char root[PATH_MAX];
 
 	if (cgroup_root(root, buf, size) != 0 || bpf_backend_load(&b, rt, false, buf, size) != 0)
 		return buf;
+	*kernel_netns = b.kernel_netns;
 	bpf_backend_close(&b);
 	return NULL;
 }

@@ -43,6 +43,10 @@ struct {
 /* The network namespace portshim started in: its cookie, and the
  * namespace in an array (no hash lookup for the common case). */
 const volatile __u64 start_netns_cookie = 0;
+/* Whether the program may read a namespace it has not been given from the
+ * kernel (prog/netns.h); 0 where the kernel refuses the helpers that takes
+ * (a lockdown), which the verifier then never sees. */
+const volatile __u8 kernel_netns = 1;
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -81,11 +85,6 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024); /* 100 ms of ~500,000 decisions a second */
-} events SEC(".maps");
-
 /* Counter `which` of plan number `planno` (0: the default policy). */
 static __always_inline void count(__u32 planno, __u32 which, __u64 by)
 {
@@ -115,6 +114,8 @@ struct walk {
 
 #include "prog/tuple.h"
 #include "prog/reuseaddr.h"
+#include "prog/netns.h"
+#include "prog/event.h"
 
 static __always_inline long bind_port(struct walk *w, __u32 port)
 {
@@ -235,39 +236,6 @@ static __always_inline const struct bpf_plan *plan_for(struct walk *w, __u32 por
 	return &w->s->rule[(q.found - 1) & (BPF_RULES_MAX - 1)].plan;
 }
 
-static __always_inline void emit(struct walk *w, __u8 result, __u32 planno, int error)
-{
-	struct bpf_event *e;
-
-	if (!w->s->events)
-		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(planno, BPF_COUNT_DROPPED, 1);
-		return;
-	}
-	e->when = bpf_ktime_get_ns();
-	__u64 id = bpf_get_current_pid_tgid();
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->family = w->v6sock ? AF_INET6 : AF_INET;
-	e->protocol = w->tcp ? IPPROTO_TCP : IPPROTO_UDP;
-	e->result = result;
-	e->plan = planno;
-	e->new_netns = w->new_netns;
-	e->dport = bpf_ntohs(w->dport);
-	e->port = w->bound;
-	e->attempts = w->attempts;
-	e->error = error;
-	if (w->v6sock)
-		__builtin_memcpy(e->daddr, w->daddr6, 16);
-	else
-		__builtin_memcpy(e->daddr, &w->daddr4, 4);
-	/* Drained on a timer: no wake-up per event. */
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-}
-
 static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 {
 	struct bpf_sock *sk = ctx->sk;
@@ -305,19 +273,26 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
 	w.s = bpf_map_lookup_elem(&settings, &key);
+	if (!w.s)
+		return 1;
 	cookie = bpf_get_netns_cookie(ctx);
-	if (cookie != start_netns_cookie)
+	if (cookie != start_netns_cookie) {
 		w.ns = bpf_map_lookup_elem(&netns, &cookie);
+		if (!w.ns && kernel_netns && w.s->netns_from_kernel)
+			w.ns = netns_from_kernel(cookie);
+	}
 	if (!w.ns) {
-		/* Not read yet: the starting namespace's range, exclusive
-		 * binds (no addresses to check a 4-tuple from); the command
-		 * reads it when it sees the event. */
+		/* Not readable: the starting namespace's range. */
 		w.new_netns = cookie != start_netns_cookie;
 		key = 0;
 		w.ns = bpf_map_lookup_elem(&start_netns, &key);
+		if (!w.ns)
+			return 1;
 	}
-	if (!w.s || !w.ns)
-		return 1;
+	/* Without its addresses there is no 4-tuple to check: exclusive
+	 * binds until the command reads it (it does when it sees the event). */
+	if (!w.ns->addrs_known)
+		w.new_netns = 1;
 	w.tcp = ctx->protocol == IPPROTO_TCP;
 	w.dport = (__u16)ctx->user_port;
 	if (v6) {

@@ -150,7 +150,8 @@ static int check_seccomp(const struct executable *t)
 static int check_bpf(void)
 {
 	char why[512];
-	const char *missing = bpf_missing(&portshim_runtime, why, sizeof(why));
+	bool kernel_netns;
+	const char *missing = bpf_missing(&portshim_runtime, &kernel_netns, why, sizeof(why));
 
 	if (missing) {
 		printf("\n%-12s bpf: does not work here: needs %s\n", "backend", missing);
@@ -160,6 +161,10 @@ static int check_bpf(void)
 	printf("%-12s every connect() of every process of the command's cgroup, whatever its "
 	       "binary (static, Go, io_uring), TCP and UDP, IPv4 and IPv6\n", "reaches");
 	printf("%-12s bind(0); a UDP sendto() without connect()\n", "not");
+	printf("%-12s %s\n", "namespaces", kernel_netns
+	       ? "one made later: its own range and reserved ports from its first connect"
+	       : "one made later: the range of portshim's own until read (the kernel refuses "
+		 "bpf_probe_read_kernel here: a lockdown)");
 	return 0;
 }
 

@@ -63,6 +63,28 @@ for _ in range(3):
 	[ "$output" = "portshim: detach: needs an attachment to detach: portshim attached nothing to $cg" ]
 }
 
+@test "bpf: under portshim attach, a network namespace made after it gets its own range and reserved ports" {
+	local cg=$TEST_CG/service got
+	mkdir "$cg"
+	run -0 noshim "$CLI" attach --cgroup "$cg" --connect odd
+	local prog='import socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 8090)); srv.listen(64)
+socks = [socket.create_connection(("127.0.0.1", 8090)) for _ in range(20)]
+print(*[s.getsockname()[1] for s in socks])'
+	run -0 in_cgroup "$cg" unshare -n sh -c 'ip link set lo up &&
+		echo "43000 43099" >/proc/sys/net/ipv4/ip_local_port_range &&
+		echo 43001,43003 >/proc/sys/net/ipv4/ip_local_reserved_ports && exec "$0" -c "$1"' "$PYTHON" "$prog"
+	echo "$output"
+	read -ra got <<<"$output"
+	[ "${#got[@]}" -eq 20 ]
+	assert_ports odd "${got[@]}"
+	assert_ports 43005-43099 "${got[@]}"
+	run -0 "$CLI" status
+	echo "$output"
+	grep -A4 -x "$cg" <<<"$output" | grep -q 'counters  ok=20 '
+	run -0 noshim "$CLI" detach --cgroup "$cg"
+}
+
 @test "bpf: portshim attach --unit takes the unit's cgroup from systemd, --container the container's first process's cgroup and network namespace" {
 	start_server tcp 127.0.0.1 8080
 	local cg=$TEST_CG/unit bin=$BATS_TEST_TMPDIR/bin out=$BATS_TEST_TMPDIR/held i
@@ -105,6 +127,8 @@ for _ in range(3):
 	grep -qx 'backend      bpf: works here' <<<"$output"
 	grep -q '^reaches      every connect() of every process' <<<"$output"
 	grep -q '^not          bind(0); a UDP sendto() without connect()' <<<"$output"
+	grep -qx 'namespaces   one made later: its own range and reserved ports from its first connect' \
+		<<<"$output"
 	run -125 noshim "$CLI" --check --backend bpf --connect kernel -- true
 	grep -q "needs connect=kernel: the bpf backend applies" <<<"$output"
 	[ "$(id -u)" = 0 ] || skip "the unprivileged case needs root to switch to nobody"

@@ -309,11 +309,10 @@ while not os.path.exists(sys.argv[1]):
 	EOF
 }
 
-@test "bpf: a network namespace the command makes is read when its first connect is seen; from then on its own range" {
-	# Inside: a new namespace with its own range, a listener, and connects
-	# until one gets a port of that range (portshim reads the namespace
-	# from the event of the first), then 10 more.
-	local prog='import socket, threading, time
+@test "bpf: a network namespace the command makes has its own range and reserved ports from its first connect, under every strategy" {
+	# Inside: a new namespace with its own range and reserved ports, a
+	# listener, and 20 connects.
+	local prog='import socket, threading
 srv = socket.socket(); srv.bind(("127.0.0.1", 8090)); srv.listen(64)
 def serve():
     while True:
@@ -321,25 +320,25 @@ def serve():
 threading.Thread(target=serve, daemon=True).start()
 def one():
     s = socket.create_connection(("127.0.0.1", 8090)); p = s.getsockname()[1]; s.close(); return p
-first = [one()]
-deadline = time.time() + 20
-while not 42000 <= first[-1] <= 42099 and time.time() < deadline:
-    time.sleep(0.01); first.append(one())
-print("first", *first)
-print("then", *[one() for _ in range(10)])'
-	run -0 bpfrun --connect odd -- unshare -n sh -c \
-		'ip link set lo up && echo "42000 42099" >/proc/sys/net/ipv4/ip_local_port_range && exec "$0" -c "$1"' \
-		"$PYTHON" "$prog"
-	echo "$output"
-	read -ra first <<<"$(sed -n 's/^first //p' <<<"$output")"
-	read -ra then <<<"$(sed -n 's/^then //p' <<<"$output")"
-	# Before: the starting namespace's range, still odd.
-	assert_ports odd "${first[@]}"
-	assert_ports 32768-60999 "${first[0]}"
-	assert_ports 42000-42099 "${first[-1]}"
-	[ "${#then[@]}" -eq 10 ]
-	assert_ports odd "${then[@]}"
-	assert_ports 42000-42099 "${then[@]}"
+print(*[one() for _ in range(20)])'
+	local inner='ip link set lo up && echo "42000 42099" >/proc/sys/net/ipv4/ip_local_port_range &&
+		echo 42001,42003,42005-42011 >/proc/sys/net/ipv4/ip_local_reserved_ports && exec "$0" -c "$1"'
+	local strategy got
+	for strategy in "${STRATEGIES[@]}"; do
+		run -0 bpfrun --connect odd --strategy "$strategy" -- unshare -n sh -c "$inner" "$PYTHON" "$prog"
+		echo "$strategy: $output"
+		read -ra got <<<"$output"
+		[ "${#got[@]}" -eq 20 ]
+		assert_ports odd "${got[@]}"
+		assert_ports 42013-42099 "${got[@]}"
+	done
+	# The same settings with a range given: that range, in every namespace.
+	run -0 bpfrun --connect odd --range 50000-50099 -- unshare -n sh -c "$inner" "$PYTHON" "$prog"
+	echo "--range: $output"
+	read -ra got <<<"$output"
+	[ "${#got[@]}" -eq 20 ]
+	assert_ports odd "${got[@]}"
+	assert_ports 50000-50099 "${got[@]}"
 }
 
 @test "bpf: per-destination rules, the namespace's reserved ports, order=sequential and a seed" {
