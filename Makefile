@@ -161,7 +161,9 @@ $(BUILD)/bpf/portshim.bpf.o: $(BPF_PROG_SRC) $(wildcard shim/bpf/prog/*.h) shim/
 $(BPF_SKEL): $(BUILD)/bpf/portshim.bpf.o
 	$(call say,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name portshim_bpf > $@.tmp && mv $@.tmp $@
-$(call OBJ,$(BPF_USER_SRC)): $(BPF_SKEL)
+# Every source of the backend includes the skeleton but cgroup.c, which
+# the command builds without the backend too.
+$(call OBJ,$(filter-out shim/bpf/cgroup.c,$(BPF_USER_SRC))): $(BPF_SKEL)
 $(call OBJ,$(BPF_USER_SRC)): CFLAGS += -I$(BUILD)/bpf
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE) $(FLAGS_STAMP)
