@@ -162,7 +162,8 @@ static int check_bpf(void)
 	       "binary (static, Go, io_uring), TCP and UDP, IPv4 and IPv6\n", "reaches");
 	printf("%-12s bind(0); a UDP sendto() without connect()\n", "not");
 	printf("%-12s %s\n", "namespaces", kernel_netns
-	       ? "one made later: its own range and reserved ports from its first connect"
+	       ? "one made later: read from the kernel at its first connect (range, reserved "
+		 "ports, addresses)"
 	       : "one made later: the range of portshim's own until read (the kernel refuses "
 		 "bpf_probe_read_kernel here: a lockdown)");
 	return 0;

@@ -63,25 +63,42 @@ for _ in range(3):
 	[ "$output" = "portshim: detach: needs an attachment to detach: portshim attached nothing to $cg" ]
 }
 
-@test "bpf: under portshim attach, a network namespace made after it gets its own range and reserved ports" {
-	local cg=$TEST_CG/service got
+@test "bpf: under portshim attach, a network namespace made after it has its own range, reserved ports and addresses: two destinations share its ports" {
+	local cg=$TEST_CG/service
 	mkdir "$cg"
-	run -0 noshim "$CLI" attach --cgroup "$cg" --connect odd
-	local prog='import socket
-srv = socket.socket(); srv.bind(("127.0.0.1", 8090)); srv.listen(64)
-socks = [socket.create_connection(("127.0.0.1", 8090)) for _ in range(20)]
-print(*[s.getsockname()[1] for s in socks])'
-	run -0 in_cgroup "$cg" unshare -n sh -c 'ip link set lo up &&
-		echo "43000 43099" >/proc/sys/net/ipv4/ip_local_port_range &&
-		echo 43001,43003 >/proc/sys/net/ipv4/ip_local_reserved_ports && exec "$0" -c "$1"' "$PYTHON" "$prog"
-	echo "$output"
-	read -ra got <<<"$output"
-	[ "${#got[@]}" -eq 20 ]
-	assert_ports odd "${got[@]}"
-	assert_ports 43005-43099 "${got[@]}"
-	run -0 "$CLI" status
-	echo "$output"
-	grep -A4 -x "$cg" <<<"$output" | grep -q 'counters  ok=20 '
+	run -0 noshim "$CLI" attach --cgroup "$cg" --connect odd --on-exhaust fail
+	# 4 odd ports (43001 reserved); 4 connections to each of two
+	# destinations on them, then one more to the first: refused by the
+	# program's 4-tuple check (exhausted), not by the kernel's connect.
+	local prog='import socket, sys
+fam, a, b = (socket.AF_INET, "127.0.0.1", "127.0.0.2") if sys.argv[1] == "4" else (socket.AF_INET6, "::1", "::1")
+l1 = socket.socket(fam); l1.bind((a, 8090)); l1.listen(64)
+l2 = socket.socket(fam); l2.bind((b, 8091)); l2.listen(64)
+socks = []
+def one(dest):
+    s = socket.socket(fam); s.connect(dest); socks.append(s); return s.getsockname()[1]
+print(*[one((a, 8090)) for _ in range(4)])
+print(*[one((b, 8091)) for _ in range(4)])
+try:
+    one((a, 8090)); print("connected")
+except OSError as e:
+    print(e.errno)'
+	local inner='ip link set lo up && echo "43000 43009" >/proc/sys/net/ipv4/ip_local_port_range &&
+		echo 43001 >/proc/sys/net/ipv4/ip_local_reserved_ports && exec "$0" -c "$1" "$2"'
+	local family line ok=0
+	for family in 4 6; do
+		run -0 in_cgroup "$cg" unshare -n sh -c "$inner" "$PYTHON" "$prog" "$family"
+		echo "IPv$family: $output"
+		for line in 1 2; do
+			[ "$(sed -n "${line}p" <<<"$output" | tr ' ' '\n' | sort -n | xargs)" = \
+				"43003 43005 43007 43009" ]
+		done
+		[ "$(sed -n 3p <<<"$output")" = 99 ]
+		ok=$((ok + 8))
+		run -0 "$CLI" status
+		echo "$output"
+		grep -A4 -x "$cg" <<<"$output" | grep -q "counters  ok=$ok fallback=0 exhausted=$((ok / 8)) .* new-netns=0 "
+	done
 	run -0 noshim "$CLI" detach --cgroup "$cg"
 }
 
@@ -127,7 +144,7 @@ print(*[s.getsockname()[1] for s in socks])'
 	grep -qx 'backend      bpf: works here' <<<"$output"
 	grep -q '^reaches      every connect() of every process' <<<"$output"
 	grep -q '^not          bind(0); a UDP sendto() without connect()' <<<"$output"
-	grep -qx 'namespaces   one made later: its own range and reserved ports from its first connect' \
+	grep -qx 'namespaces   one made later: read from the kernel at its first connect (range, reserved ports, addresses)' \
 		<<<"$output"
 	run -125 noshim "$CLI" --check --backend bpf --connect kernel -- true
 	grep -q "needs connect=kernel: the bpf backend applies" <<<"$output"

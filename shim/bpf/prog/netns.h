@@ -1,9 +1,7 @@
 /* A network namespace nobody has read for the program yet: its range,
- * reserved ports and TIME_WAIT settings read from the kernel's own struct
- * net at its first connect, and kept in the map of namespaces.  Its
- * addresses are not read here (the 4-tuple check needs them): until the
- * command reads the namespace, its sockets get ports nobody holds.  Part
- * of portshim.bpf.c. */
+ * reserved ports, TIME_WAIT settings and addresses read from the kernel's
+ * own struct net at its first connect, and kept in the map of namespaces,
+ * as the command would have read them (load.c).  Part of portshim.bpf.c. */
 #ifndef PORTSHIM_PROG_NETNS_H
 #define PORTSHIM_PROG_NETNS_H
 
@@ -22,8 +20,32 @@ struct netns_ipv4 {
 	__u8 sysctl_tcp_tw_reuse;
 	unsigned int sysctl_tcp_tw_reuse_delay; /* Linux 6.14 */
 } __attribute__((preserve_access_index));
+struct list_head {
+	struct list_head *next;
+} __attribute__((preserve_access_index));
+struct in_ifaddr {
+	struct in_ifaddr *ifa_next;
+	__u32 ifa_local;
+} __attribute__((preserve_access_index));
+struct in_device {
+	struct in_ifaddr *ifa_list;
+} __attribute__((preserve_access_index));
+struct inet6_ifaddr {
+	struct in6_addr addr;
+	struct list_head if_list;
+} __attribute__((preserve_access_index));
+struct inet6_dev {
+	struct list_head addr_list;
+} __attribute__((preserve_access_index));
+struct net_device {
+	struct list_head dev_list;
+	unsigned int flags;
+	struct in_device *ip_ptr;
+	struct inet6_dev *ip6_ptr;
+} __attribute__((preserve_access_index));
 struct net {
 	__u64 net_cookie;
+	struct list_head dev_base_head;
 	struct netns_ipv4 ipv4;
 } __attribute__((preserve_access_index));
 struct nsproxy {
@@ -70,6 +92,59 @@ static long allowed_word(__u32 i, void *data)
 	return 0;
 }
 
+#define IFF_UP 0x1
+#define NETNS_DEVICES_MAX 64 /* devices looked at for addresses */
+
+struct device_walk {
+	struct bpf_netns *ns;
+	struct list_head *head;  /* the namespace's list of devices */
+	struct list_head *next;  /* the next device's dev_list */
+};
+
+/* The IPv4 and IPv6 addresses of one device, as far as there is room. */
+static __always_inline void device_addresses(struct net_device *dev, struct bpf_netns *ns)
+{
+	struct in_ifaddr *ifa = BPF_CORE_READ(dev, ip_ptr, ifa_list);
+	struct inet6_dev *in6 = BPF_CORE_READ(dev, ip6_ptr);
+
+	for (int i = 0; i < BPF_ADDRS_MAX && ifa; i++) {
+		__u32 n = ns->naddr4;
+		if (n >= BPF_ADDRS_MAX)
+			break;
+		ns->addr4[n] = BPF_CORE_READ(ifa, ifa_local);
+		ns->naddr4 = n + 1;
+		ifa = BPF_CORE_READ(ifa, ifa_next);
+	}
+	if (!in6)
+		return;
+	struct list_head *head = &in6->addr_list, *pos = BPF_CORE_READ(in6, addr_list.next);
+	for (int i = 0; i < BPF_ADDRS_MAX && pos && pos != head; i++) {
+		struct inet6_ifaddr *a = (void *)pos - bpf_core_field_offset(struct inet6_ifaddr, if_list);
+		__u32 n = ns->naddr6;
+		if (n >= BPF_ADDRS_MAX)
+			break;
+		bpf_core_read(ns->addr6[n], 16, &a->addr);
+		ns->naddr6 = n + 1;
+		pos = BPF_CORE_READ(a, if_list.next);
+	}
+}
+
+/* bpf_loop's step: the next device of the namespace, if it is up. */
+static long next_device(__u32 i, void *data)
+{
+	struct device_walk *d = data;
+	struct net_device *dev;
+
+	(void)i;
+	if (!d->next || d->next == d->head)
+		return 1;
+	dev = (void *)d->next - bpf_core_field_offset(struct net_device, dev_list);
+	if (BPF_CORE_READ(dev, flags) & IFF_UP)
+		device_addresses(dev, d->ns);
+	d->next = BPF_CORE_READ(dev, dev_list.next);
+	return 0;
+}
+
 /* The namespace of the socket being connected, read from the kernel and
  * added to the map; NULL where the calling task's namespace is not the
  * socket's (one made in another and passed over) or cannot be read. */
@@ -109,6 +184,10 @@ static __always_inline const struct bpf_netns *netns_from_kernel(__u64 cookie)
 				 bpf_probe_read_kernel(ns->ports.word, sizeof(ns->ports.word), reserved) == 0,
 	};
 	bpf_loop(BPF_PORT_WORDS, allowed_word, &fill, 0);
+	struct device_walk walk = { .ns = ns, .head = &net->dev_base_head,
+				    .next = BPF_CORE_READ(net, dev_base_head.next) };
+	bpf_loop(NETNS_DEVICES_MAX, next_device, &walk, 0);
+	ns->addrs_known = 1;
 	/* Another CPU may have added it first: either is the same. */
 	bpf_map_update_elem(&netns, &cookie, ns, BPF_NOEXIST);
 	return ns;
