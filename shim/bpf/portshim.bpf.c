@@ -106,7 +106,7 @@ struct walk {
 	__u32 last_i;
 	__u8 tcp, v6sock, v4dst, new_netns;
 	__u8 share;                 /* TCP: SO_REUSEADDR and the 4-tuple check */
-	__u8 tw_reuse;              /* a recyclable TIME_WAIT's 4-tuple counts as free */
+	__u8 tw_reuse;              /* which TIME_WAITs count as free (enum tw_free) */
 	__u32 daddr4, daddr6[4];    /* network order */
 	__u32 src4, src6[4];        /* the socket's own address, if it has one */
 	__u16 dport;                /* network order */
@@ -330,7 +330,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		int loopback = w.v4dst ? (bpf_ntohl(w.daddr4) >> 24) == 127
 				       : w.daddr6[0] == 0 && w.daddr6[1] == 0 && w.daddr6[2] == 0 &&
 					 w.daddr6[3] == bpf_htonl(1);
-		w.tw_reuse = w.ns->tw_reuse == 1 || (w.ns->tw_reuse == 2 && loopback);
+		w.tw_reuse = w.ns->tw_reuse == 1 || (w.ns->tw_reuse == 2 && loopback) ? TW_AGED
+										       : TW_NONE;
 	}
 	int share = w.share;
 	if (share) {
@@ -342,6 +343,18 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	__u32 port = walk_pass(&w, plan, planno, 0);
 	if (!port && plan->npasses > 1)
 		port = walk_pass(&w, plan, planno, 1);
+	if (!port && share) {
+		/* Every port of the policy is held towards this destination,
+		 * by live sockets or by TIME_WAITs the kernel's own choice
+		 * would keep.  Bound to its port, a socket takes over a
+		 * TIME_WAIT with timestamps at its connect: better that than
+		 * failing a connect the kernel would make on a port of the
+		 * other parity. */
+		w.tw_reuse = TW_STAMPED;
+		port = walk_pass(&w, plan, planno, 0);
+		if (!port && plan->npasses > 1)
+			port = walk_pass(&w, plan, planno, 1);
+	}
 	count(planno, BPF_COUNT_ATTEMPTS, w.attempts);
 	if (port) {
 		if (share && !own) {

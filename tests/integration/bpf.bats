@@ -125,21 +125,29 @@ def drain(c):
 while True:
     c, _ = srv.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()'
 
-@test "bpf: a 4-tuple still in TIME_WAIT is passed over: with 5 of the 10 odd ports' 4-tuples taken, 5 connects get the other 5, the 6th fails with EADDRNOTAVAIL" {
-	ns_range 40000 40019
-	# No TIME_WAIT is recycled here, however slow the run.
+@test "bpf: a 4-tuple in TIME_WAIT is passed over while a port of the policy is free, then taken over if it has timestamps, as by a socket bound to its port; without them the connect fails with EADDRNOTAVAIL" {
+	# No TIME_WAIT is recycled by the kernel's own-choice rule here,
+	# however slow the run.
 	ns_sysctl net/ipv4/tcp_tw_reuse 0
-	local out=$BATS_TEST_TMPDIR/srv.out i
+	local out=$BATS_TEST_TMPDIR/srv.out i ts lo
 	in_ns_background "$out" "$PYTHON" -c "$CLOSES_SECOND"
 	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.01; done
-	# Natively, from ports the program binds itself with SO_REUSEADDR (so
-	# that a bind does not refuse them): 40001 ... 40009.
-	run -0 noshim "$PYTHON" -c 'import socket
-for p in range(40001, 40010, 2):
+	for ts in 1 0; do
+		# A range of its own each time: the first one's TIME_WAITs stay.
+		lo=$((ts ? 40000 : 41000))
+		ns_range "$lo" $((lo + 19))
+		ns_sysctl net/ipv4/tcp_timestamps "$ts"
+		# Natively, from ports the program binds itself with SO_REUSEADDR
+		# (so that a bind does not refuse them): 5 of the 10 odd ports.
+		run -0 noshim "$PYTHON" -c 'import socket, sys
+lo = int(sys.argv[1])
+for p in range(lo + 1, lo + 10, 2):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", p)); s.connect(("127.0.0.1", 8090)); s.close()'
-	[ "$(in_ns ss -Htan 'sport >= :40001 and sport <= :40009 and dport = :8090' | wc -l)" -eq 5 ]
-	run -0 bpfrun --connect odd -- "$PYTHON" -c 'import socket, errno
+    s.bind(("127.0.0.1", p)); s.connect(("127.0.0.1", 8090)); s.close()' "$lo"
+		[ "$(in_ns ss -Htan "sport >= :$((lo + 1)) and sport <= :$((lo + 9)) and dport = :8090" | wc -l)" -eq 5 ]
+		# Six connects, each closed first: the other 5 odd ports, then
+		# one of the 10 in TIME_WAIT.
+		run -0 bpfrun --connect odd -- "$PYTHON" -c 'import socket, errno
 for _ in range(6):
     s = socket.socket()
     try:
@@ -147,12 +155,18 @@ for _ in range(6):
     except OSError as e:
         print(errno.errorcode[e.errno])
     s.close()'
-	echo "$output"
-	mapfile -t got < <(output_ports)
-	[ "${#got[@]}" -eq 5 ]
-	assert_ports odd "${got[@]}"
-	assert_ports 40011-40019 "${got[@]}"
-	[ "${lines[5]}" = EADDRNOTAVAIL ]
+		echo "tcp_timestamps $ts: $output"
+		mapfile -t got < <(sed -n 1,5p <<<"$output")
+		assert_ports odd "${got[@]}"
+		assert_ports $((lo + 11))-$((lo + 19)) "${got[@]}"
+		[ "$(printf '%s\n' "${got[@]}" | sort -u | wc -l)" -eq 5 ]
+		if [ "$ts" = 1 ]; then
+			assert_ports odd "${lines[5]}"
+			assert_ports "$lo-$((lo + 19))" "${lines[5]}"
+		else
+			[ "${lines[5]}" = EADDRNOTAVAIL ]
+		fi
+	done
 }
 
 @test "bpf: every odd port taken: on-exhaust=fail gives EADDRNOTAVAIL, on-exhaust=kernel lets the kernel choose, under every strategy" {
@@ -391,34 +405,32 @@ print(rc, n.value, rc2, ctypes.get_errno(), s.getsockopt(socket.SOL_SOCKET, sock
 	[ "$output" = "$native" ]
 }
 
-@test "bpf: a TIME_WAIT the kernel's own choice would recycle (tcp_tw_reuse, its delay) counts as free, as for the kernel; with tcp_tw_reuse 0 the connect fails" {
+@test "bpf: a TIME_WAIT the kernel's own choice would recycle (tcp_tw_reuse, its delay) counts as free at once; with tcp_tw_reuse 0, only once every port is held" {
 	[ -e /proc/sys/net/ipv4/tcp_tw_reuse_delay ] || skip "no tcp_tw_reuse_delay before Linux 6.14"
 	ns_range 40000 40003
 	ns_sysctl net/ipv4/tcp_tw_reuse_delay 1
-	local out=$BATS_TEST_TMPDIR/srv.out i reuse
+	local out=$BATS_TEST_TMPDIR/srv.out log=$BATS_TEST_TMPDIR/ev.jsonl i reuse
 	in_ns_background "$out" "$PYTHON" -c "$CLOSES_SECOND"
 	for i in $(seq 500); do grep -q ready "$out" && break; sleep 0.01; done
 	# Two connects take both odd ports and leave their TIME_WAITs; the
 	# third needs one of them (after a millisecond's delay).
-	local prog='import socket, errno, time
+	local prog='import socket, time
 for n in range(3):
-    s = socket.socket()
-    try:
-        s.connect(("127.0.0.1", 8090)); print(s.getsockname()[1]); s.close()
-    except OSError as e:
-        print(errno.errorcode[e.errno])
+    s = socket.socket(); s.connect(("127.0.0.1", 8090)); print(s.getsockname()[1]); s.close()
     time.sleep(0.01)'
 	for reuse in 1 0; do
 		ns_sysctl net/ipv4/tcp_tw_reuse "$reuse"
-		run -0 bpfrun --connect odd -- "$PYTHON" -c "$prog"
+		: >"$log"
+		run -0 bpfrun --connect odd --log "$log" -- "$PYTHON" -c "$prog"
 		echo "tcp_tw_reuse $reuse: $output"
 		mapfile -t got < <(output_ports)
+		[ "${#got[@]}" -eq 3 ] && assert_ports odd "${got[@]}"
 		[ "$(in_ns ss -Htan state time-wait 'dport = :8090' | wc -l)" -ge 2 ]
-		if [ "$reuse" = 1 ]; then
-			[ "${#got[@]}" -eq 3 ] && assert_ports odd "${got[@]}"
-		else
-			[ "${#got[@]}" -eq 0 ] && [ "${lines[*]}" = "EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL" ]
-		fi
+		# The third connect's attempts: under the kernel's rule its first
+		# candidate; without it, both passed over, then one taken.
+		run -0 grep -o '"attempts":[0-9]*' "$log"
+		echo "$output"
+		[ "${lines[2]}" = "\"attempts\":$((reuse ? 1 : 3))" ]
 	done
 }
 

@@ -13,18 +13,26 @@ struct tcp_timewait_sock {
 	int tw_ts_recent_stamp;  /* 0 without timestamps; before 6.14, seconds */
 } __attribute__((preserve_access_index));
 
+/* Which TIME_WAITs on a 4-tuple count as free. */
+enum tw_free {
+	TW_NONE,     /* none */
+	TW_AGED,     /* those the kernel's own choice of a port would take over */
+	TW_STAMPED,  /* any with timestamps: a socket bound to its port takes it over */
+};
+
 /* One 4-tuple to look up, and how a TIME_WAIT on it is judged. */
 struct tuple_query {
 	struct bpf_sock_tuple t;
 	__u32 v6;
-	__u32 tw_reuse;  /* a recyclable TIME_WAIT counts as free */
+	__u32 tw_reuse;  /* enum tw_free */
 	__u32 delay_ms;  /* net.ipv4.tcp_tw_reuse_delay (1000 before 6.14) */
 };
 
-/* Does a socket hold the 4-tuple?  Not a TIME_WAIT that the kernel's own
- * choice of a port would take over (tcp_twsk_unique()): one with
- * timestamps, older than tcp_tw_reuse_delay (a second before 6.14), where
- * tcp_tw_reuse allows it (2: for a loopback destination).  The kernel
+/* Does a socket hold the 4-tuple?  Not a TIME_WAIT with timestamps that
+ * q->tw_reuse lets go: TW_STAMPED any, TW_AGED one that the kernel's own
+ * choice of a port would take over (tcp_twsk_unique()), older than
+ * tcp_tw_reuse_delay (a second before 6.14) where tcp_tw_reuse allows it
+ * (2: for a loopback destination).  The kernel
  * times it with its TCP clock, read here as CLOCK_MONOTONIC: the two may
  * drift apart, which moves only the moment a TIME_WAIT is preferred, since
  * a socket bound to its port recycles any with timestamps.  A global
@@ -44,11 +52,13 @@ __noinline int portshim_tuple_held(struct bpf_sock_addr *ctx, struct tuple_query
 		return 0;
 	if (q->tw_reuse && sk->state == BPF_TCP_TIME_WAIT && (tw = bpf_skc_to_tcp_timewait_sock(sk)) &&
 	    tw->tw_ts_recent_stamp) {
-		/* Read only here: a clock read per connect costs more than
-		 * the lookup that seldom needs it. */
-		__u32 now_ms = (__u32)(bpf_ktime_get_ns() / 1000000ULL);
+		/* The clock is read only here: a read per connect costs more
+		 * than the lookup that seldom needs it. */
+		__u32 now_ms = q->tw_reuse == TW_AGED ? (__u32)(bpf_ktime_get_ns() / 1000000ULL) : 0;
 
-		if (bpf_core_field_exists(tw->tw_sk.tw_entry_stamp))
+		if (q->tw_reuse == TW_STAMPED)
+			held = 0;
+		else if (bpf_core_field_exists(tw->tw_sk.tw_entry_stamp))
 			held = (__s32)(now_ms - (tw->tw_sk.tw_entry_stamp + q->delay_ms)) <= 0;
 		else
 			held = (__s32)(now_ms / 1000 - (__u32)tw->tw_ts_recent_stamp) <= 0;
