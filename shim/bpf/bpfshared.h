@@ -42,10 +42,9 @@ struct bpf_portbits {
 
 /* One network namespace as the command read it: its range, the range minus
  * its reserved ports, and its own addresses (the sources a 4-tuple of a
- * socket with no address may have).  The namespace portshim started in
- * has a map of its own, also used for sockets of one it has not read yet
- * (then without addresses: exclusive binds there); the others are keyed by
- * their cookie. */
+ * socket with no address may have).  Keyed by the namespace's cookie; key
+ * 0 holds the namespace portshim started in, for sockets of one nobody
+ * could read, without addresses (exclusive binds there). */
 struct bpf_netns {
 	__u16 lo, hi;
 	__u32 tw_reuse;          /* net.ipv4.tcp_tw_reuse: 0, 1, or 2 (loopback only) */

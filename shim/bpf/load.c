@@ -253,6 +253,7 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	static struct bpf_netns ns;
 	struct bpf_settings *s = &b->settings;
 	__u32 zero = 0, one = 1;
+	__u64 start = 0;
 	int err;
 
 	memset(b, 0, sizeof(*b));
@@ -274,7 +275,6 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 			say_failure("open the program", errno, why, len);
 			return -1;
 		}
-		b->skel->rodata->start_netns_cookie = b->start_netns;
 		b->skel->rodata->kernel_netns = (__u8)kernel_netns;
 		b->kernel_netns = kernel_netns;
 		err = portshim_bpf__load(b->skel);
@@ -290,7 +290,8 @@ int bpf_backend_load(struct bpf_backend *b, struct runtime *rt, bool events, cha
 	}
 	if (bpf_map__update_elem(b->skel->maps.settings, &zero, sizeof(zero), s, sizeof(*s), 0) ||
 	    bpf_map__update_elem(b->skel->maps.settings, &one, sizeof(one), s, sizeof(*s), 0) ||
-	    bpf_map__update_elem(b->skel->maps.start_netns, &zero, sizeof(zero), &ns, sizeof(ns), 0)) {
+	    bpf_map__update_elem(b->skel->maps.netns, &b->start_netns, sizeof(start), &ns, sizeof(ns), 0) ||
+	    bpf_map__update_elem(b->skel->maps.netns, &start, sizeof(start), &ns, sizeof(ns), 0)) {
 		say_failure("fill its maps", errno, why, len);
 		bpf_backend_close(b);
 		return -1;

@@ -40,21 +40,14 @@ struct {
 	__type(value, struct bpf_settings);
 } settings SEC(".maps");
 
-/* The network namespace portshim started in: its cookie, and the
- * namespace in an array (no hash lookup for the common case). */
-const volatile __u64 start_netns_cookie = 0;
 /* Whether the program may read a namespace it has not been given from the
  * kernel (prog/netns.h); 0 where the kernel refuses the helpers that takes
  * (a lockdown), which the verifier then never sees. */
 const volatile __u8 kernel_netns = 1;
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bpf_netns);
-} start_netns SEC(".maps");
 
-/* The other network namespaces read, by cookie. */
+/* The network namespaces read, by cookie (0: the one portshim started in).
+ * One map for all, so that the verifier sees one kind of pointer: a map of
+ * its own for the starting one doubled the states it explores. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPF_NETNS_MAX);
@@ -106,7 +99,8 @@ struct walk {
 	__u32 last_i;
 	__u8 tcp, v6sock, v4dst, new_netns;
 	__u8 share;                 /* TCP: SO_REUSEADDR and the 4-tuple check */
-	__u8 tw_reuse;              /* which TIME_WAITs count as free (enum tw_free) */
+	__u8 tw_reuse;              /* a TIME_WAIT the kernel's own choice would take over is free */
+	__u32 stamped;              /* a port held by a TIME_WAIT with timestamps, or 0 */
 	__u32 daddr4, daddr6[4];    /* network order */
 	__u32 src4, src6[4];        /* the socket's own address, if it has one */
 	__u16 dport;                /* network order */
@@ -143,8 +137,13 @@ static long try_candidate(__u32 i, void *data)
 	if (!((w->ns->ports.word[(port >> 6) & (BPF_PORT_WORDS - 1)] >> (port & 63)) & 1))
 		return 0;
 	w->attempts++;
-	if (w->share && tuple_taken(w, port))
-		return 0;
+	if (w->share) {
+		int held = tuple_taken(w, port);
+		if (held == TUPLE_STAMPED && !w->stamped)
+			w->stamped = port;
+		if (held != TUPLE_FREE)
+			return 0;
+	}
 	if (bind_port(w, port) != 0)
 		return 0;
 	w->bound = port;
@@ -276,16 +275,14 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	if (!w.s)
 		return 1;
 	cookie = bpf_get_netns_cookie(ctx);
-	if (cookie != start_netns_cookie) {
+	w.ns = bpf_map_lookup_elem(&netns, &cookie);
+	if (!w.ns && kernel_netns && w.s->netns_from_kernel && portshim_read_netns(cookie) == 0)
 		w.ns = bpf_map_lookup_elem(&netns, &cookie);
-		if (!w.ns && kernel_netns && w.s->netns_from_kernel)
-			w.ns = netns_from_kernel(cookie);
-	}
 	if (!w.ns) {
 		/* Not readable: the starting namespace's range. */
-		w.new_netns = cookie != start_netns_cookie;
-		key = 0;
-		w.ns = bpf_map_lookup_elem(&start_netns, &key);
+		__u64 start = 0;
+		w.new_netns = 1;
+		w.ns = bpf_map_lookup_elem(&netns, &start);
 		if (!w.ns)
 			return 1;
 	}
@@ -330,8 +327,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		int loopback = w.v4dst ? (bpf_ntohl(w.daddr4) >> 24) == 127
 				       : w.daddr6[0] == 0 && w.daddr6[1] == 0 && w.daddr6[2] == 0 &&
 					 w.daddr6[3] == bpf_htonl(1);
-		w.tw_reuse = w.ns->tw_reuse == 1 || (w.ns->tw_reuse == 2 && loopback) ? TW_AGED
-										       : TW_NONE;
+		w.tw_reuse = w.ns->tw_reuse == 1 || (w.ns->tw_reuse == 2 && loopback);
 	}
 	int share = w.share;
 	if (share) {
@@ -343,17 +339,16 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 	__u32 port = walk_pass(&w, plan, planno, 0);
 	if (!port && plan->npasses > 1)
 		port = walk_pass(&w, plan, planno, 1);
-	if (!port && share) {
+	if (!port && w.stamped) {
 		/* Every port of the policy is held towards this destination,
 		 * by live sockets or by TIME_WAITs the kernel's own choice
 		 * would keep.  Bound to its port, a socket takes over a
 		 * TIME_WAIT with timestamps at its connect: better that than
 		 * failing a connect the kernel would make on a port of the
 		 * other parity. */
-		w.tw_reuse = TW_STAMPED;
-		port = walk_pass(&w, plan, planno, 0);
-		if (!port && plan->npasses > 1)
-			port = walk_pass(&w, plan, planno, 1);
+		w.attempts++;
+		if (bind_port(&w, w.stamped) == 0)
+			port = w.bound = w.stamped;
 	}
 	count(planno, BPF_COUNT_ATTEMPTS, w.attempts);
 	if (port) {

@@ -145,10 +145,12 @@ static long next_device(__u32 i, void *data)
 	return 0;
 }
 
-/* The namespace of the socket being connected, read from the kernel and
- * added to the map; NULL where the calling task's namespace is not the
- * socket's (one made in another and passed over) or cannot be read. */
-static __always_inline const struct bpf_netns *netns_from_kernel(__u64 cookie)
+/* The namespace of the socket being connected (its cookie), read from the
+ * kernel and added to the map: 0, or -1 where the calling task's namespace
+ * is not the socket's (one made in another and passed over) or cannot be
+ * read.  A global function: the verifier checks it once, apart from the
+ * connect it is called from. */
+__noinline int portshim_read_netns(__u64 cookie)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct net *net = BPF_CORE_READ(task, nsproxy, net_ns);
@@ -157,10 +159,10 @@ static __always_inline const struct bpf_netns *netns_from_kernel(__u64 cookie)
 	__u32 zero = 0;
 
 	if (!net || BPF_CORE_READ(net, net_cookie) != cookie)
-		return NULL;
+		return -1;
 	ns = bpf_map_lookup_elem(&netns_scratch, &zero);
 	if (!ns)
-		return NULL;
+		return -1;
 	__builtin_memset(ns, 0, sizeof(*ns) - sizeof(ns->ports));
 	if (bpf_core_field_size(net->ipv4.ip_local_ports.range) == sizeof(__u32)) {
 		__u32 range = BPF_CORE_READ(net, ipv4.ip_local_ports.range);
@@ -172,7 +174,7 @@ static __always_inline const struct bpf_netns *netns_from_kernel(__u64 cookie)
 		ns->hi = (__u16)BPF_CORE_READ(two, range[1]);
 	}
 	if (ns->lo == 0 || ns->lo > ns->hi)
-		return NULL;
+		return -1;
 	ns->tw_reuse = BPF_CORE_READ(net, ipv4.sysctl_tcp_tw_reuse);
 	ns->tw_reuse_delay_ms = 1000;
 	if (bpf_core_field_exists(net->ipv4.sysctl_tcp_tw_reuse_delay))
@@ -190,7 +192,7 @@ static __always_inline const struct bpf_netns *netns_from_kernel(__u64 cookie)
 	ns->addrs_known = 1;
 	/* Another CPU may have added it first: either is the same. */
 	bpf_map_update_elem(&netns, &cookie, ns, BPF_NOEXIST);
-	return ns;
+	return 0;
 }
 
 #endif

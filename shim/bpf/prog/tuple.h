@@ -13,55 +13,59 @@ struct tcp_timewait_sock {
 	int tw_ts_recent_stamp;  /* 0 without timestamps; before 6.14, seconds */
 } __attribute__((preserve_access_index));
 
-/* Which TIME_WAITs on a 4-tuple count as free. */
-enum tw_free {
-	TW_NONE,     /* none */
-	TW_AGED,     /* those the kernel's own choice of a port would take over */
-	TW_STAMPED,  /* any with timestamps: a socket bound to its port takes it over */
+/* What holds a 4-tuple: bits, since a socket with no address of its own
+ * is looked up from each of the namespace's. */
+enum tuple_holder {
+	TUPLE_FREE = 0,     /* nothing, or a TIME_WAIT q->tw_reuse lets go */
+	TUPLE_HELD = 1,     /* a socket */
+	TUPLE_STAMPED = 2,  /* a TIME_WAIT with timestamps, which a socket bound
+			     * to its port takes over at its connect */
 };
 
 /* One 4-tuple to look up, and how a TIME_WAIT on it is judged. */
 struct tuple_query {
 	struct bpf_sock_tuple t;
 	__u32 v6;
-	__u32 tw_reuse;  /* enum tw_free */
+	__u32 tw_reuse;  /* one the kernel's own choice of a port would take over is free */
 	__u32 delay_ms;  /* net.ipv4.tcp_tw_reuse_delay (1000 before 6.14) */
 };
 
-/* Does a socket hold the 4-tuple?  Not a TIME_WAIT with timestamps that
- * q->tw_reuse lets go: TW_STAMPED any, TW_AGED one that the kernel's own
- * choice of a port would take over (tcp_twsk_unique()), older than
- * tcp_tw_reuse_delay (a second before 6.14) where tcp_tw_reuse allows it
- * (2: for a loopback destination).  The kernel
- * times it with its TCP clock, read here as CLOCK_MONOTONIC: the two may
- * drift apart, which moves only the moment a TIME_WAIT is preferred, since
- * a socket bound to its port recycles any with timestamps.  A global
- * function: the verifier checks it once, not once per place of the walk
- * that calls it. */
+/* What holds the 4-tuple (one of enum tuple_holder)?  A TIME_WAIT that the
+ * kernel's own choice of a port would take over (tcp_twsk_unique()) counts
+ * as free where q->tw_reuse says so: one with timestamps, older than
+ * tcp_tw_reuse_delay (a second before 6.14), where tcp_tw_reuse allows it
+ * (2: for a loopback destination).  The kernel times it with its TCP
+ * clock, read here as CLOCK_MONOTONIC: the two may drift apart, which
+ * moves only the moment a TIME_WAIT is preferred, since a socket bound to
+ * its port recycles any with timestamps.  A global function: the verifier
+ * checks it once, not once per place of the walk that calls it. */
 __noinline int portshim_tuple_held(struct bpf_sock_addr *ctx, struct tuple_query *q)
 {
 	struct tcp_timewait_sock *tw;
 	struct bpf_sock *sk;
-	int held = 1;
+	int held = TUPLE_HELD;
 
 	if (!ctx || !q)
-		return 1;
+		return TUPLE_HELD;
 	sk = bpf_skc_lookup_tcp(ctx, &q->t, q->v6 ? sizeof(q->t.ipv6) : sizeof(q->t.ipv4),
 				BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
-		return 0;
-	if (q->tw_reuse && sk->state == BPF_TCP_TIME_WAIT && (tw = bpf_skc_to_tcp_timewait_sock(sk)) &&
+		return TUPLE_FREE;
+	if (sk->state == BPF_TCP_TIME_WAIT && (tw = bpf_skc_to_tcp_timewait_sock(sk)) &&
 	    tw->tw_ts_recent_stamp) {
-		/* The clock is read only here: a read per connect costs more
-		 * than the lookup that seldom needs it. */
-		__u32 now_ms = q->tw_reuse == TW_AGED ? (__u32)(bpf_ktime_get_ns() / 1000000ULL) : 0;
+		held = TUPLE_STAMPED;
+		if (q->tw_reuse) {
+			/* The clock is read only here: a read per connect
+			 * costs more than the lookup that seldom needs it. */
+			__u32 now_ms = (__u32)(bpf_ktime_get_ns() / 1000000ULL);
 
-		if (q->tw_reuse == TW_STAMPED)
-			held = 0;
-		else if (bpf_core_field_exists(tw->tw_sk.tw_entry_stamp))
-			held = (__s32)(now_ms - (tw->tw_sk.tw_entry_stamp + q->delay_ms)) <= 0;
-		else
-			held = (__s32)(now_ms / 1000 - (__u32)tw->tw_ts_recent_stamp) <= 0;
+			if (bpf_core_field_exists(tw->tw_sk.tw_entry_stamp)) {
+				if ((__s32)(now_ms - (tw->tw_sk.tw_entry_stamp + q->delay_ms)) > 0)
+					held = TUPLE_FREE;
+			} else if ((__s32)(now_ms / 1000 - (__u32)tw->tw_ts_recent_stamp) > 0) {
+				held = TUPLE_FREE;
+			}
+		}
 	}
 	bpf_sk_release(sk);
 	return held;
@@ -85,9 +89,9 @@ static __always_inline int tuple_taken(struct walk *w, __u32 port)
 			q.t.ipv4.daddr = w->src4;
 			return portshim_tuple_held(w->ctx, &q);
 		}
-		for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr4 && !held; i++) {
+		for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr4 && !(held & TUPLE_HELD); i++) {
 			q.t.ipv4.daddr = s->addr4[i];
-			held = portshim_tuple_held(w->ctx, &q);
+			held |= portshim_tuple_held(w->ctx, &q);
 		}
 		return held;
 	}
@@ -98,9 +102,9 @@ static __always_inline int tuple_taken(struct walk *w, __u32 port)
 		__builtin_memcpy(q.t.ipv6.daddr, w->src6, 16);
 		return portshim_tuple_held(w->ctx, &q);
 	}
-	for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr6 && !held; i++) {
+	for (__u32 i = 0; i < BPF_ADDRS_MAX && i < s->naddr6 && !(held & TUPLE_HELD); i++) {
 		__builtin_memcpy(q.t.ipv6.daddr, s->addr6[i], 16);
-		held = portshim_tuple_held(w->ctx, &q);
+		held |= portshim_tuple_held(w->ctx, &q);
 	}
 	return held;
 }
