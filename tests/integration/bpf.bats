@@ -484,3 +484,18 @@ for _ in range(5):
 	[ "$output" = "portshim: the bpf backend needs a portshim built with it (clang, bpftool and libbpf-dev at build time); nothing was run" ]
 	run -0 noshim "$build/portshim" --backend seccomp --connect odd -- sh -c 'exit 0'
 }
+
+@test "bpf: the verifier takes each program with room to spare: at most 700,000 of its 1,000,000 instructions" {
+	# Past the limit the load falls back to the program without the
+	# kernel's namespaces (portshim --check says so); this says it before.
+	local obj pin=/sys/fs/bpf/pstest-$$-verify count
+	obj=$(dirname "$CLI")/bpf/portshim.bpf.o
+	[ -f "$obj" ]
+	run bpftool -d prog loadall "$obj" "$pin"
+	rm -rf "$pin"
+	[ "$status" -eq 0 ]
+	mapfile -t count < <(grep -o '^processed [0-9]* insns' <<<"$output" | awk '{print $2}')
+	echo "instructions processed: ${count[*]}"
+	[ "${#count[@]}" -ge 4 ]
+	for n in "${count[@]}"; do [ "$n" -le 700000 ]; done
+}
