@@ -49,7 +49,7 @@ struct bpf_netns {
 	__u16 lo, hi;
 	__u32 tw_reuse;          /* net.ipv4.tcp_tw_reuse: 0, 1, or 2 (loopback only) */
 	__u32 tw_reuse_delay_ms; /* net.ipv4.tcp_tw_reuse_delay (Linux 6.14), else 1000 */
-	__u32 addrs_known;       /* the command read it: addr4, addr6 are its addresses */
+	__u32 addrs_known;       /* addr4, addr6 are its addresses */
 	__u32 naddr4, naddr6;
 	__u32 addr4[BPF_ADDRS_MAX];
 	__u32 addr6[BPF_ADDRS_MAX][4];

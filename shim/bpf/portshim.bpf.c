@@ -276,9 +276,10 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		return 1;
 	cookie = bpf_get_netns_cookie(ctx);
 	w.ns = bpf_map_lookup_elem(&netns, &cookie);
-	if (!w.ns && kernel_netns && w.s->netns_from_kernel && portshim_read_netns(cookie) == 0)
+	if ((!w.ns || !w.ns->lo) && kernel_netns && w.s->netns_from_kernel &&
+	    portshim_read_netns(cookie) == 0)
 		w.ns = bpf_map_lookup_elem(&netns, &cookie);
-	if (!w.ns) {
+	if (!w.ns || !w.ns->lo) {
 		/* Not readable: the starting namespace's range. */
 		__u64 start = 0;
 		w.new_netns = 1;

@@ -55,27 +55,28 @@ struct task_struct {
 	struct nsproxy *nsproxy;
 } __attribute__((preserve_access_index));
 
-/* Where a namespace is put together before it goes into the map (it is
- * larger than a BPF stack). */
+/* An empty namespace, never written: what a new entry of the map starts
+ * from (a namespace is larger than a BPF stack). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bpf_netns);
-} netns_scratch SEC(".maps");
+} netns_empty SEC(".maps");
 
 struct netns_fill {
 	struct bpf_netns *ns;
-	int reserved_read;  /* ns->ports holds the reserved ports */
+	__u32 lo, hi;
+	unsigned long *reserved;  /* the kernel's bitmap of reserved ports */
 };
 
 /* bpf_loop's step: word i of the allowed ports, the range's bits less the
- * reserved ones (read into the same word). */
+ * reserved ones. */
 static long allowed_word(__u32 i, void *data)
 {
 	struct netns_fill *f = data;
 	struct bpf_netns *ns = f->ns;
-	__u32 first = i * 64, lo = ns->lo, hi = ns->hi;
+	__u32 first = i * 64, lo = f->lo, hi = f->hi;
 	__u64 in_range = ~0ULL;
 
 	if (i >= BPF_PORT_WORDS)
@@ -88,7 +89,10 @@ static long allowed_word(__u32 i, void *data)
 		if (hi < first + 63)
 			in_range &= ~0ULL >> (first + 63 - hi);
 	}
-	ns->ports.word[i] = in_range & ~(f->reserved_read ? ns->ports.word[i] : 0);
+	__u64 reserved = 0;
+	if (in_range && f->reserved)
+		bpf_probe_read_kernel(&reserved, sizeof(reserved), f->reserved + i);
+	ns->ports.word[i] = in_range & ~reserved;
 	return 0;
 }
 
@@ -99,20 +103,22 @@ struct device_walk {
 	struct bpf_netns *ns;
 	struct list_head *head;  /* the namespace's list of devices */
 	struct list_head *next;  /* the next device's dev_list */
+	__u32 n4, n6;            /* addresses written */
 };
 
 /* The IPv4 and IPv6 addresses of one device, as far as there is room. */
-static __always_inline void device_addresses(struct net_device *dev, struct bpf_netns *ns)
+static __always_inline void device_addresses(struct net_device *dev, struct device_walk *d)
 {
+	struct bpf_netns *ns = d->ns;
 	struct in_ifaddr *ifa = BPF_CORE_READ(dev, ip_ptr, ifa_list);
 	struct inet6_dev *in6 = BPF_CORE_READ(dev, ip6_ptr);
 
 	for (int i = 0; i < BPF_ADDRS_MAX && ifa; i++) {
-		__u32 n = ns->naddr4;
+		__u32 n = d->n4;
 		if (n >= BPF_ADDRS_MAX)
 			break;
 		ns->addr4[n] = BPF_CORE_READ(ifa, ifa_local);
-		ns->naddr4 = n + 1;
+		d->n4 = n + 1;
 		ifa = BPF_CORE_READ(ifa, ifa_next);
 	}
 	if (!in6)
@@ -120,11 +126,11 @@ static __always_inline void device_addresses(struct net_device *dev, struct bpf_
 	struct list_head *head = &in6->addr_list, *pos = BPF_CORE_READ(in6, addr_list.next);
 	for (int i = 0; i < BPF_ADDRS_MAX && pos && pos != head; i++) {
 		struct inet6_ifaddr *a = (void *)pos - bpf_core_field_offset(struct inet6_ifaddr, if_list);
-		__u32 n = ns->naddr6;
+		__u32 n = d->n6;
 		if (n >= BPF_ADDRS_MAX)
 			break;
 		bpf_core_read(ns->addr6[n], 16, &a->addr);
-		ns->naddr6 = n + 1;
+		d->n6 = n + 1;
 		pos = BPF_CORE_READ(a, if_list.next);
 	}
 }
@@ -140,58 +146,61 @@ static long next_device(__u32 i, void *data)
 		return 1;
 	dev = (void *)d->next - bpf_core_field_offset(struct net_device, dev_list);
 	if (BPF_CORE_READ(dev, flags) & IFF_UP)
-		device_addresses(dev, d->ns);
+		device_addresses(dev, d);
 	d->next = BPF_CORE_READ(dev, dev_list.next);
 	return 0;
 }
 
 /* The namespace of the socket being connected (its cookie), read from the
- * kernel and added to the map: 0, or -1 where the calling task's namespace
- * is not the socket's (one made in another and passed over) or cannot be
- * read.  A global function: the verifier checks it once, apart from the
- * connect it is called from. */
+ * kernel into a new entry of the map, filled in place, its range last: a
+ * reader takes an entry with no range for one not read, and reads it too
+ * (each CPU that does writes the same values to the same places).  0, or
+ * -1 where the calling task's namespace is not the socket's (one made in
+ * another and passed over) or it cannot be read.  A global function: the
+ * verifier checks it once, apart from the connect it is called from. */
 __noinline int portshim_read_netns(__u64 cookie)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct net *net = BPF_CORE_READ(task, nsproxy, net_ns);
-	unsigned long *reserved;
+	struct netns_fill fill = {};
 	struct bpf_netns *ns;
 	__u32 zero = 0;
 
 	if (!net || BPF_CORE_READ(net, net_cookie) != cookie)
 		return -1;
-	ns = bpf_map_lookup_elem(&netns_scratch, &zero);
-	if (!ns)
-		return -1;
-	__builtin_memset(ns, 0, sizeof(*ns) - sizeof(ns->ports));
 	if (bpf_core_field_size(net->ipv4.ip_local_ports.range) == sizeof(__u32)) {
 		__u32 range = BPF_CORE_READ(net, ipv4.ip_local_ports.range);
-		ns->lo = (__u16)range;
-		ns->hi = (__u16)(range >> 16);
+		fill.lo = range & 0xffff;
+		fill.hi = range >> 16;
 	} else {
 		struct local_ports___two *two = (void *)&net->ipv4.ip_local_ports;
-		ns->lo = (__u16)BPF_CORE_READ(two, range[0]);
-		ns->hi = (__u16)BPF_CORE_READ(two, range[1]);
+		fill.lo = (__u16)BPF_CORE_READ(two, range[0]);
+		fill.hi = (__u16)BPF_CORE_READ(two, range[1]);
 	}
-	if (ns->lo == 0 || ns->lo > ns->hi)
+	if (fill.lo == 0 || fill.lo > fill.hi)
 		return -1;
+	ns = bpf_map_lookup_elem(&netns_empty, &zero);
+	if (!ns)
+		return -1;
+	bpf_map_update_elem(&netns, &cookie, ns, BPF_NOEXIST);
+	ns = bpf_map_lookup_elem(&netns, &cookie);
+	if (!ns)
+		return -1;
+	fill.ns = ns;
 	ns->tw_reuse = BPF_CORE_READ(net, ipv4.sysctl_tcp_tw_reuse);
 	ns->tw_reuse_delay_ms = 1000;
 	if (bpf_core_field_exists(net->ipv4.sysctl_tcp_tw_reuse_delay))
 		ns->tw_reuse_delay_ms = BPF_CORE_READ(net, ipv4.sysctl_tcp_tw_reuse_delay);
-	reserved = BPF_CORE_READ(net, ipv4.sysctl_local_reserved_ports);
-	struct netns_fill fill = {
-		.ns = ns,
-		.reserved_read = reserved &&
-				 bpf_probe_read_kernel(ns->ports.word, sizeof(ns->ports.word), reserved) == 0,
-	};
+	fill.reserved = BPF_CORE_READ(net, ipv4.sysctl_local_reserved_ports);
 	bpf_loop(BPF_PORT_WORDS, allowed_word, &fill, 0);
 	struct device_walk walk = { .ns = ns, .head = &net->dev_base_head,
 				    .next = BPF_CORE_READ(net, dev_base_head.next) };
 	bpf_loop(NETNS_DEVICES_MAX, next_device, &walk, 0);
+	ns->naddr4 = walk.n4;
+	ns->naddr6 = walk.n6;
 	ns->addrs_known = 1;
-	/* Another CPU may have added it first: either is the same. */
-	bpf_map_update_elem(&netns, &cookie, ns, BPF_NOEXIST);
+	/* lo and hi at once, after the rest (an exchange orders the stores). */
+	__sync_lock_test_and_set((__u32 *)&ns->lo, fill.lo | fill.hi << 16);
 	return 0;
 }
 
