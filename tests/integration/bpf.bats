@@ -473,29 +473,3 @@ for _ in range(5):
 		[ "$(grep -c '^127\.0\.0\.2 [0-9]*[13579]$' <<<"$output")" -eq 5 ]
 	done
 }
-
-@test "bpf: where bpftool is missing, make says so and builds portshim without the backend, which then says what it needs" {
-	local build=$BATS_TEST_TMPDIR/build
-	# A build of its own: the suite's build tree is left as it is.
-	run -0 make -s -j4 -C "$REPO_ROOT" BUILD="$build" BPFTOOL=/nonexistent "$build/portshim"
-	grep -qx 'portshim: building without the bpf backend: needs clang, /nonexistent and libbpf-dev' \
-		<<<"$output"
-	run -125 noshim "$build/portshim" --backend bpf --connect odd -- true
-	[ "$output" = "portshim: the bpf backend needs a portshim built with it (clang, bpftool and libbpf-dev at build time); nothing was run" ]
-	run -0 noshim "$build/portshim" --backend seccomp --connect odd -- sh -c 'exit 0'
-}
-
-@test "bpf: the verifier takes each program with room to spare: at most 700,000 of its 1,000,000 instructions" {
-	# Past the limit the load falls back to the program without the
-	# kernel's namespaces (portshim --check says so); this says it before.
-	local obj pin=/sys/fs/bpf/pstest-$$-verify count
-	obj=$(dirname "$CLI")/bpf/portshim.bpf.o
-	[ -f "$obj" ]
-	run bpftool -d prog loadall "$obj" "$pin"
-	rm -rf "$pin"
-	[ "$status" -eq 0 ]
-	mapfile -t count < <(grep -o '^processed [0-9]* insns' <<<"$output" | awk '{print $2}')
-	echo "instructions processed: ${count[*]}"
-	[ "${#count[@]}" -ge 4 ]
-	for n in "${count[@]}"; do [ "$n" -le 700000 ]; done
-}
