@@ -34,7 +34,7 @@ void section_a(void)
 	run[NSHIM] = run[NSHIM + 1] = !only || strstr(only, "pinned");
 	fprintf(stderr, "portbench: (a) connect+accept+close, 1 thread, %d per run, %d rounds\n",
 		n, rounds);
-	struct loop_run lr = { n, warm };
+	struct loop_run lr = { n, warm, NULL };
 	alternate(&alt, NV, v, run, loop_measure, &lr);
 	double nw = median(alt.nat[0], alt.nnat), nc = median(alt.nat[1], alt.nnat);
 	printf("\n(a) connect + accept + close on loopback, one client thread (%d connections per run in segments of 100,\n"

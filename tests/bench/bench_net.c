@@ -1,12 +1,15 @@
 /* bench_net: the network side of the benchmarks; portbench runs it, with
  * or without the shim preloaded, each time in a fresh network namespace.
  *
- *   bench_net loop  -t THREADS -n N -w WARMUP [-S SEGMENT] [-s] [-R|-B]
+ *   bench_net loop  -t THREADS -n N -w WARMUP [-S SEGMENT] [-s] [-R|-B] [-O]
  *       Each thread has its own listener (127.0.0.1:7100+i) and repeats
  *       socket, connect, accept, close(client), close(accepted) (-s: the
  *       accepted end first; -R / -B: each connect() pinned to a random port
  *       with IP_LOCAL_PORT_RANGE / SO_REUSEADDR + bind, as strategies range
- *       and reuse do, without the shim);
+ *       and reuse do, without the shim; -O: after each connect() the socket
+ *       options a client commonly touches, as Go's net.Dial does on every
+ *       connection: getsockopt(SO_ERROR), setsockopt(TCP_NODELAY) and
+ *       setsockopt(SO_KEEPALIVE));
  *       WARMUP rounds untimed, then N timed, all
  *       threads started together.  Prints
  *       threads=T n=N ns_per_conn=X cps=Y cpu_ns_per_conn=Z
@@ -75,7 +78,7 @@ struct worker {
 	uint64_t rng;
 };
 
-static int n_timed = 2000, n_warm = 200, server_first, segment = 100;
+static int n_timed = 2000, n_warm = 200, server_first, segment = 100, sockopts;
 static pthread_barrier_t start_line;
 
 static uint64_t cpu_ns(clockid_t clock)
@@ -138,6 +141,14 @@ static void one_conn(struct worker *w)
 		die("socket");
 	if ((pin_port ? connect_pinned(w, &c) : connect(c, (struct sockaddr *)&w->to, sizeof(w->to))) != 0)
 		die("thread %d: connect", w->index);
+	if (sockopts) {
+		int err = -1, one = 1;
+		socklen_t len = sizeof(err);
+		if (getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0 ||
+		    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+		    setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) != 0)
+			die("thread %d: socket options", w->index);
+	}
 	int a = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (a < 0)
 		die("accept");
@@ -184,7 +195,7 @@ static int cmd_loop(int argc, char **argv)
 {
 	int threads = 1, opt;
 
-	while ((opt = getopt(argc, argv, "t:n:w:S:sRB")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:w:S:sRBO")) != -1) {
 		switch (opt) {
 		case 't': threads = atoi(optarg); break;
 		case 'n': n_timed = atoi(optarg); break;
@@ -193,6 +204,7 @@ static int cmd_loop(int argc, char **argv)
 		case 's': server_first = 1; break;
 		case 'R': pin_port = 1; break;
 		case 'B': pin_port = 2; break;
+		case 'O': sockopts = 1; break;
 		default: return 2;
 		}
 	}

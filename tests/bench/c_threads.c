@@ -18,7 +18,7 @@ void section_c(void)
 		for (int k = 0; k < 2; k++) {
 			int shim = r % 2 ? !k : k;
 			for (int t = 0; t < 3; t++) {
-				loop_once(shim ? &shim_v : &native, threads[t], total / threads[t], 100, 2,
+				loop_once(shim ? &shim_v : &native, threads[t], total / threads[t], 100, NULL, 2,
 					  keys, x);
 				cps[shim][t][r] = x[0];
 				cpu[shim][t][r] = x[1];

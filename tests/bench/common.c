@@ -188,6 +188,7 @@ void tmp_file(const char *tag, char *path, size_t size)
 struct loop_args {
 	const struct variant *v;
 	int threads, n, warm;
+	const char *flag; /* one more flag of bench_net loop, or NULL */
 };
 
 static int sc_loop(const void *arg)
@@ -198,8 +199,9 @@ static int sc_loop(const void *arg)
 	snprintf(t, sizeof(t), "%d", a->threads);
 	snprintf(n, sizeof(n), "%d", a->n);
 	snprintf(w, sizeof(w), "%d", a->warm);
+	const char *pin = a->v->pin == 1 ? "-R" : a->v->pin == 2 ? "-B" : NULL;
 	const char *argv[] = { bench_net, "loop", "-t", t, "-n", n, "-w", w,
-			       a->v->pin == 1 ? "-R" : a->v->pin == 2 ? "-B" : NULL, NULL };
+			       pin ? pin : a->flag, pin ? a->flag : NULL, NULL };
 	return wait_for(spawn(argv, a->v, 1));
 }
 
@@ -269,10 +271,10 @@ void fail_run(const char *what, int status, const char *out)
 	exit(1);
 }
 
-void loop_once(const struct variant *v, int threads, int n, int warm, int nkeys,
+void loop_once(const struct variant *v, int threads, int n, int warm, const char *flag, int nkeys,
 	       const char *const keys[], double out[])
 {
-	struct loop_args a = { v, threads, n, warm };
+	struct loop_args a = { v, threads, n, warm, flag };
 	int status;
 	char *text = in_netns(sc_loop, &a, &status);
 
@@ -289,7 +291,7 @@ void loop_measure(const struct variant *v, const void *ctx, double cost[2])
 	static const char *const keys[] = { "seg_wall_ns", "seg_cpu_ns" };
 	const struct loop_run *lr = ctx;
 
-	loop_once(v, 1, lr->n, lr->warm, 2, keys, cost);
+	loop_once(v, 1, lr->n, lr->warm, lr->flag, 2, keys, cost);
 }
 
 void targets_report(void)

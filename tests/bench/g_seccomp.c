@@ -22,7 +22,7 @@ void section_g(void)
 	static struct alternation alt; /* [0] wall, [1] CPU */
 	bool run[NV] = { true, true, true, true, true, true };
 	int n = quick ? 1000 : 2000, warm = 200;
-	struct loop_run lr = { n, warm };
+	struct loop_run lr = { n, warm, NULL };
 
 	fprintf(stderr, "portbench: (g) seccomp backend, connect+accept+close, %d per run, %d rounds\n",
 		n, rounds);

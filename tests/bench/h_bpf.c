@@ -6,7 +6,10 @@
  * (a) and (f): connect + accept + close under the policies any and odd
  * (and odd with the event log written to a file), beside (a)'s floor of
  * strategy reuse (the program binding its own port with SO_REUSEADDR, as
- * the BPF program does), and the churn of (f) under odd.  The program runs in the client's own connect(), so the
+ * the BPF program does), the same loop with the socket options a client
+ * commonly touches after its connect (bench_net loop -O), which pass
+ * through the program's getsockopt and setsockopt hooks, and the churn of
+ * (f) under odd.  The program runs in the client's own connect(), so the
  * client's CPU time includes it.  Root only; skipped where the backend
  * does not work (`portshim --check --backend bpf -- true`). */
 #include <sys/stat.h>
@@ -126,7 +129,7 @@ void section_h(void)
 {
 	enum { NL = 4 };
 	static char env_log[4200], log_path[4096];
-	static struct alternation alt, calt;
+	static struct alternation alt, oalt, calt;
 	const struct variant v[NL] = {
 		{ "bpf any", true, { "PORTSHIM_CONNECT=any" }, PIN_BPF },
 		{ "bpf odd", true, { "PORTSHIM_CONNECT=odd" }, PIN_BPF },
@@ -166,9 +169,11 @@ void section_h(void)
 	fprintf(stderr, "portbench: (h) bpf backend under %s: connect+accept+close, %d per run, %d rounds\n",
 		bpf_parent, n, rounds);
 	struct logged log = { log_path, 0, 0, 0 };
-	struct h_loop hl = { { n, warm }, &v[2], &log };
+	struct h_loop hl = { { n, warm, NULL }, &v[2], &log };
 	alternate(&alt, NL, v, run, h_loop_measure, &hl);
 	unlink(log_path);
+	struct loop_run olr = { n, warm, "-O" };
+	alternate(&oalt, 1, cv, run, loop_measure, &olr);
 	if (log.odd != log.lines)
 		die("portbench: (h) %ld of %ld logged connects not ok on an odd port under bpf odd",
 		    log.lines - log.odd, log.lines);
@@ -219,6 +224,17 @@ void section_h(void)
 	       "     %d connects, every one ok on an odd port; no shim, bind(p): the program itself binds\n"
 	       "     each socket to a random port with SO_REUSEADDR before its connect(), as (a)'s floor)\n",
 	       log.lines, log.runs, n + warm);
+	double onw = median(oalt.nat[0], oalt.nnat), onc = median(oalt.nat[1], oalt.nnat);
+	double osw = median(oalt.shim[0][0], rounds), osc = median(oalt.shim[1][0], rounds);
+	double orw = median(oalt.ratio[0][0], rounds), orc = median(oalt.ratio[1][0], rounds);
+	printf("    the same loop with getsockopt(SO_ERROR), setsockopt(TCP_NODELAY) and (SO_KEEPALIVE)\n"
+	       "    after each connect (as Go's net.Dial), through the program's sockopt hooks:\n");
+	printf("    %-18s %12.0f %12s %12.0f %12s\n", "native", onw, "1", onc, "1");
+	printf("    %-18s %12.0f %12.3f %12.0f %12.3f\n", "bpf odd", osw, orw, osc, orc);
+	fprintf(json, "\n    \"sockopts\": {\"native_wall_ns_median\": %.1f, \"native_cpu_ns_median\": %.1f, "
+		      "\"wall_ns_median\": %.1f, \"wall_ratio_median\": %.4f, \"cpu_ns_median\": %.1f, "
+		      "\"cpu_ratio_median\": %.4f},",
+		onw, onc, osw, orw, osc, orc);
 
 	for (int m = 0; m < 2; m++)
 		for (int k = 0; k < calt.nnat; k++)

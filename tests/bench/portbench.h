@@ -64,9 +64,9 @@ char *in_netns(int (*scenario)(const void *), const void *arg, int *status);
 double kv(const char *text, const char *tag, const char *key);
 /* `bench_net serve` on 127.0.0.1:port, once it said "ready". */
 pid_t start_server(const char *port, const char *acceptors);
-/* One run of `bench_net loop` in a namespace of its own; the values of
- * keys[] it printed. */
-void loop_once(const struct variant *v, int threads, int n, int warm, int nkeys,
+/* One run of `bench_net loop` (with flag, if not NULL) in a namespace of
+ * its own; the values of keys[] it printed. */
+void loop_once(const struct variant *v, int threads, int n, int warm, const char *flag, int nkeys,
 	       const char *const keys[], double out[]);
 __attribute__((noreturn)) void fail_run(const char *what, int status, const char *out);
 /* An empty file of ours, $TMPDIR/portbench-TAG-XXXXXX (or /tmp/...). */
@@ -76,6 +76,7 @@ void tmp_file(const char *tag, char *path, size_t size);
  * loop_run; the median segment's wall and CPU ns per connection. */
 struct loop_run {
 	int n, warm;
+	const char *flag; /* one more flag of bench_net loop, or NULL */
 };
 void loop_measure(const struct variant *v, const void *ctx, double cost[2]);
 
