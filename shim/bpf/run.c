@@ -2,7 +2,7 @@
  * this process's own, or --cgroup-parent) with the program attached by
  * bpf_links this process holds, so the attachment goes when it goes, even
  * by SIGKILL.  The child is moved in before it execs; this process drains
- * the events every 100 ms, forwards INT, TERM, HUP and QUIT, and waits
+ * the events every 100 ms, passes signals on (core/childproc.h), and waits
  * until no process is left in the cgroup, then exits with the command's
  * status (or 128 + the signal that killed it). */
 #include <errno.h>
@@ -138,6 +138,7 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 	close(pipefd[1]);
 
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	pid_t self = getpid();
 	int status = 0;
 	bool reaped = false;
 	while (!reaped) {
@@ -150,7 +151,8 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 			continue;
 		if (si.ssi_signo != SIGCHLD) {
-			kill(pid, (int)si.ssi_signo);
+			if (childproc_passes_on((int)si.ssi_signo, si.ssi_code, (pid_t)si.ssi_pid, self))
+				kill(pid, (int)si.ssi_signo);
 			continue;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid)

@@ -4,13 +4,20 @@
 
 void childproc_block_signals(sigset_t *mask, sigset_t *old)
 {
-	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int kept[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGSEGV,
+				    SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP, SIGSYS };
 
-	sigemptyset(mask);
-	for (unsigned i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(mask, forwarded[i]);
-	sigaddset(mask, SIGCHLD);
+	sigfillset(mask);
+	for (unsigned i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		sigdelset(mask, kept[i]);
 	sigprocmask(SIG_BLOCK, mask, old);
+}
+
+bool childproc_passes_on(int signo, int code, pid_t sender, pid_t self)
+{
+	if (signo == SIGCHLD || code == SI_KERNEL)
+		return false;
+	return !(code == SI_USER && sender == self);
 }
 
 int childproc_exit_status(int status)

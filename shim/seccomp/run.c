@@ -1,9 +1,9 @@
 /* portshim --backend seccomp: the command runs in a child under the filter
  * (filter.c); this process stays its parent and serves the notifications
  * with worker threads (notify.c) until every process of the supervised
- * tree has exited.  Its own signals INT, TERM, HUP and QUIT go on to the
- * child, and it exits with the child's status, or 128 + the signal that
- * killed it, as a shell reports it.
+ * tree has exited.  The signals sent to it go on to the child
+ * (core/childproc.h), and it exits with the child's status, or 128 + the
+ * signal that killed it, as a shell reports it.
  *
  * If the supervisor dies, the kernel answers every trapped call of the
  * program with ENOSYS from then on (seccomp_unotify(2)): the program's
@@ -105,6 +105,7 @@ int seccomp_run(struct runtime *rt, char **argv)
 	}
 
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	pid_t self = getpid();
 	int status = 0;
 	bool reaped = false, hung_up = false;
 	while (!(reaped && hung_up)) {
@@ -121,7 +122,8 @@ int seccomp_run(struct runtime *rt, char **argv)
 		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 			continue;
 		if (si.ssi_signo != SIGCHLD) {
-			if (!reaped)
+			if (!reaped &&
+			    childproc_passes_on((int)si.ssi_signo, si.ssi_code, (pid_t)si.ssi_pid, self))
 				kill(pid, (int)si.ssi_signo);
 			continue;
 		}

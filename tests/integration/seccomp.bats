@@ -516,17 +516,18 @@ print(*out)'
 	grep -q 'the shim reaches it with .*libportshim.so' <<<"$output"
 }
 
-@test "the command's exit status and signals: its own status, 128+signal, INT/TERM/HUP/QUIT forwarded" {
+@test "the command's exit status and signals: its own status, 128+signal, every signal sent to portshim forwarded" {
 	run sup --backend seccomp -- sh -c 'exit 7'
 	[ "$status" -eq 7 ]
 	run sup --backend seccomp -- sh -c 'kill -KILL $$'
 	[ "$status" -eq 137 ]
 	run -127 sup --backend seccomp -- /nonexistent/program
 	# The program signals the supervisor (its parent); the supervisor
-	# lives on and passes the signal to the program, whose trap exits.
+	# lives on and passes the signal to the program, whose trap exits (or,
+	# 10 s later, it exits 1 by itself).
 	local sig
-	for sig in INT TERM HUP QUIT; do
-		run sup --backend seccomp -- sh -c "trap 'exit 42' $sig; kill -$sig \$PPID; while :; do sleep 0.05; done"
+	for sig in INT TERM HUP QUIT USR1 USR2 ALRM WINCH; do
+		run sup --backend seccomp -- sh -c "trap 'exit 42' $sig; kill -$sig \$PPID; i=0; while [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done; exit 1"
 		echo "$sig: $status $output"
 		[ "$status" -eq 42 ]
 	done

@@ -34,17 +34,30 @@ static void test_exit_status(void)
 	CHECK(childproc_exit_status(status_of(-1, SIGKILL)) == 128 + SIGKILL, "SIGKILL");
 }
 
+static void test_passes_on(void)
+{
+	CHECK(childproc_passes_on(SIGUSR1, SI_USER, 42, 7), "kill(2) from another process");
+	CHECK(childproc_passes_on(SIGTERM, SI_QUEUE, 7, 7), "sigqueue(3), even its own");
+	CHECK(!childproc_passes_on(SIGPIPE, SI_USER, 7, 7), "its own write's SIGPIPE");
+	CHECK(!childproc_passes_on(SIGINT, SI_KERNEL, 0, 7), "the terminal's ^C");
+	CHECK(!childproc_passes_on(SIGCHLD, CLD_EXITED, 42, 7), "SIGCHLD");
+}
+
 static void test_block_signals(void)
 {
 	sigset_t mask, old, now;
 
 	childproc_block_signals(&mask, &old);
 	sigprocmask(SIG_SETMASK, NULL, &now);
-	const int expected[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
+	const int expected[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+				 SIGWINCH, SIGPIPE, SIGABRT, SIGRTMIN, SIGRTMAX, SIGCHLD };
 	for (unsigned i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
 		CHECK(sigismember(&mask, expected[i]) && sigismember(&now, expected[i]),
 		      "signal %d blocked", expected[i]);
-	CHECK(!sigismember(&mask, SIGUSR1), "SIGUSR1 left alone");
+	const int kept[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+	for (unsigned i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		CHECK(!sigismember(&mask, kept[i]) && !sigismember(&now, kept[i]),
+		      "signal %d left alone", kept[i]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sigprocmask(SIG_SETMASK, NULL, &now);
 	CHECK(!sigismember(&now, SIGTERM), "the old mask back");
@@ -53,6 +66,7 @@ static void test_block_signals(void)
 int main(void)
 {
 	RUN(test_exit_status);
+	RUN(test_passes_on);
 	RUN(test_block_signals);
 	return check_done();
 }
