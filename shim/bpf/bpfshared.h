@@ -61,11 +61,13 @@ struct bpf_netns {
 struct bpf_settings {
 	__u64 seed;
 	__u8 sequential;         /* order = sequential */
-	__u8 on_exhaust_kernel;  /* else fail with EADDRNOTAVAIL */
+	__u8 on_exhaust_kernel;  /* else fail with the kernel's errno */
 	__u8 events;             /* someone drains the ring buffer */
 	__u8 share;              /* TCP: SO_REUSEADDR and the 4-tuple check */
 	__u8 netns_from_kernel;  /* no range or reserved ports set: each namespace's own */
-	__u8 pad[3];
+	__u8 exhausted_tcp;      /* the errno of a connect with no port left (core/apply.h) */
+	__u8 exhausted_udp;
+	__u8 pad;
 	__u32 nrules;
 	struct bpf_plan connect;
 	struct bpf_rule rule[BPF_RULES_MAX];

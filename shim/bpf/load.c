@@ -23,6 +23,7 @@
 #include "bpfshared.h"
 #include "portshim.skel.h"
 
+#include "core/apply.h"
 #include "core/policy.h"
 #include "core/rng.h"
 
@@ -149,6 +150,8 @@ void bpf_settings_fill(const struct runtime *rt, bool events, struct bpf_setting
 	/* A range or reserved ports given apply in every namespace, as the
 	 * one portshim started in has them. */
 	s->netns_from_kernel = !cfg->range_set && !cfg->reserved_set;
+	s->exhausted_tcp = (__u8)apply_exhausted_errno(SOCK_STREAM, false);
+	s->exhausted_udp = (__u8)apply_exhausted_errno(SOCK_DGRAM, false);
 	plan_of(&cfg->connect, &s->connect);
 	s->nrules = (__u32)cfg->rules.count;
 	for (int i = 0; i < cfg->rules.count; i++) {

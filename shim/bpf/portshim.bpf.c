@@ -26,7 +26,6 @@
 #define AF_INET6 10
 #define SOL_SOCKET 1
 #define SO_REUSEADDR 2
-#define EADDRNOTAVAIL 99
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -373,9 +372,10 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		emit(&w, BPF_RESULT_FALLBACK, planno, 0);
 		return 1;
 	}
+	int error = w.tcp ? w.s->exhausted_tcp : w.s->exhausted_udp;
 	count(planno, BPF_COUNT_EXHAUSTED, 1);
-	emit(&w, BPF_RESULT_EXHAUSTED, planno, EADDRNOTAVAIL);
-	bpf_set_retval(-EADDRNOTAVAIL);
+	emit(&w, BPF_RESULT_EXHAUSTED, planno, error);
+	bpf_set_retval(-error);
 	return 0;
 }
 

@@ -271,6 +271,14 @@ static enum ran run(struct attempt *a, struct plan *plan, enum strategy *strateg
 	}
 }
 
+int apply_exhausted_errno(int type, bool explicit_bind)
+{
+	if (explicit_bind)
+		return EADDRINUSE; /* inet_csk_get_port() */
+	return type == SOCK_DGRAM ? EAGAIN          /* udp_lib_get_port() */
+				  : EADDRNOTAVAIL; /* __inet_hash_connect() */
+}
+
 /* No port of the plan was free: with on-exhaust=fail, the errno the kernel
  * gives when it has none itself. */
 static enum apply_outcome exhausted(const struct runtime *rt, int type, bool explicit_bind,
@@ -281,11 +289,7 @@ static enum apply_outcome exhausted(const struct runtime *rt, int type, bool exp
 		return APPLY_KERNEL;
 	}
 	d->result = RESULT_EXHAUSTED;
-	if (explicit_bind)
-		d->error = EADDRINUSE; /* inet_csk_get_port() */
-	else
-		d->error = type == SOCK_DGRAM ? EAGAIN          /* udp_lib_get_port() */
-					      : EADDRNOTAVAIL; /* __inet_hash_connect() */
+	d->error = apply_exhausted_errno(type, explicit_bind);
 	return APPLY_FAILED;
 }
 

@@ -86,4 +86,10 @@ enum apply_outcome apply_bind(struct runtime *rt, struct plan *plan, const struc
 			      socklen_t len, const struct flow *flow, bool explicit_bind,
 			      struct decision *d);
 
+/* The errno the kernel gives a socket of `type` when it has no port left:
+ * for an explicit bind(), or for a port it chooses itself (a connect, a
+ * first send, bind(0)).  Every backend fails with it under
+ * on-exhaust=fail. */
+int apply_exhausted_errno(int type, bool explicit_bind);
+
 #endif

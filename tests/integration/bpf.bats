@@ -202,10 +202,25 @@ for _ in range(int(sys.argv[1])):
 	done
 }
 
-@test "bpf: every odd port taken: on-exhaust=fail gives EADDRNOTAVAIL, on-exhaust=kernel lets the kernel choose, under every strategy" {
+@test "bpf: every odd port taken: on-exhaust=fail gives the kernel's errno (TCP EADDRNOTAVAIL, UDP EAGAIN), on-exhaust=kernel lets the kernel choose, under every strategy" {
 	ns_range 40000 40009
 	start_server tcp 127.0.0.1 8080
-	local strategy
+	start_server udp 127.0.0.1 8080
+	local strategy to
+	# UDP, IPv4 and IPv6 (v4-mapped): natively the 11th of 10 ports fails
+	# with EAGAIN.
+	for to in "127.0.0.1" "-6 ::ffff:127.0.0.1"; do
+		run -1 noshim "$PROBE" -u -k -1 -n 11 connect $to 8080
+		[ "${lines[10]}" = EAGAIN ]
+		for strategy in "${STRATEGIES[@]}"; do
+			run -1 bpfrun --strategy "$strategy" --connect odd -- \
+				"$PROBE" -u -k -1 -n 6 connect $to 8080
+			echo "udp $to, $strategy: $output"
+			mapfile -t got < <(output_ports)
+			[ "${#got[@]}" -eq 5 ]; assert_ports odd "${got[@]}"
+			[ "${lines[5]}" = EAGAIN ]
+		done
+	done
 	for strategy in "${STRATEGIES[@]}"; do
 		run -1 bpfrun --strategy "$strategy" --connect odd -- "$PROBE" -k -1 -n 6 connect 127.0.0.1 8080
 		echo "$output"
