@@ -109,6 +109,7 @@ struct walk {
 #include "prog/reuseaddr.h"
 #include "prog/netns.h"
 #include "prog/event.h"
+#include "prog/refused.h"
 
 static __always_inline long bind_port(struct walk *w, __u32 port)
 {
@@ -268,7 +269,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, int v6)
 		}
 		return 1;
 	}
-	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
+	if ((ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP) || kernel_refuses(ctx, v6))
 		return 1;
 	w.s = bpf_map_lookup_elem(&settings, &key);
 	if (!w.s)

@@ -234,6 +234,45 @@ for _ in range(int(sys.argv[1])):
 	done
 }
 
+@test "bpf: a TCP connect the kernel refuses before it needs a port (the other family, v4-mapped on IPV6_V6ONLY, multicast, broadcast) leaves the socket unbound, under every strategy, as natively" {
+	local prog='import ctypes, errno, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+def after(s, what):
+    try:
+        what()
+        r = "connected"
+    except OSError as e:
+        r = errno.errorcode[e.errno]
+    port = s.getsockname()[1]
+    try:
+        s.bind(("0.0.0.0", 0) if s.family == socket.AF_INET else ("::", 0)); b = "0"
+    except OSError as e:
+        b = errno.errorcode[e.errno]
+    print(r, port, b)
+    s.close()
+def raw(s, blob):
+    if libc.connect(s.fileno(), blob, len(blob)) != 0:
+        raise OSError(ctypes.get_errno(), "connect")
+s = socket.socket()
+after(s, lambda: raw(s, struct.pack("=H", socket.AF_INET6) + struct.pack("!HI", 8080, 0) +
+                    socket.inet_pton(socket.AF_INET6, "::1") + struct.pack("=I", 0)))
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+after(s, lambda: s.connect(("::ffff:127.0.0.1", 8080)))
+s = socket.socket(); after(s, lambda: s.connect(("224.0.0.1", 8080)))
+s = socket.socket(); after(s, lambda: s.connect(("255.255.255.255", 8080)))
+s = socket.socket(socket.AF_INET6); after(s, lambda: s.connect(("ff0e::1", 8080)))
+s = socket.socket(socket.AF_INET6); after(s, lambda: s.connect(("::ffff:224.0.0.1", 8080)))'
+	run -0 noshim "$PYTHON" -c "$prog"
+	local native=$output strategy
+	echo "native: $native"
+	[ "$(grep -c ' 0 0$' <<<"$native")" -eq 6 ]
+	for strategy in "${STRATEGIES[@]}"; do
+		run -0 bpfrun --strategy "$strategy" --connect odd -- "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$output" = "$native" ]
+	done
+}
+
 @test "bpf: the program's getsockopt(SO_REUSEADDR) reads its own value, as natively" {
 	start_server tcp 127.0.0.1 8080
 	local prog='import socket, sys
@@ -242,7 +281,13 @@ if sys.argv[1] == "1": s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.connect(("127.0.0.1", 8080))
 print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR), s.getsockname()[1] % 2)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(sys.argv[2]))
-print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))'
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))
+# A 1 the kernel refuses (optlen 2: EINVAL) changes nothing.
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+one = ctypes.c_int(1)
+r = libc.setsockopt(s.fileno(), socket.SOL_SOCKET, socket.SO_REUSEADDR, ctypes.byref(one), 2)
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR), r, ctypes.get_errno() if r else 0)'
 	local own later native
 	for own in 0 1; do
 		for later in 0 1; do

@@ -69,6 +69,19 @@ static __always_inline int untouched(struct bpf_sockopt *ctx)
 		v_;                                                             \
 	})
 
+/* ctx->optlen, read at its own offset: a compiler may otherwise keep one
+ * pointer into the context for this read and a later store, which the
+ * verifier refuses. */
+static __always_inline int optlen_of(struct bpf_sockopt *ctx)
+{
+	int v;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)"
+		     : "=r"(v)
+		     : "r"(ctx), "i"(__builtin_offsetof(struct bpf_sockopt, optlen)));
+	return v;
+}
+
 /* The key of a connected TCP socket, as the sockopt hooks see it. */
 static __always_inline int sockkey_from_sk(struct bpf_sockopt *ctx, struct bpf_sockkey *key)
 {
@@ -135,8 +148,11 @@ int portshim_setsockopt(struct bpf_sockopt *ctx)
 
 	if (ctx->level != SOL_SOCKET || ctx->optname != SO_REUSEADDR)
 		return untouched(ctx);
-	if (sockkey_from_sk(ctx, &key) == 0 && (o = sockown_slot(&key, &tag)) && o->tag == tag &&
-	    (void *)(val + 1) <= ctx->optval_end)
+	/* The kernel takes an int or more (EINVAL below it), and reads the
+	 * first int of a longer one; the buffer here has at least 16 bytes,
+	 * whatever the program gave. */
+	if (optlen_of(ctx) >= (int)sizeof(int) && sockkey_from_sk(ctx, &key) == 0 &&
+	    (o = sockown_slot(&key, &tag)) && o->tag == tag && (void *)(val + 1) <= ctx->optval_end)
 		o->own = *val != 0;
 	return untouched(ctx); /* the kernel sets it as asked */
 }
