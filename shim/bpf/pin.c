@@ -114,6 +114,7 @@ static void unpin_all(const char *dir)
 		unlink(path);
 	}
 	rmdir(dir);
+	rmdir(PIN_ROOT); /* the last attachment gone: bpffs as it was (else ENOTEMPTY) */
 }
 
 /* Reads the network namespace of every process in the cgroup and below,

@@ -54,6 +54,9 @@ for _ in range(3):
 	run -0 noshim "$CLI" detach --cgroup "$cg"
 	[ "$output" = "portshim: detached from $cg" ]
 	[ "$(attachments "$cg")" = "$before" ]
+	# bpffs as it was: no directory of its pins, nor an empty one of all.
+	[ ! -e "/sys/fs/bpf/portshim/$(stat -c %i "$cg")" ]
+	[ ! -e /sys/fs/bpf/portshim ] || [ -n "$(ls -A /sys/fs/bpf/portshim)" ]
 	run -0 "$CLI" status
 	! grep -qx "$cg" <<<"$output"
 	run -0 in_cgroup "$cg" "$PYTHON" -c "$CONNECT3"
