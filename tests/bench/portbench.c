@@ -23,6 +23,7 @@
  * their environment (inherited PORTSHIM_* and LD_PRELOAD are dropped).
  * Each section is in a file of its own (portbench.h).
  */
+#include <sched.h>
 #include <sys/utsname.h>
 
 #include "portbench.h"
@@ -77,9 +78,9 @@ static void machine(void)
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL, *sections = "abcdefgh";
-	int opt;
+	int opt, cpu = -1;
 
-	while ((opt = getopt(argc, argv, "L:B:H:o:r:qs:V:v:")) != -1) {
+	while ((opt = getopt(argc, argv, "L:B:H:o:r:qs:V:v:c:")) != -1) {
 		switch (opt) {
 		case 'L': lib = optarg; break;
 		case 'B': bindir = optarg; break;
@@ -90,9 +91,10 @@ int main(int argc, char **argv)
 		case 's': sections = optarg; break;
 		case 'V': version = optarg; break;
 		case 'v': only = optarg; break;
+		case 'c': cpu = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: portbench -L LIB -B BINDIR [-H HELPERS] [-o JSON] [-r ROUNDS] [-q] [-s abcdefgh]\n"
-					"                 [-V VERSION] [-v VARIANTS]\n");
+					"                 [-V VERSION] [-v VARIANTS] [-c CPU]\n");
 			return 2;
 		}
 	}
@@ -104,6 +106,19 @@ int main(int argc, char **argv)
 		rounds = 2;
 	if (rounds < 1 || rounds > 32)
 		die("portbench: -r between 1 and 32");
+	/* -c: every run on one CPU (the children inherit it), native and shim
+	 * alike.  On VMs whose vCPUs run at different speeds a run's ratio
+	 * otherwise moves with the CPU it lands on.  Not for (c), which
+	 * scales to two threads. */
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (cpu >= CPU_SETSIZE || sched_setaffinity(0, sizeof(set), &set) != 0)
+			die("portbench: -c %d", cpu);
+		if (strchr(sections, 'c'))
+			fprintf(stderr, "portbench: -c %d: (c) runs its two threads on one CPU\n", cpu);
+	}
 	if (access(lib, R_OK) != 0)
 		die("portbench: %s", lib);
 	char *abs = realpath(lib, NULL);
