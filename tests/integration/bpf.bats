@@ -128,15 +128,7 @@ print(sum(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) for s in socks),
 	run -7 bpfrun --connect odd -- sh -c 'exit 7'
 	run -143 bpfrun --connect odd -- sh -c 'kill -TERM $$'
 	run -127 bpfrun --connect odd -- no-such-command-here
-	# The program signals portshim (its parent), which lives on and passes
-	# the signal to the program, whose trap exits (or, 10 s later, it
-	# exits 1 by itself).
-	local sig
-	for sig in INT TERM HUP QUIT USR1 USR2 ALRM WINCH; do
-		run bpfrun --connect odd -- sh -c "trap 'exit 42' $sig; kill -$sig \$PPID; i=0; while [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done; exit 1"
-		echo "$sig: $status $output"
-		[ "$status" -eq 42 ]
-	done
+	signals_passed_on bpfrun --connect odd --
 	[ -z "$(find "$TEST_CG" -mindepth 1 -type d)" ]
 }
 

@@ -373,6 +373,22 @@ wait_line() {
 	done
 }
 
+# signals_passed_on RUNNER...: under RUNNER (a portshim that runs the
+# command as its child, ending in --), a program signals its parent with
+# each of INT TERM HUP QUIT USR1 USR2 ALRM WINCH; the parent lives on and
+# passes the signal on, and the program's trap exits 42 (or, 10 s later,
+# the program exits 1 by itself, leaving no orphan behind a parent that
+# died).
+signals_passed_on() {
+	local sig
+	for sig in INT TERM HUP QUIT USR1 USR2 ALRM WINCH; do
+		run "$@" sh -c "trap 'exit 42' $sig; kill -$sig \$PPID; i=0
+			while [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done; exit 1"
+		echo "$sig: $status $output"
+		[ "$status" -eq 42 ] || return 1
+	done
+}
+
 # wait_for FILE PYTHON_CONDITION_OVER_LINES: until the condition over the
 # log's JSON lines (`ls`) holds; 20 s at most.
 wait_for() {

@@ -522,15 +522,7 @@ print(*out)'
 	run sup --backend seccomp -- sh -c 'kill -KILL $$'
 	[ "$status" -eq 137 ]
 	run -127 sup --backend seccomp -- /nonexistent/program
-	# The program signals the supervisor (its parent); the supervisor
-	# lives on and passes the signal to the program, whose trap exits (or,
-	# 10 s later, it exits 1 by itself).
-	local sig
-	for sig in INT TERM HUP QUIT USR1 USR2 ALRM WINCH; do
-		run sup --backend seccomp -- sh -c "trap 'exit 42' $sig; kill -$sig \$PPID; i=0; while [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done; exit 1"
-		echo "$sig: $status $output"
-		[ "$status" -eq 42 ]
-	done
+	signals_passed_on sup --backend seccomp --
 }
 
 @test "if the supervisor dies, the program's connects fail with ENOSYS rather than run without the policy" {
