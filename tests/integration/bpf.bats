@@ -70,6 +70,30 @@ for _ in range(20):
 	mapfile -t got < <(output_ports); assert_ports even "${got[@]}"
 }
 
+# TCP Fast Open: a send with MSG_FASTOPEN connects an unconnected socket,
+# through the same connect hook; with the client side of Fast Open off the
+# kernel refuses it (EOPNOTSUPP) before the hook, and the socket stays
+# unbound, as natively.
+@test "bpf: TCP Fast Open (sendto, sendmsg, sendmmsg with MSG_FASTOPEN) gets the policy under every strategy; refused, no port, as natively" {
+	need "$STATIC/portprobe"
+	start_server tcp 127.0.0.1 8080
+	server_saw_program even 10 noshim "$STATIC/portprobe" -F -n 10 sendto 127.0.0.1 8080
+	local strategy call
+	for strategy in "${STRATEGIES[@]}"; do
+		for call in sendto sendmsg sendmmsg; do
+			server_saw_program odd 10 bpfrun --strategy "$strategy" --connect odd -- \
+				"$STATIC/portprobe" -F -n 10 "$call" 127.0.0.1 8080
+		done
+	done
+	ns_sysctl net/ipv4/tcp_fastopen 2
+	run -1 noshim "$STATIC/portprobe" -F -P sendto 127.0.0.1 8080
+	[ "$output" = "EOPNOTSUPP 0" ]
+	for strategy in "${STRATEGIES[@]}"; do
+		run -1 bpfrun --strategy "$strategy" --connect odd -- "$STATIC/portprobe" -F -P sendto 127.0.0.1 8080
+		[ "$output" = "EOPNOTSUPP 0" ]
+	done
+}
+
 # A program that holds N connections to each of the sink's first two
 # ports at once and prints each one's local port (or the errno's name).
 @test "bpf: the program's getsockopt(SO_REUSEADDR) reads its own value, as natively" {
