@@ -38,11 +38,12 @@ int bpf_status_print(void)
 	return 0;
 }
 
-int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
+int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv, char **envp)
 {
 	(void)rt;
 	(void)cgroup_parent;
 	(void)argv;
+	(void)envp;
 	fprintf(stderr, "portshim: the bpf backend needs %s; nothing was run\n", ABSENT);
 	return EXIT_CANNOT_RUN;
 }

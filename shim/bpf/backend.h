@@ -76,7 +76,5 @@ void cgroup_wait_empty(const char *path, int interval_ms, void (*tick)(void *), 
 /* Removes the cgroup (empty), retrying while the last process is freed. */
 int cgroup_remove(const char *path);
 
-/* run.c: portshim --backend bpf -- argv: the exit status. */
-int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv);
 
 #endif

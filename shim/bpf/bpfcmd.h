@@ -19,8 +19,9 @@ int cgroup_root(char out[PATH_MAX], char *why, size_t len);
  * in buf. */
 const char *bpf_missing(struct runtime *rt, bool *kernel_netns, char *buf, size_t size);
 
-/* portshim --backend bpf -- argv: the exit status. */
-int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv);
+/* portshim --backend bpf -- argv, run with the environment envp: the exit
+ * status. */
+int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv, char **envp);
 
 /* portshim attach: the program attached to the cgroup (a path) with
  * pinned links, which outlive this process; `settings` describes them for

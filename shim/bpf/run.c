@@ -29,7 +29,7 @@
 
 /* The child waits for the parent's byte (it is in the cgroup now), or for
  * the pipe to close (it failed: nothing runs). */
-static _Noreturn void child(int go, char **argv, const sigset_t *old)
+static _Noreturn void child(int go, char **argv, char **envp, const sigset_t *old)
 {
 	char byte;
 
@@ -37,7 +37,7 @@ static _Noreturn void child(int go, char **argv, const sigset_t *old)
 		_exit(EXIT_CANNOT_RUN);
 	close(go);
 	sigprocmask(SIG_SETMASK, old, NULL);
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, envp);
 	int e = errno;
 	fprintf(stderr, "portshim: cannot run %s: %s\n", argv[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
@@ -69,7 +69,7 @@ static void tick(void *arg)
 		fprintf(stderr, "portshim: PORTSHIM_CONTROL: %s; the policy in force stays\n", why);
 }
 
-int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
+int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv, char **envp)
 {
 	static char root[PATH_MAX], parent[PATH_MAX], path[PATH_MAX];
 	static struct bpf_backend b;
@@ -115,7 +115,7 @@ int bpf_run(struct runtime *rt, const char *cgroup_parent, char **argv)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(pipefd[1]);
-		child(pipefd[0], argv, &old);
+		child(pipefd[0], argv, envp, &old);
 	}
 	close(pipefd[0]);
 	if (pid < 0 || cgroup_enter(path, pid, why, sizeof(why)) != 0) {

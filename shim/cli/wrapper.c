@@ -116,13 +116,61 @@ static char *preload_value(const char *library)
 	return out;
 }
 
+/* What the flags changed in the environment: a command the library does
+ * not run in (the seccomp and bpf backends) gets the environment it was
+ * given, while portshim keeps reading the flags' values from its own. */
+static struct flagged {
+	char name[64];
+	char *before; /* "NAME=value" as it was, or NULL: not set */
+} flagged[64];
+static size_t flagged_count;
+
 static void set(const struct setting *s, const char *value)
 {
 	char name[64];
 
 	setting_env_name(s, name, sizeof(name));
+	if (flagged_count == sizeof(flagged) / sizeof(flagged[0]))
+		cli_die("more settings flagged than portshim keeps (%zu)", flagged_count);
+	struct flagged *f = &flagged[flagged_count++];
+	const char *before = getenv(name);
+	memcpy(f->name, name, sizeof(f->name));
+	f->before = NULL;
+	if (before && asprintf(&f->before, "%s=%s", name, before) < 0)
+		cli_die("out of memory");
 	if (setenv(name, value, 1) != 0)
 		cli_die("cannot set %s: %s", name, strerror(errno));
+}
+
+static const struct flagged *flagged_entry(const char *entry)
+{
+	for (size_t i = 0; i < flagged_count; i++) {
+		size_t len = strlen(flagged[i].name);
+		if (strncmp(entry, flagged[i].name, len) == 0 && entry[len] == '=')
+			return &flagged[i];
+	}
+	return NULL;
+}
+
+/* environ with what the flags changed undone. */
+static char **command_environment(void)
+{
+	size_t n = 0;
+
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof(*env));
+	if (!env)
+		cli_die("out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct flagged *f = flagged_entry(environ[i]);
+		if (!f)
+			env[k++] = environ[i];
+		else if (f->before)
+			env[k++] = f->before;
+	}
+	return env;
 }
 
 /* The library's message names the variable; a flag's value reads better
@@ -218,10 +266,10 @@ int wrapper_main(int argc, char **argv)
 			fprintf(stderr, "portshim: warning: %s is setuid, setgid or has file "
 				"capabilities: under the seccomp backend (NO_NEW_PRIVS) it runs "
 				"without them\n", target.path);
-		return seccomp_run(&portshim_runtime, opt.command);
+		return seccomp_run(&portshim_runtime, opt.command, command_environment());
 	}
 	if (backend == BACKEND_BPF)
-		return bpf_run(&portshim_runtime, opt.cgroup_parent, opt.command);
+		return bpf_run(&portshim_runtime, opt.cgroup_parent, opt.command, command_environment());
 	if (executable_unreachable(&target, err, sizeof(err))) {
 		if (opt.strict)
 			cli_die("%s; --strict: nothing was run", err);

@@ -26,8 +26,8 @@
 #define EXIT_CANNOT_RUN 125
 
 /* The child: the filter, then the command.  A command that cannot be run
- * fails as execvp() says, with the statuses of the preload wrapper. */
-static _Noreturn void child(int channel, char **argv, const sigset_t *old)
+ * fails as execvpe() says, with the statuses of the preload wrapper. */
+static _Noreturn void child(int channel, char **argv, char **envp, const sigset_t *old)
 {
 	char why[256];
 
@@ -35,7 +35,7 @@ static _Noreturn void child(int channel, char **argv, const sigset_t *old)
 		_exit(EXIT_CANNOT_RUN);
 	close(channel);
 	sigprocmask(SIG_SETMASK, old, NULL);
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, envp);
 	int e = errno;
 	fprintf(stderr, "portshim: cannot run %s: %s\n", argv[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
@@ -62,7 +62,7 @@ static int start_workers(int listener)
 	return started;
 }
 
-int seccomp_run(struct runtime *rt, char **argv)
+int seccomp_run(struct runtime *rt, char **argv, char **envp)
 {
 	char why[512];
 	sigset_t mask, old;
@@ -81,7 +81,7 @@ int seccomp_run(struct runtime *rt, char **argv)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		child(sv[1], argv, &old);
+		child(sv[1], argv, envp, &old);
 	}
 	close(sv[1]);
 	int listener = pid > 0 ? filter_receive(sv[0], pid, why, sizeof(why)) : -1;

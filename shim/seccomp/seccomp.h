@@ -16,10 +16,10 @@
  * (what the run itself finds out when it starts the program). */
 const char *seccomp_missing(bool try_filter, char *buf, size_t size);
 
-/* Runs argv under the supervisor with the decisions of rt; returns the
- * exit status portshim exits with: the program's own, 128 + the signal
- * that killed it, or 125 (with one line on stderr) when the backend
- * cannot work here and nothing ran. */
-int seccomp_run(struct runtime *rt, char **argv);
+/* Runs argv, with the environment envp, under the supervisor with the
+ * decisions of rt; returns the exit status portshim exits with: the
+ * program's own, 128 + the signal that killed it, or 125 (with one line
+ * on stderr) when the backend cannot work here and nothing ran. */
+int seccomp_run(struct runtime *rt, char **argv, char **envp);
 
 #endif

@@ -148,8 +148,12 @@ print(sum(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) for s in socks),
 	done
 }
 
-@test "bpf: exit status and signals are the command's; its cgroup is gone after, with what was attached" {
+@test "bpf: exit status, signals and environment are the command's; its cgroup is gone after, with what was attached" {
 	run -7 bpfrun --connect odd -- sh -c 'exit 7'
+	# The flags configure portshim, not the command's environment.
+	run -0 noshim env PORTSHIM_CONNECT=even "$CLI" --backend bpf --cgroup-parent "$TEST_CG" \
+		--connect odd --seed 9 -- env
+	[ "$(grep ^PORTSHIM_ <<<"$output")" = PORTSHIM_CONNECT=even ]
 	run -143 bpfrun --connect odd -- sh -c 'kill -TERM $$'
 	run -127 bpfrun --connect odd -- no-such-command-here
 	signals_passed_on bpfrun --connect odd --
