@@ -242,8 +242,11 @@ out:
 
 static void say_failure(const char *what, int err, char *why, size_t len)
 {
+	/* EACCES: the verifier's checks for a loader without CAP_PERFMON,
+	 * which the program does not pass (its helpers and its stack). */
 	if (err == EPERM || err == EACCES)
-		snprintf(why, len, "CAP_BPF and CAP_NET_ADMIN (or root) to %s (%s)", what, strerror(err));
+		snprintf(why, len, "CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root) to %s (%s)", what,
+			 strerror(err));
 	else
 		snprintf(why, len, "a kernel that accepts its program (%s: %s%s%s)", what, strerror(err),
 			 libbpf_said[0] ? "; " : "", libbpf_said);

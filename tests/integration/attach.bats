@@ -154,7 +154,7 @@ except OSError as e:
 	[ "$(id -u)" = 0 ] || skip "the unprivileged case needs root to switch to nobody"
 	as_nobody --check --backend bpf -- true
 	[ "$status" -eq 125 ]
-	grep -qx 'backend      bpf: does not work here: needs CAP_BPF and CAP_NET_ADMIN (or root) to load the program (Operation not permitted)' <<<"$output"
+	grep -qx 'backend      bpf: does not work here: needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root) to load the program (Operation not permitted)' <<<"$output"
 }
 
 @test "bpf: the systemd drop-in's lines attach the policy to the unit's cgroup before it starts, and take it off after" {

@@ -191,9 +191,23 @@ print(sum(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) for s in socks),
 	[ "$(id -u)" = 0 ] || skip "the unprivileged case needs root to switch to nobody"
 	as_nobody --backend bpf --cgroup-parent "$TEST_CG" -- touch "$BATS_TEST_TMPDIR/ran"
 	[ "$status" -eq 125 ]
-	[ "$output" = "portshim: the bpf backend needs CAP_BPF and CAP_NET_ADMIN (or root) to load the program (Operation not permitted); nothing was run" ]
+	[ "$output" = "portshim: the bpf backend needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root) to load the program (Operation not permitted); nothing was run" ]
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 	[ -z "$(find "$TEST_CG" -mindepth 1 -type d)" ]
+	# Root without CAP_SYS_ADMIN and CAP_PERFMON: the verifier refuses the
+	# program, and the line names what is missing.
+	run -125 noshim setpriv --bounding-set=-sys_admin,-perfmon -- \
+		"$CLI" --backend bpf --cgroup-parent "$TEST_CG" -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$output" = "portshim: the bpf backend needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root) to load the program (Permission denied); nothing was run" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "bpf: CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON are enough, without CAP_SYS_ADMIN" {
+	need "$STATIC/portprobe"
+	start_server tcp 127.0.0.1 8080
+	server_saw_program odd 10 noshim setpriv --bounding-set=-sys_admin -- \
+		"$CLI" --backend bpf --cgroup-parent "$TEST_CG" --connect odd -- \
+		"$STATIC/portprobe" -n 10 connect 127.0.0.1 8080
 }
 
 @test "bpf: the event log has one line per connect, with the program's pid, name, port and result; portshim report reads it" {
