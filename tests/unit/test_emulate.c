@@ -1,5 +1,6 @@
 /* The kernel emulations' keyed hash of (saddr, daddr, dport) and its
- * re-salting (emulate.h); their scans are test_emulate_scan.c's. */
+ * re-salting (emulate.h); their scans are test_emulate_scan.c's and
+ * test_emulate_eras.c's. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <time.h>

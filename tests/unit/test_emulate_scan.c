@@ -1,82 +1,12 @@
-/* The kernel emulations' scans (emulate_scan.h): for a known seed, the ports each policy offers one call, in order, are those
- * the kernel's own algorithm of that era gives for the same secret, which
- * the test computes as the kernel writes it: `kernel` (4.6+, __inet_hash_
- * connect() with 5.12's perturbation table and 5.18's re-salting), its
- * bind(0) (inet_csk_find_open_port(), SO_REUSEADDR's halves), `linux-4.2`
- * and `legacy` (up to 4.1, a global hint), and UDP in every era.  Each
- * port of a scan is refused (in use), so a scan shows all it would offer. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include "candidates.h"
-#include "emulate.h"
-#include "fixture.h"
-
-#define RANGE_LO 40000u
-#define RANGE_HI 40019u /* 20 ports: the kernel's step-2 scan covers them all */
-#define COUNT (RANGE_HI - RANGE_LO + 1u)
-
-static struct sockaddr_in dst_a, dst_b;
-static struct sockaddr_in6 dst6;
-static struct sockaddr_storage wildcard = { .ss_family = AF_INET };
-
-static void destinations(void)
-{
-	dst_a = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(443) };
-	inet_pton(AF_INET, "192.0.2.10", &dst_a.sin_addr);
-	dst_b = dst_a;
-	dst_b.sin_port = htons(8443);
-	dst6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(443) };
-	inet_pton(AF_INET6, "2001:db8::10", &dst6.sin6_addr);
-}
-
-static struct flow flow_to(const void *dst, socklen_t len, int type)
-{
-	return (struct flow){ .dst = dst, .dst_len = len, .local = &wildcard, .type = type };
-}
-
-/* Every port one call's scan offers, each refused by the kernel. */
-static int scan_all(struct plan *plan, const struct flow *flow, unsigned *out, int max)
-{
-	struct candidates c;
-	int n = 0, port;
-
-	candidates_begin(&c, &rt, plan, ALL, flow);
-	while (n < max && (port = candidates_next(&c)) >= 0) {
-		out[n++] = (unsigned)port;
-		candidates_clashed(&c, (unsigned)port);
-	}
-	return n;
-}
-
-/* One call whose first k offers are refused and whose next is taken: that
- * port. */
-static int take_at(struct plan *plan, const struct flow *flow, int k)
-{
-	struct candidates c;
-	int port = -1;
-
-	candidates_begin(&c, &rt, plan, ALL, flow);
-	for (int j = 0; j <= k; j++) {
-		if ((port = candidates_next(&c)) < 0)
-			return -1;
-		if (j < k)
-			candidates_clashed(&c, (unsigned)port);
-	}
-	candidates_taken(&c, (unsigned)port);
-	return port;
-}
-
-static bool same_ports(const char *what, const unsigned *got, int n, const unsigned *want, int m)
-{
-	if (!CHECK(n == m, "%s: %d ports, the kernel's algorithm gives %d", what, n, m))
-		return false;
-	for (int i = 0; i < n; i++)
-		if (!CHECK(got[i] == want[i], "%s: port %d is %u, the kernel's algorithm gives %u",
-			   what, i, got[i], want[i]))
-			return false;
-	return true;
-}
+/* The kernel emulation's scans since 4.6 (emulate_scan.h): for a known
+ * seed, the ports `kernel` offers one call, in order, are those the
+ * kernel's own algorithm gives for the same secret, which the test computes
+ * as the kernel writes it: __inet_hash_connect() with 5.12's perturbation
+ * table and 5.18's re-salting, its bind(0) (inet_csk_find_open_port(),
+ * SO_REUSEADDR's halves), and a range of an odd count.  Each port of a scan
+ * is refused (in use), so a scan shows all it would offer.  The eras before
+ * 4.6, and UDP's in every era, are test_emulate_eras.c's. */
+#include "emulate_fixture.h"
 
 /* ports[0..n) is one pass of a step-2 scan over [lo, lo + span): all of
  * one parity, each 2 above the one before except once, where it wraps from
@@ -102,20 +32,6 @@ static bool step2_pass(const char *what, const unsigned *ports, int n, unsigned 
 	}
 	/* A pass that starts at its lowest port never wraps. */
 	return CHECK(wraps == (ports[0] - lo >= 2), "%s: %d wraps from %u", what, wraps, ports[0]);
-}
-
-/* Ports [0..n) each once, one step of 1 after the other but for one wrap
- * from hi to lo, covering [lo, hi]. */
-static bool step1_cycle(const char *what, const unsigned *ports, int n, unsigned lo, unsigned hi)
-{
-	if (!CHECK(n == (int)(hi - lo + 1), "%s: %d ports", what, n))
-		return false;
-	for (int i = 1; i < n; i++) {
-		unsigned next = ports[i - 1] == hi ? lo : ports[i - 1] + 1;
-		if (!CHECK(ports[i] == next, "%s: %u after %u", what, ports[i], ports[i - 1]))
-			return false;
-	}
-	return true;
 }
 
 /* __inet_hash_connect() since 4.6, as the kernel writes it: the ports it
@@ -148,32 +64,6 @@ other_parity_scan:;
 	return n;
 }
 
-/* Linux 4.2-4.5: an even offset from the hint and the flow, step 1. */
-static int linux42_connect(unsigned lo, unsigned hi, uint32_t hint, uint32_t port_offset,
-			   unsigned *out)
-{
-	unsigned remaining = hi - lo + 1;
-	uint32_t offset = (hint + port_offset) & ~1u;
-	int n = 0;
-
-	for (unsigned i = 0; i < remaining; i++)
-		out[n++] = lo + (i + offset) % remaining;
-	return n;
-}
-
-/* Up to 4.1: the hint plus the flow, step 1, i counted from 1. */
-static int legacy_connect(unsigned lo, unsigned hi, uint32_t hint, uint32_t port_offset,
-			  unsigned *out)
-{
-	unsigned remaining = hi - lo + 1;
-	uint32_t offset = hint + port_offset;
-	int n = 0;
-
-	for (unsigned i = 1; i <= remaining; i++)
-		out[n++] = lo + (i + offset) % remaining;
-	return n;
-}
-
 static uint64_t offset_now(const struct flow *flow)
 {
 	return emulate_port_offset(&rt.emu, flow, emulate_epoch(&rt.emu));
@@ -183,19 +73,6 @@ static uint32_t perturb_of(const struct flow *flow)
 {
 	return rt.emu.perturb[offset_now(flow) & (EMULATE_TABLE_SIZE - 1)];
 }
-
-static bool setup_policy(const char *connect, const char *bind, const char *reserved)
-{
-	char c[64], b[64], r[64];
-
-	destinations();
-	snprintf(c, sizeof(c), "PORTSHIM_CONNECT=%s", connect);
-	snprintf(b, sizeof(b), "PORTSHIM_BIND=%s", bind);
-	snprintf(r, sizeof(r), "PORTSHIM_RESERVED=%s", reserved);
-	return setup(ENV("PORTSHIM_RANGE=40000-40019", r, c, b, "PORTSHIM_SEED=12345"));
-}
-
-
 
 static void test_kernel_connect_sequence(void)
 {
@@ -402,101 +279,6 @@ static void test_odd_range(void)
 	}
 }
 
-/* Linux 4.2-4.5 connect: an even offset, step 1 over both parities; the
- * global hint moves by (i + 2) & ~1, so every destination's next start
- * moves. */
-static void test_linux42(void)
-{
-	unsigned got[64], want[64];
-
-	if (!setup_policy("linux-4.2", "off", ""))
-		return;
-	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
-	struct flow b = flow_to(&dst_b, sizeof(dst_b), SOCK_STREAM);
-	uint32_t po_a = (uint32_t)emulate_port_offset(&rt.emu, &a, 0);
-	int n = scan_all(&rt.connect, &a, got, 64);
-	int m = linux42_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
-	if (same_ports("linux-4.2", got, n, want, m))
-		step1_cycle("linux-4.2", got, n, RANGE_LO, RANGE_HI);
-	CHECK_INT((got[0] - RANGE_LO) % 2, 0); /* an even offset */
-
-	for (int d = 0; d < 6; d++) {
-		uint32_t hint = rt.emu.hint;
-		unsigned start_b = 0;
-		scan_all(&rt.connect, &b, &start_b, 1);
-		CHECK(take_at(&rt.connect, &a, d) >= 0);
-		CHECK_INT(rt.emu.hint - hint, (d + 2) & ~1);
-		n = scan_all(&rt.connect, &a, got, 64);
-		m = linux42_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
-		same_ports("linux-4.2 after a connect", got, n, want, m);
-		/* The hint is global: the other destination moved as far. */
-		unsigned start_b2 = 0;
-		scan_all(&rt.connect, &b, &start_b2, 1);
-		uint32_t po_b = (uint32_t)emulate_port_offset(&rt.emu, &b, 0);
-		CHECK_INT(start_b, RANGE_LO + ((hint + po_b) & ~1u) % COUNT);
-		CHECK_INT(start_b2, RANGE_LO + ((rt.emu.hint + po_b) & ~1u) % COUNT);
-	}
-}
-
-/* Up to 4.1: offset hint + flow + 1, step 1; the hint moves by i, counted
- * from 1. */
-static void test_legacy(void)
-{
-	unsigned got[64], want[64];
-
-	if (!setup_policy("legacy", "off", ""))
-		return;
-	struct flow a = flow_to(&dst_a, sizeof(dst_a), SOCK_STREAM);
-	struct flow b = flow_to(&dst_b, sizeof(dst_b), SOCK_STREAM);
-	uint32_t po_a = (uint32_t)emulate_port_offset(&rt.emu, &a, 0);
-	int n = scan_all(&rt.connect, &a, got, 64);
-	int m = legacy_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
-	if (same_ports("legacy", got, n, want, m))
-		step1_cycle("legacy", got, n, RANGE_LO, RANGE_HI);
-
-	for (int d = 0; d < 5; d++) {
-		uint32_t hint = rt.emu.hint;
-		unsigned start_b = 0, start_b2 = 0;
-		scan_all(&rt.connect, &b, &start_b, 1);
-		CHECK(take_at(&rt.connect, &a, d) >= 0);
-		CHECK_INT(rt.emu.hint - hint, d + 1);
-		/* Every destination's next start is d + 1 further on. */
-		scan_all(&rt.connect, &b, &start_b2, 1);
-		CHECK_INT(start_b2, RANGE_LO + (start_b - RANGE_LO + d + 1) % COUNT);
-		n = scan_all(&rt.connect, &a, got, 64);
-		m = legacy_connect(RANGE_LO, RANGE_HI, rt.emu.hint, po_a, want);
-		same_ports("legacy after a connect", got, n, want, m);
-	}
-}
-
-/* UDP in every era, and bind(0) before 4.6: a random start, step 1, both
- * parities. */
-static void test_uniform(void)
-{
-	static const char *const eras[] = { "kernel", "linux-4.2", "legacy" };
-	unsigned got[64];
-
-	for (size_t e = 0; e < sizeof(eras) / sizeof(eras[0]); e++) {
-		if (!setup_policy(eras[e], eras[e], ""))
-			return;
-		struct flow udp = flow_to(&dst_a, sizeof(dst_a), SOCK_DGRAM);
-		unsigned hits[COUNT] = { 0 };
-		for (int k = 0; k < 300; k++) {
-			int n = scan_all(&rt.connect, &udp, got, 64);
-			if (!step1_cycle(eras[e], got, n, RANGE_LO, RANGE_HI))
-				return;
-			hits[got[0] - RANGE_LO]++;
-		}
-		for (unsigned p = 0; p < COUNT; p++)
-			CHECK(hits[p] > 0, "%s: UDP never started at %u", eras[e], RANGE_LO + p);
-		if (e == 0)
-			continue;
-		struct flow bind = { .local = &wildcard, .type = SOCK_STREAM };
-		int n = scan_all(&rt.bind, &bind, got, 64);
-		step1_cycle(eras[e], got, n, RANGE_LO, RANGE_HI);
-	}
-}
-
 int main(void)
 {
 	RUN(test_kernel_connect_sequence);
@@ -505,8 +287,5 @@ int main(void)
 	RUN(test_kernel_resalted);
 	RUN(test_kernel_bind);
 	RUN(test_odd_range);
-	RUN(test_linux42);
-	RUN(test_legacy);
-	RUN(test_uniform);
 	return check_done();
 }
