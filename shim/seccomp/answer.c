@@ -4,10 +4,10 @@
  * bitmap as the library's hooks.
  *
  * A connect() is made by the supervisor itself, and the program gets its
- * result: the chosen port is tried for real, a 4-tuple clash moves on to
- * the next candidate without the program seeing it, and the program's own
- * IP_LOCAL_PORT_RANGE is put back before it runs again (the supervisor
+ * result: the chosen port is tried for real, and a 4-tuple clash moves on
+ * to the next candidate without the program seeing it (the supervisor
  * cannot run code after letting the program's own call go on).  The
+ * program's own IP_LOCAL_PORT_RANGE is portrange.c's.  The
  * supervisor's connect never waits: on a blocking socket O_NONBLOCK is set
  * around it, and a connect still in progress is then handed back to the
  * kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE): the program's own blocking
@@ -118,40 +118,39 @@ static int op_app_reuseaddr(void *ctx)
 
 /* Strategy reuse leaves SO_REUSEADDR on, as the kernel's own connect
  * leaves its ports shareable; the program's value is kept aside for its
- * getsockopt() (reuseaddr.c). */
+ * getsockopt() (sockmemo.c). */
 static void op_taken(void *ctx, enum strategy strategy, unsigned port)
 {
 	struct duplicate *dup = ctx;
 
 	(void)port;
 	if (strategy == STRATEGY_REUSE && !dup->app_reuse)
-		reuseaddr_keep(program_socket_ino(dup->s), dup->app_reuse);
+		sockmemo_keep(SOCKMEMO_REUSEADDR, program_socket_ino(dup->s), dup->app_reuse != 0);
 }
 
-static const struct apply_ops supervisor_ops = {
-	.set_range = op_set_range,
-	.set_reuseaddr = op_set_reuseaddr,
-	.bind = op_bind,
-	.connect = op_connect,
-	.local_port = op_local_port,
-	.app_reuseaddr = op_app_reuseaddr,
-	.taken = op_taken,
-	.early = &supervisor_early_calls,
-	.answers_range = false, /* the program's getsockopt is not trapped */
-};
+#define SUPERVISOR_OPS(answers)                                                     \
+	{                                                                           \
+		.set_range = op_set_range, .set_reuseaddr = op_set_reuseaddr,       \
+		.bind = op_bind, .connect = op_connect, .local_port = op_local_port, \
+		.app_reuseaddr = op_app_reuseaddr, .taken = op_taken,               \
+		.early = &supervisor_early_calls, .answers_range = (answers),       \
+	}
 
-/* The socket as the core sees it: its range read from the kernel (false
- * before Linux 6.3, which has no IP_LOCAL_PORT_RANGE). */
-static void describe(struct program_sock *s, struct duplicate *dup,
-		     struct apply_socket *as)
+/* A connected socket keeps [p, p] while the program's range is 0 (the
+ * answering ops), or gets the program's range back (portrange.c). */
+static const struct apply_ops answering_ops = SUPERVISOR_OPS(true), exact_ops = SUPERVISOR_OPS(false);
+
+/* The socket as the core sees it (its range false before Linux 6.3, which
+ * has no IP_LOCAL_PORT_RANGE), and the ops for it. */
+static const struct apply_ops *describe(struct program_sock *s, struct duplicate *dup,
+					struct apply_socket *as)
 {
-	uint32_t range = 0;
-	socklen_t len = sizeof(range);
-	bool has_option = getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) == 0;
+	uint32_t range;
+	bool has_option = portrange_of_program(s->fd, &range);
 
 	*dup = (struct duplicate){ s, 0 };
-	*as = (struct apply_socket){ s->fd, s->type, &s->local, s->local_len, has_option,
-				     has_option ? range : 0 };
+	*as = (struct apply_socket){ s->fd, s->type, &s->local, s->local_len, has_option, range };
+	return portrange_exact() ? &exact_ops : &answering_ops;
 }
 
 /* The program's answer to a connect the supervisor made (error: 0 or its
@@ -208,11 +207,12 @@ void answer_connect(struct runtime *rt, struct program_sock *s, const struct soc
 		program_socket_flags(s);
 	if (plan->npasses == 0) {
 		d->result = RESULT_PASSTHROUGH;
+		portrange_release(s);
 		connect_kernel(rt, s, dst, len, d, a);
 		return;
 	}
-	describe(s, &dup, &as);
-	switch (apply_connect(rt, plan, &supervisor_ops, &dup, &as, dst, len, d)) {
+	const struct apply_ops *ops = describe(s, &dup, &as);
+	switch (apply_connect(rt, plan, ops, &dup, &as, dst, len, d)) {
 	case APPLY_DONE:
 		connect_answer(rt, s, d->error, d, a);
 		return;
@@ -239,9 +239,8 @@ void answer_bind(struct runtime *rt, struct program_sock *s, const struct sockad
 		/* The kernel's bind(0) scans the lower half first for SO_REUSEADDR. */
 		if (rt->bind.policy.kind == POLICY_KERNEL)
 			flow.reuseaddr = get_int(s->fd, SOL_SOCKET, SO_REUSEADDR);
-		describe(s, &dup, &as);
-		switch (apply_bind(rt, &rt->bind, &supervisor_ops, &dup, &as, local, len, &flow,
-				   true, d)) {
+		const struct apply_ops *ops = describe(s, &dup, &as);
+		switch (apply_bind(rt, &rt->bind, ops, &dup, &as, local, len, &flow, true, d)) {
 		case APPLY_DONE:
 			return;
 		case APPLY_FAILED:
@@ -251,6 +250,7 @@ void answer_bind(struct runtime *rt, struct program_sock *s, const struct sockad
 			break;
 		}
 	}
+	portrange_release(s);
 	if (bind(s->fd, local, len) != 0) {
 		d->error = a->error = errno;
 		a->val = -1;
@@ -277,10 +277,11 @@ void answer_send(struct runtime *rt, struct program_sock *s, const struct sockad
 	    (s->type == SOCK_STREAM && early_fastopen_refused(&supervisor_early_calls, s->fd)) ||
 	    early_refusal(rt, &supervisor_early_calls, s->fd, &flow)) {
 		d->result = RESULT_PASSTHROUGH;
+		portrange_release(s);
 		return;
 	}
-	describe(s, &dup, &as);
-	if (apply_bind(rt, plan, &supervisor_ops, &dup, &as, (const struct sockaddr *)&s->local,
-		       s->local_len, &flow, false, d) == APPLY_FAILED)
+	const struct apply_ops *ops = describe(s, &dup, &as);
+	if (apply_bind(rt, plan, ops, &dup, &as, (const struct sockaddr *)&s->local, s->local_len,
+		       &flow, false, d) == APPLY_FAILED)
 		fail(d, a);
 }

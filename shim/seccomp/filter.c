@@ -37,7 +37,7 @@ static int add_rules(scmp_filter_ctx ctx)
 					    .datum_b = 0 };
 	int rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &has_address);
 	/* SOL_SOCKET/SO_REUSEADDR, which the kernel reads as ints: what the
-	 * program sees of a socket strategy reuse bound (reuseaddr.c). */
+	 * program sees of a socket strategy reuse bound (sockmemo.c). */
 	struct scmp_arg_cmp reuseaddr[] = {
 		{ .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = SOL_SOCKET },
 		{ .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = SO_REUSEADDR },
@@ -46,6 +46,16 @@ static int add_rules(scmp_filter_ctx ctx)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(getsockopt), 2, reuseaddr);
 	if (rc == 0)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt), 2, reuseaddr);
+	/* IPPROTO_IP/IP_LOCAL_PORT_RANGE: the program's own range (portrange.c). */
+	struct scmp_arg_cmp range[] = {
+		{ .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = IPPROTO_IP },
+		{ .arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff,
+		  .datum_b = IP_LOCAL_PORT_RANGE },
+	};
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(getsockopt), 2, range);
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setsockopt), 2, range);
 	return rc;
 }
 

@@ -109,7 +109,7 @@ static void task_comm(pid_t tid, char comm[16])
 }
 
 /* getsockopt()/setsockopt() of SOL_SOCKET/SO_REUSEADDR on a socket that
- * strategy reuse bound (reuseaddr.c): the program's own value, read and
+ * strategy reuse bound (sockmemo.c): the program's own value, read and
  * written as the kernel's sock_getsockopt()/sock_setsockopt() would, with
  * their errors.  Any other socket is the kernel's. */
 static void reuseaddr_call(struct call *c, struct answer *a)
@@ -122,7 +122,7 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 		return;
 	uint64_t ino = program_socket_ino(&s);
 	close(s.fd);
-	if (!ino || !reuseaddr_get(ino, &value))
+	if (!ino || !sockmemo_get(SOCKMEMO_REUSEADDR, ino, &value))
 		return;
 	a->carry_on = false;
 	a->error = 0;
@@ -132,7 +132,7 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 		else if (!program_read(&c->task, arg[3], &value, sizeof(value)))
 			a->error = EFAULT;
 		else
-			reuseaddr_set(ino, value);
+			sockmemo_set(SOCKMEMO_REUSEADDR, ino, value != 0);
 	} else if (!program_read(&c->task, arg[4], &len, sizeof(len))) {
 		a->error = EFAULT;
 	} else if (len < 0) {
@@ -144,6 +144,21 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 			a->error = EFAULT;
 	}
 	a->val = a->error ? -1 : 0;
+}
+
+/* getsockopt()/setsockopt() of IPPROTO_IP/IP_LOCAL_PORT_RANGE: the
+ * kernel answers, after portrange.c has seen it. */
+static void range_call(struct call *c)
+{
+	struct program_sock s;
+
+	if (!program_socket(&c->task, (int)c->req->data.args[0], &s, still_waiting, c))
+		return;
+	if (c->req->data.nr == SYS_setsockopt)
+		portrange_program_sets(&s);
+	else
+		portrange_program_reads(&s);
+	close(s.fd);
 }
 
 static void handle(struct runtime *rt, struct call *c, struct answer *a)
@@ -185,7 +200,10 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		break;
 	case SYS_getsockopt:
 	case SYS_setsockopt:
-		reuseaddr_call(c, a);
+		if ((int)arg[1] == IPPROTO_IP)
+			range_call(c);
+		else
+			reuseaddr_call(c, a);
 		return;
 	default:
 		return;
@@ -196,6 +214,11 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	pthread_mutex_t *lock = &socket_locks[(unsigned)s.app_fd % SOCKET_LOCKS];
 	pthread_mutex_lock(lock);
 	if (!program_socket_unbound(&s)) {
+		/* A connect that failed leaves its old port in getsockname() on
+		 * an unbound socket: the kernel's bind(0) must not meet the
+		 * [p, p] the supervisor left there. */
+		if (call == CALL_BIND)
+			portrange_release(&s);
 		pthread_mutex_unlock(lock);
 		close(s.fd);
 		return;

@@ -76,12 +76,35 @@ struct answer {
 	int error;
 };
 
-/* reuseaddr.c: the program's own SO_REUSEADDR of the sockets strategy
- * reuse bound, by inode (the kernel's stays 1).  get: false when the
- * socket is not listed (the kernel answers); set: false likewise. */
-void reuseaddr_keep(uint64_t ino, int value);
-bool reuseaddr_get(uint64_t ino, int *value);
-bool reuseaddr_set(uint64_t ino, int value);
+/* sockmemo.c: what the supervisor keeps of a socket, by inode.  get:
+ * false when the socket is not listed; set: false likewise. */
+enum sockmemo {
+	SOCKMEMO_REUSEADDR, /* the program's own SO_REUSEADDR of a socket reuse bound */
+	SOCKMEMO_RANGE,     /* the program set IP_LOCAL_PORT_RANGE on it */
+	SOCKMEMO_KINDS
+};
+void sockmemo_keep(enum sockmemo kind, uint64_t ino, int value);
+bool sockmemo_get(enum sockmemo kind, uint64_t ino, int *value);
+bool sockmemo_set(enum sockmemo kind, uint64_t ino, int value);
+
+/* portrange.c: the program's own IP_LOCAL_PORT_RANGE.  A connected socket
+ * keeps the supervisor's [p, p] while no program under it has set a range
+ * (portrange_exact() false); the program's getsockopt of the option is
+ * trapped and answered as the kernel alone would. */
+bool portrange_exact(void);
+/* The range the program gave the socket (0 where none), read from the
+ * kernel only where some program under the supervisor set one; false where
+ * the kernel has no IP_LOCAL_PORT_RANGE (before Linux 6.3). */
+bool portrange_of_program(int fd, uint32_t *range);
+/* Before the kernel picks a port for the socket itself (a bind(0) or a
+ * send let through, a connect under no policy): the [p, p] of a connect
+ * that failed or was undone taken off. */
+void portrange_release(struct program_sock *s);
+/* The program sets the option on the socket (its setsockopt trapped). */
+void portrange_program_sets(struct program_sock *s);
+/* The program reads it: the supervisor's [p, p] taken off first where the
+ * program never set a range on the socket. */
+void portrange_program_reads(struct program_sock *s);
 
 /* sockcalls.c: the calls core/early.c makes, the supervisor's way. */
 extern const struct early_calls supervisor_early_calls;

@@ -119,5 +119,5 @@ library() {
 	CHURN=$BUILT/static/churn
 	# The program's trapped connect() returns once the supervisor answers;
 	# the supervisor's calls are counted with the program's.
-	budget "seccomp, range" 14 "$CLI" --backend seccomp --connect odd --strategy range -- -a stack
+	budget "seccomp, range" 12 "$CLI" --backend seccomp --connect odd --strategy range -- -a stack
 }
