@@ -33,7 +33,7 @@ wrap() {
 }
 
 # plain_wrap ARGS...: wrap, except under `make asan`, where programs that
-# hang with the ASan runtime preloaded (curl, wget: see helper.bash's shim)
+# hang with the ASan runtime preloaded (curl, wget: see shim in helper_netns.bash)
 # run under the plain build's command and library instead.
 plain_wrap() {
 	if [ "${PSTEST_SANITIZER:-}" = asan ]; then
