@@ -82,7 +82,7 @@ MUSL_LIB     := $(MUSL_BUILD)/$(MUSL_LIBNAME)
 MUSL_HELPERS := portprobe nbconnect prefork hostile
 HAVE_MUSL    := $(if $(SANITIZE),,$(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo yes))
 
-# Static test programs for the seccomp backend (seccomp.bats): built
+# Static test programs for the seccomp backend (seccomp*.bats): built
 # with gcc -static and without sanitizers in every tree, since a static
 # program is exactly what cannot take a preloaded runtime; and a Go program
 # built with CGO_ENABLED=0, when Go is installed, its cache under the build
