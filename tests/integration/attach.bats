@@ -175,7 +175,8 @@ except OSError as e:
 	# The drop-in's policy is any: ports of both parities over more connects.
 	run -0 in_cgroup "$cg" "$PROBE" -n 40 connect 127.0.0.1 8080
 	mapfile -t got < <(output_ports)
-	[ "$(count_even "${got[@]}")" -gt 0 ] && [ "$(count_even "${got[@]}")" -lt 40 ]
+	[ "$(count_even "${got[@]}")" -gt 0 ]
+	[ "$(count_even "${got[@]}")" -lt 40 ]
 	run -0 noshim env PATH="$bin:$PATH" $(sed "s|/usr/local/bin/portshim|$CLI|" <<<"$post")
 	[ -z "$(attachments "$cg")" ]
 }

@@ -230,7 +230,8 @@ for n in range(3):
 		run -0 bpfrun --connect odd --log "$log" -- "$PYTHON" -c "$prog"
 		echo "tcp_tw_reuse $reuse: $output"
 		mapfile -t got < <(output_ports)
-		[ "${#got[@]}" -eq 3 ] && assert_ports odd "${got[@]}"
+		[ "${#got[@]}" -eq 3 ]
+		assert_ports odd "${got[@]}"
 		[ "$(in_ns ss -Htan state time-wait 'dport = :8090' | wc -l)" -ge 2 ]
 		# The third connect's attempts: under the kernel's rule its first
 		# candidate; without it, both passed over, then one taken.

@@ -367,7 +367,8 @@ probe_wrapped() {
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 	[[ $stderr == "portshim: warning: $BATS_TEST_TMPDIR/static is a static executable: the shim cannot reach it"* ]]
 	run --separate-stderr wrap --backend preload -q --connect odd -- "$BATS_TEST_TMPDIR/static"
-	[ "$status" -eq 3 ] && [ -z "$stderr" ]
+	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
 	run wrap --backend preload --check -- "$BATS_TEST_TMPDIR/static"
 	[ "$status" -eq 125 ]
 	grep -E "^command +warning: .*static is a static executable" <<<"$output"

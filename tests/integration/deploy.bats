@@ -22,7 +22,8 @@ glibc_at_most_217() {
 	[ -z "${PSTEST_SANITIZER:-}" ] || lib=${PSTEST_PLAIN_LIB:?}
 	run highest_glibc "$lib"
 	echo "highest: $output"
-	[ "$status" -eq 0 ] && [ -n "$output" ]
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
 	glibc_at_most_217 "$output"
 	# The comparison refuses what glibc 2.34 and 2.32 brought.
 	! glibc_at_most_217 GLIBC_2.34 && ! glibc_at_most_217 GLIBC_2.32 && glibc_at_most_217 GLIBC_2.2.5

@@ -66,7 +66,8 @@ untouched() {
 	bind0 PORTSHIM_LOG="$T/ev.jsonl" PORTSHIM_STATS="$T/stats"
 	untouched "$T/target" "$T/copy"
 	[ ! -e "$T/absent" ]
-	[ -L "$T/ev.jsonl" ] && [ -L "$T/stats" ]
+	[ -L "$T/ev.jsonl" ]
+	[ -L "$T/stats" ]
 	grep -qxF "portshim: PORTSHIM_LOG='$T/ev.jsonl': not written: a symbolic link (never followed); the program runs on without it" <<<"$stderr"
 	grep -qxF "portshim: PORTSHIM_STATS='$T/stats': not written: a symbolic link (never followed); the program runs on without it" <<<"$stderr"
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ]
@@ -224,16 +225,20 @@ check_refused() {
 	[ ! -e "$T/absent" ]
 	# A log that does not exist yet is fine, and --check does not create it.
 	run --separate-stderr wrap --check --config "$T/p.conf" --log "$T/later.jsonl"
-	[ "$status" -eq 0 ] && [ -z "$stderr" ] && [ ! -e "$T/later.jsonl" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ ! -e "$T/later.jsonl" ]
 	grep -qE "^connect +odd +file $T/p.conf\$" <<<"$output"
 	# One that could not be created: in a directory that is not there, or
 	# under a file.
 	run --separate-stderr wrap --check --log "$T/nodir/ev.jsonl"
-	[ "$status" -eq 125 ] && [ -z "$output" ]
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
 	[ "$stderr" = "portshim: PORTSHIM_LOG='$T/nodir/ev.jsonl': not written: cannot open: ENOENT; the program runs on without it" ]
 	[ ! -e "$T/nodir" ]
 	run --separate-stderr wrap --check --stats "$T/p.conf/s"
-	[ "$status" -eq 125 ] && [ -z "$output" ]
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
 	[ "$stderr" = "portshim: PORTSHIM_STATS='$T/p.conf/s': not written: cannot open: ENOTDIR; the program runs on without it" ]
 }
 

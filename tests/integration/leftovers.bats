@@ -81,7 +81,8 @@ print(c.getsockname()[1], c.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))'
 	[ "$status" -eq 0 ]
 	# Natively connect() takes an even port here, and keeps SO_REUSEPORT.
 	local port=${output% *}
-	[ $((port % 2)) -eq 0 ] && [ "${output#* }" = 1 ]
+	[ $((port % 2)) -eq 0 ]
+	[ "${output#* }" = 1 ]
 	local strategy
 	for strategy in auto range reuse exclusive; do
 		# A namespace each: 40099 in TIME_WAIT from the run before would

@@ -17,7 +17,8 @@ load ../helpers/cli
 portshim: PORTSHIM_STATS='$stats': not written: cannot open: ENOENT; the program runs on without it" ]
 	# --check says the same, and fails.
 	run --separate-stderr wrap --log "$log" --check
-	[ "$status" -eq 125 ] && [ -z "$output" ]
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
 	[[ $stderr == "portshim: PORTSHIM_LOG='$log': not written: cannot open: ENOENT"* ]]
 }
 
@@ -74,7 +75,8 @@ portshim: PORTSHIM_STATS='$stats': not written: cannot open: ENOENT; the program
 	run --separate-stderr wrap --seed 1 --order sequential --check
 	[[ $stderr == "portshim: warning: a seed does nothing with order = sequential"* ]]
 	run --separate-stderr wrap -q --seed 1 --order sequential --check
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	run --separate-stderr wrap -q --connect evn -- true
 	[ "$status" -eq 125 ] && [ -n "$stderr" ]
 }
@@ -101,7 +103,8 @@ export LD_PRELOAD='$lib'" ]
 	[[ ${lines[1]} == 'ENV PORTSHIM_STATS="/'*'/x\$y"' ]]
 	# Nothing invalid is printed.
 	run --separate-stderr wrap --print-env --connect evn
-	[ "$status" -eq 125 ] && [ -z "$output" ]
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
 	run --separate-stderr wrap --print-env --format yaml
 	[ "$status" -eq 125 ]
 	[ "$stderr" = "portshim: --format='yaml': expected shell, systemd or docker" ]
@@ -175,10 +178,12 @@ time.sleep(60)' "$pidfile"
 	[[ $stderr == "portshim: $static is a static executable: "*"; exec-static = refuse: it was not run" ]]
 	# The setting alone, under the library.
 	run --separate-stderr shim PORTSHIM_EXEC_STATIC=refuse sh -c 'exec "$1" noop' sh "$static"
-	[ "$status" -eq 125 ] && [[ $stderr == *"exec-static = refuse: it was not run" ]]
+	[ "$status" -eq 125 ]
+	[[ $stderr == *"exec-static = refuse: it was not run" ]]
 	# Without either, the script runs its static child (with a warning).
 	run --separate-stderr wrap --connect odd -- "$BATS_TEST_TMPDIR/wrapper.sh" "$static"
-	[ "$status" -eq 0 ] && [[ $stderr == "portshim: warning: $static is a static executable"* ]]
+	[ "$status" -eq 0 ]
+	[[ $stderr == "portshim: warning: $static is a static executable"* ]]
 	# And --strict leaves a dynamic child alone.
 	run --separate-stderr wrap --strict --connect odd -- "$BATS_TEST_TMPDIR/wrapper.sh" "$PROBE"
 	[ "$status" -eq 0 ] && [ -z "$stderr" ]

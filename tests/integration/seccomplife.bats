@@ -97,7 +97,8 @@ for family, dst in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
 	run -0 noshim unshare -n "$PYTHON" -c "$prog"
 	echo "native: $output"
 	# IPv4 has no route; IPv6 not even ::1 (EADDRNOTAVAIL): both unbound.
-	[ "${lines[0]}" = "ENETUNREACH 0" ] && [ "${lines[1]}" = "EADDRNOTAVAIL 0" ]
+	[ "${lines[0]}" = "ENETUNREACH 0" ]
+	[ "${lines[1]}" = "EADDRNOTAVAIL 0" ]
 	local native=$output
 	every_strategy_prints 0 "$native" unshare -n "$PYTHON" -c "$prog"
 }

@@ -151,7 +151,7 @@ churn_check() {
 # whose 4-tuple a live socket holds is skipped (sock_diag).  Under every
 # strategy every connect works, as natively, and the walk jumps out of
 # the run rather than step through it.  (The supervisor's side:
-# seccomp.bats.)
+# seccompscale.bats.)
 @test "a second process walking into a first one's live 4-tuples (same seed), every strategy: every connect works, past them in a few attempts" {
 	local s log
 	for s in range reuse exclusive; do
