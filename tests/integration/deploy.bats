@@ -26,7 +26,9 @@ glibc_at_most_217() {
 	[ -n "$output" ]
 	glibc_at_most_217 "$output"
 	# The comparison refuses what glibc 2.34 and 2.32 brought.
-	! glibc_at_most_217 GLIBC_2.34 && ! glibc_at_most_217 GLIBC_2.32 && glibc_at_most_217 GLIBC_2.2.5
+	! glibc_at_most_217 GLIBC_2.34 || false
+	! glibc_at_most_217 GLIBC_2.32 || false
+	glibc_at_most_217 GLIBC_2.2.5
 	# Before glibc 2.34, dlsym and pthread_once live in these two.
 	readelf -d "$lib" | grep -F '[libdl.so.2]'
 	readelf -d "$lib" | grep -F '[libpthread.so.0]'
@@ -43,7 +45,7 @@ glibc_at_most_217() {
 	dist=$BATS_TEST_TMPDIR/build/portshim-$version.tar.gz
 	[ -f "$dist" ]
 	tar -tzf "$dist" | grep -qx "portshim-$version/Makefile"
-	! tar -tzf "$dist" | grep -q "^portshim-$version/build/"
+	! tar -tzf "$dist" | grep -q "^portshim-$version/build/" || false
 	# The Dockerfile's own commands, with /tmp and /src moved here.
 	grep -q 'COPY --from=portshim-dist portshim-\*.tar.gz /tmp/' \
 		"$REPO_ROOT/examples/container/Dockerfile.portshim"
@@ -76,7 +78,7 @@ glibc_at_most_217() {
 	local f last
 	for f in "$REPO_ROOT"/examples/container/Dockerfile.portshim*; do
 		echo "$f"
-		! grep -Eq '^COPY +\. ' "$f"
+		! grep -Eq '^COPY +\. ' "$f" || false
 		grep -q '^COPY --from=portshim-dist ' "$f"
 		last=$(grep -E '^[A-Z]+ ' "$f" | tail -n 1)
 		[[ $last == "ENV LD_PRELOAD="* ]]
@@ -98,7 +100,7 @@ glibc_at_most_217() {
 		run bash -c "cd '$dir' && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no ./demo.service 2>&1"
 		echo "$conf: $output"
 		[ "$status" -eq 0 ]
-		! grep -q 'Unknown\|unknown\|Failed' <<<"$output"
+		! grep -q 'Unknown\|unknown\|Failed' <<<"$output" || false
 	done
 	grep -q '^LogsDirectory=portshim' "$REPO_ROOT/examples/systemd/portshim-exec.conf"
 	grep -q '^/var/log/portshim/\*.jsonl {' "$REPO_ROOT/examples/systemd/portshim.logrotate"
