@@ -28,7 +28,13 @@ GLIBC_LIBS ?= -Wl,--push-state,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -
 # into one archive that the library, the command, the unit tests and the
 # fuzzers link; the preload layer is the library's interposition.
 CORE_SRC    := $(wildcard shim/core/*.c)
-PRELOAD_SRC := $(wildcard shim/preload/*.c shim/preload/hooks/*.c)
+# The two with large zeroed tables (the pending connects, the descriptor
+# table) link last: the small variables every process writes at start-up
+# then share one page instead of one each between the tables
+# (tests/bench/README.md, (d)).
+PRELOAD_BIG := shim/preload/pending.c shim/preload/sockstate.c
+PRELOAD_SRC := $(filter-out $(PRELOAD_BIG),$(wildcard shim/preload/*.c shim/preload/hooks/*.c)) \
+	$(PRELOAD_BIG)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 # `make V=1` shows the compiler command lines.

@@ -29,9 +29,11 @@ enum backend { BACKEND_AUTO, BACKEND_PRELOAD, BACKEND_SECCOMP, BACKEND_BPF };
 /* Where a setting's value came from, per row of the table. */
 enum config_origin { CONFIG_DEFAULT, CONFIG_FILE, CONFIG_ENV };
 
-/* Small fields first, then the rules, the reserved set and the paths:
- * config_init() writes only what is not zero already, so a process touches
- * the pages of the large ones only for the settings it is given. */
+/* Small fields first, then the rules, the reserved set and the paths.  A
+ * config is static storage, zero until its first config_init(), which
+ * reads none of it; a later one clears the earlier configuration, writing
+ * only what is not zero already.  So a process touches the pages of the
+ * large fields only for the settings it is given. */
 struct config {
 	/* Resolved by config_finish(): the specific setting beats parity.
 	 * Each policy is followed by whether it was given (settings.c). */
@@ -55,6 +57,7 @@ struct config {
 	enum backend backend;
 
 	bool secure;                 /* setuid/setgid: no paths from the environment */
+	bool used;                   /* config_init() has run: the rest may hold values */
 	unsigned char origin[CONFIG_SETTINGS_MAX]; /* enum config_origin per setting */
 
 	struct rules rules;          /* per-destination connect policies */
