@@ -11,7 +11,11 @@
  * (a signal stack, a coroutine's) is trusted that way only on the main
  * thread's stack or within those 8 MiB below a thread pointer: there, an
  * address in a hole between the two would crash where the kernel says
- * EFAULT (README.md, "Known limits").
+ * EFAULT (README.md, "Known limits").  From any thread, the top of the
+ * main thread's stack is mapped too: at exec the kernel makes the stack
+ * reach 128 KiB below the arguments it copies there (less where
+ * RLIMIT_STACK is smaller), and a stack never shrinks; so an address in
+ * main()'s frame that worker threads connect to costs no check.
  *
  * Elsewhere (the heap), one system call: a futex(FUTEX_CMP_REQUEUE_PRIVATE)
  * with no waiter to wake and none to requeue reads the 32-bit word at an
@@ -58,9 +62,16 @@ struct span {
  * be on its own stack (glibc's default stack is 8 MiB). */
 #define THREAD_STACK_MAX ((uintptr_t)8 << 20)
 
+/* The least the kernel maps of the main thread's stack at exec, below the
+ * argument area (fs/exec.c's stack_expand, in every kernel since 2.6). */
+#define EXEC_STACK_EXPAND ((uintptr_t)128 << 10)
+/* Above AT_EXECFN on the stack: the rest of the file name and one pointer,
+ * with the page they end on. */
+#define EXECFN_TO_END ((uintptr_t)8 << 10)
+
 /* Written once at set-up, then read by every hook: the counts are
- * published last. */
-static struct span main_stack;
+ * published last.  main_exec: the part of main_stack mapped since exec. */
+static struct span main_stack, main_exec;
 static struct span segments[MAX_SEGMENTS];
 static _Atomic int main_stack_known, nsegments;
 
@@ -100,6 +111,11 @@ static void note_main_stack(void)
 	if (getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur < gap)
 		depth = (uintptr_t)limit.rlim_cur;
 	main_stack = (struct span){ top > depth ? top - depth : 0, top };
+	/* The mapping starts at most `mapped` below its end, which is at most
+	 * EXECFN_TO_END above top. */
+	uintptr_t mapped = depth < EXEC_STACK_EXPAND ? depth : EXEC_STACK_EXPAND;
+	if (top > mapped && mapped > EXECFN_TO_END)
+		main_exec = (struct span){ top - mapped + EXECFN_TO_END, top };
 	atomic_store_explicit(&main_stack_known, 1, memory_order_release);
 }
 
@@ -116,14 +132,17 @@ static __attribute__((noinline)) bool known_mapped(uintptr_t first, uintptr_t la
 {
 	uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
 
+	bool main_known = atomic_load_explicit(&main_stack_known, memory_order_acquire);
+
 	if (first >= frame) {
 		uintptr_t self = (uintptr_t)pthread_self();
-		if (atomic_load_explicit(&main_stack_known, memory_order_acquire) &&
-		    frame >= main_stack.lo && frame < main_stack.hi)
+		if (main_known && frame >= main_stack.lo && frame < main_stack.hi)
 			return last < main_stack.hi;
 		if (self > frame && self - frame <= THREAD_STACK_MAX && last < self)
 			return true;
 	}
+	if (main_known && first >= main_exec.lo && last < main_exec.hi)
+		return true;
 	int n = atomic_load_explicit(&nsegments, memory_order_acquire);
 	for (int i = 0; i < n; i++)
 		if (first >= segments[i].lo && last < segments[i].hi)

@@ -1,13 +1,14 @@
 /* churn: connect/close cycles, the client closing first (so every port it
  * used goes through TIME_WAIT), and how fast they went.
  *
- *   churn [-n CYCLES] [-a stack|static|heap|thread] HOST PORT...
+ *   churn [-n CYCLES] [-a stack|static|heap|thread|main] HOST PORT...
  *
  * Cycle i: a blocking TCP socket, connect() to PORT[i % nports],
  * getsockname(), close().  -a: where the address given to connect() lies:
- * in main()'s frame (the default), in static data, in memory from
- * malloc(), or in the frame of a second thread that runs the cycles.  A failed cycle is counted and the next one
- * runs.  Then one line:
+ * in the frame of the function that runs the cycles (the default), in
+ * static data, in memory from malloc(), in the frame of a second thread
+ * that runs the cycles, or in main()'s frame while a second thread runs
+ * them.  A failed cycle is counted and the next one runs.  Then one line:
  *
  *   churn: cycles=N connected=N failed=N odd=N even=N  us=N cpu_us=N rate=N
  *          max_us=N slow=N fds_before=N fds_after=N tuples=HEX errors=NAME:N,...|none
@@ -97,9 +98,11 @@ int main(int argc, char **argv)
 			return 2;
 		memcpy(heap, run.from, sizeof(run.from));
 		run.to = heap;
-	} else if (strcmp(where, "thread") == 0) {
+	} else if (strcmp(where, "thread") == 0 || strcmp(where, "main") == 0) {
 		pthread_t t;
 		void *status;
+		if (strcmp(where, "main") == 0)
+			run.to = run.from;
 		if (pthread_create(&t, NULL, cycle_all, &run) != 0 || pthread_join(t, &status) != 0)
 			return 2;
 		return (int)(intptr_t)status;
@@ -109,7 +112,7 @@ int main(int argc, char **argv)
 	return (int)(intptr_t)cycle_all(&run);
 
 usage:
-	fprintf(stderr, "usage: churn [-n CYCLES] [-a stack|static|heap|thread] HOST PORT...\n");
+	fprintf(stderr, "usage: churn [-n CYCLES] [-a stack|static|heap|thread|main] HOST PORT...\n");
 	return 2;
 }
 

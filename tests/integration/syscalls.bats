@@ -88,6 +88,11 @@ library() {
 	budget "range, thread" 1 "${env[@]}" -- -a thread
 }
 
+@test "strategy range: one setsockopt per connect, the address in main()'s frame and a second thread connecting" {
+	mapfile -t env < <(library range)
+	budget "range, main's frame from a thread" 1 "${env[@]}" -- -a main
+}
+
 @test "strategy range: the address on the heap costs one check more" {
 	mapfile -t env < <(library range)
 	budget "range, heap" 2 "${env[@]}" -- -a heap
