@@ -157,15 +157,20 @@ static long next_device(__u32 i, void *data)
  * (each CPU that does writes the same values to the same places).  0, or
  * -1 where the calling task's namespace is not the socket's (one made in
  * another and passed over) or it cannot be read.  A global function: the
- * verifier checks it once, apart from the connect it is called from. */
+ * verifier checks it once, apart from the connect it is called from, and
+ * before Linux 6.8 even where no connect calls it; loaded without the
+ * kernel reading (load.c), its body is then dead code to the verifier,
+ * whose helpers a lockdown refuses. */
 __noinline int portshim_read_netns(__u64 cookie)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct net *net = BPF_CORE_READ(task, nsproxy, net_ns);
 	struct netns_fill fill = {};
 	struct bpf_netns *ns;
 	__u32 zero = 0;
 
+	if (!kernel_netns)
+		return -1;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct net *net = BPF_CORE_READ(task, nsproxy, net_ns);
 	if (!net || BPF_CORE_READ(net, net_cookie) != cookie)
 		return -1;
 	if (bpf_core_field_size(net->ipv4.ip_local_ports.range) == sizeof(__u32)) {
