@@ -141,7 +141,7 @@ check-layers: $(CORE) $(call OBJ,$(PRELOAD_SRC) $(SECCOMP_SRC) $(BPF_SRC) $(CLI_
 # makes _init and _fini global).
 EXPORTS := bind close close_range connect dup dup2 dup3 execl execle execlp execv execve execvp \
            execvpe fcntl fcntl64 fexecve getsockopt sendmmsg sendmsg \
-           sendto setsockopt socket
+           sendto setns setsockopt socket unshare
 $(BUILD)/exports.map: Makefile
 	@mkdir -p $(dir $@)
 	$(Q){ echo '{ global:'; printf '  %s;\n' $(EXPORTS); echo '  local: *;'; echo '};'; } >$@

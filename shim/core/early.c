@@ -49,6 +49,19 @@ static int get_int(const struct early_calls *io, int fd, int level, int name)
 	return io->getsockopt(fd, level, name, &value, &len) == 0 ? value : 0;
 }
 
+/* The cookie of socket fd's network namespace, 0 before Linux 5.14. */
+static uint64_t netns_of(const struct early_calls *io, int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (io->known_netns && io->known_netns(fd, &cookie))
+		return cookie;
+	if (io->getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0)
+		cookie = 0;
+	return cookie;
+}
+
 bool early_same_netns(const struct early_calls *io, int a, int b)
 {
 	uint64_t ca = 0, cb = 0;
@@ -98,11 +111,7 @@ static bool probe_stands_for(const struct early_calls *io, int fd, int probe,
 static bool routable(struct runtime *rt, const struct early_calls *io, int fd,
 		     const struct flow *flow)
 {
-	uint64_t netns = 0;
-	socklen_t len = sizeof(netns);
-
-	io->getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &len);
-	uint64_t h = (emulate_port_offset(&rt->emu, flow, 0) ^ rng_mix(netns)) | 1u;
+	uint64_t h = (emulate_port_offset(&rt->emu, flow, 0) ^ rng_mix(netns_of(io, fd))) | 1u;
 	_Atomic uint64_t *slot = &routed[h % ROUTED_SLOTS];
 
 	if (atomic_load_explicit(slot, memory_order_relaxed) == h)
@@ -173,10 +182,7 @@ static bool route_source(struct runtime *rt, const struct early_calls *io, int f
 		*src = *flow->local;
 		return true;
 	}
-	uint64_t netns = 0;
-	socklen_t len = sizeof(netns);
-	io->getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &len);
-	uint64_t h = (emulate_port_offset(&rt->emu, flow, 0) ^ rng_mix(netns)) | 1u;
+	uint64_t h = (emulate_port_offset(&rt->emu, flow, 0) ^ rng_mix(netns_of(io, fd))) | 1u;
 	struct source_slot *slot = &sources[h % SOURCE_SLOTS];
 	if (!atomic_flag_test_and_set_explicit(&slot->busy, memory_order_acquire)) {
 		bool hit = slot->key == h;
@@ -192,7 +198,7 @@ static bool route_source(struct runtime *rt, const struct early_calls *io, int f
 	int probe = io->probe_socket(fd, flow->local->ss_family);
 	if (probe < 0)
 		return false;
-	len = sizeof(*src);
+	socklen_t len = sizeof(*src);
 	bool found = early_same_netns(io, probe, fd) &&
 		     io->connect(probe, flow->dst, flow->dst_len) == 0 &&
 		     getsockname(probe, (struct sockaddr *)src, &len) == 0;

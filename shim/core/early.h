@@ -9,6 +9,7 @@
 #define PORTSHIM_EARLY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "emulate.h"
@@ -41,6 +42,10 @@ struct early_calls {
 	 * fd, or -1 when it cannot be asked there. */
 	int (*tuple_state)(int fd, const struct sockaddr_storage *src, unsigned sport,
 			   const struct sockaddr *dst);
+	/* Optional: the SO_NETNS_COOKIE of socket fd where the front end
+	 * knows it without a system call (true), else false and early.c asks
+	 * with getsockopt above. */
+	bool (*known_netns)(int fd, uint64_t *cookie);
 };
 
 /* Do sockets a and b live in one network namespace?  Taken as yes before

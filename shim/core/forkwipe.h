@@ -9,12 +9,16 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 struct forkwipe {
 	_Atomic unsigned char armed; /* rng.h: 1 while the stream is this process's */
 	_Atomic int pid;             /* procid.h: this process's id, 0 until read */
+	/* The library's: where this process makes its sockets (preload/netns.h). */
+	_Atomic unsigned char netns_state;
+	_Atomic uint64_t netns_cookie;
 };
 
 /* The page, or NULL where the kernel has no MADV_WIPEONFORK. */

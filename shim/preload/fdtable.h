@@ -33,6 +33,8 @@
 #define FDTABLE_APP_SET_REUSEPORT (1u << 24)
 /* A connect() returned EINPROGRESS; its end is not logged yet (pending.c). */
 #define FDTABLE_PENDING           (1u << 25)
+/* Made by socket() in the namespace the process lives in (netns.h). */
+#define FDTABLE_HOME              (1u << 26)
 
 struct fdtable {
 	_Atomic uint32_t entry[FDTABLE_SIZE];

@@ -14,6 +14,7 @@
 
 #include "core/kernel_ports.h"
 #include "core/tuple.h"
+#include "netns.h"
 
 static struct {
 	int (*socket)(int, int, int);
@@ -35,6 +36,8 @@ static struct {
 	int (*execvp)(const char *, char *const[]);
 	int (*execvpe)(const char *, char *const[], char *const[]);
 	int (*fexecve)(int, char *const[], char *const[]);
+	int (*setns)(int, int);
+	int (*unshare)(int);
 } libc;
 
 static pthread_once_t bound = PTHREAD_ONCE_INIT;
@@ -79,6 +82,8 @@ static void bind_all(void)
 	*(void **)&libc.execvp = lookup("execvp");
 	*(void **)&libc.execvpe = lookup("execvpe");
 	*(void **)&libc.fexecve = lookup("fexecve");
+	*(void **)&libc.setns = lookup("setns");
+	*(void **)&libc.unshare = lookup("unshare");
 	binding = 0;
 }
 
@@ -174,6 +179,16 @@ int real_close_range(unsigned int first, unsigned int last, int flags)
 		    first, last, flags);
 }
 
+int real_setns(int fd, int nstype)
+{
+	return CALL(setns, (int)syscall(SYS_setns, fd, nstype), fd, nstype);
+}
+
+int real_unshare(int flags)
+{
+	return CALL(unshare, (int)syscall(SYS_unshare, flags), flags);
+}
+
 int real_dup(int fd)
 {
 	return CALL(dup, (int)syscall(SYS_dup, fd), fd);
@@ -251,4 +266,5 @@ const struct early_calls real_early_calls = {
 	.close = real_close,
 	.fastopen_sysctl = fastopen_sysctl,
 	.tuple_state = tuple_state_here,
+	.known_netns = netns_home_cookie,
 };

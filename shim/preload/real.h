@@ -39,6 +39,8 @@ int real_execve(const char *path, char *const argv[], char *const envp[]);
 int real_execvp(const char *file, char *const argv[]);
 int real_execvpe(const char *file, char *const argv[], char *const envp[]);
 int real_fexecve(int fd, char *const argv[], char *const envp[]);
+int real_setns(int fd, int nstype);
+int real_unshare(int flags);
 
 /* The calls core/early.c makes, as these. */
 extern const struct early_calls real_early_calls;

@@ -17,6 +17,7 @@
 
 #include "sock.h"
 #include "fdtable.h"
+#include "netns.h"
 #include "core/inetaddr.h"
 #include "real.h"
 #include "userptr.h"
@@ -32,7 +33,8 @@ void sock_note_socket(int fd, int domain, int type, int protocol)
 	    ((type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) ||
 	     (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))))
 		entry = FDTABLE_FRESH | (type == SOCK_DGRAM ? FDTABLE_FRESH_UDP : 0) |
-			(domain == AF_INET6 ? FDTABLE_FRESH_INET6 : 0);
+			(domain == AF_INET6 ? FDTABLE_FRESH_INET6 : 0) |
+			(netns_home() ? FDTABLE_HOME : 0);
 	/* Also clears whatever a close the hooks did not see left behind. */
 	fdtable_record(&portshim_fds, fd, entry);
 }

@@ -81,7 +81,7 @@ load helper
 @test "the library exports exactly the calls it interposes" {
 	require_cmd nm
 	got=$(nm -D --defined-only "$PSTEST_LIB" | awk '$2 ~ /^[TtWwiI]$/ { print $3 }' | sort | tr '\n' ' ')
-	want="bind close close_range connect dup dup2 dup3 execl execle execlp execv execve execvp execvpe fcntl fcntl64 fexecve getsockopt sendmmsg sendmsg sendto setsockopt socket "
+	want="bind close close_range connect dup dup2 dup3 execl execle execlp execv execve execvp execvpe fcntl fcntl64 fexecve getsockopt sendmmsg sendmsg sendto setns setsockopt socket unshare "
 	echo "got:  $got"
 	echo "want: $want"
 	[ "$got" = "$want" ]

@@ -96,3 +96,83 @@ print(c.getsockname()[1], c.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))'
 		[ "$output" = "40099 1" ]
 	done
 }
+
+# A program whose thread moves to another network namespace (unshare(),
+# setns(), through libc) makes its sockets there, and so does a child it
+# forks from there: the route the shim found to a destination in the first
+# says nothing of the second.  In the new
+# namespace (no interface up) 127.0.0.1 has no route: natively ENETUNREACH
+# leaves the socket unbound, so a bind() after it works.
+@test "a program that moves to another network namespace (unshare, setns): a connect with no route there leaves the socket unbound, every strategy" {
+	start_server tcp 127.0.0.1 5000
+	local prog='
+import ctypes, errno, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+def attempt(tag):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", 5000))
+        result = "connected"
+    except OSError as e:
+        result = errno.errorcode[e.errno]
+    try:
+        s.bind(("0.0.0.0", 0))
+        bound = "bind=ok"
+    except OSError as e:
+        bound = "bind=" + errno.errorcode[e.errno]
+    print(tag, result, bound)
+    s.close()
+def call(rc):
+    if rc != 0:
+        raise OSError(ctypes.get_errno(), "libc")
+# A namespace with no route, held by a child, for setns() to enter.
+ready_r, ready_w = os.pipe()
+done_r, done_w = os.pipe()
+child = os.fork()
+if child == 0:
+    call(libc.unshare(CLONE_NEWNET))
+    os.write(ready_w, b"x")
+    os.read(done_r, 1)
+    os._exit(0)
+os.read(ready_r, 1)
+home = os.open("/proc/self/ns/net", os.O_RDONLY)
+attempt("home")
+kept = socket.socket()
+call(libc.setns(os.open("/proc/%d/ns/net" % child, os.O_RDONLY), CLONE_NEWNET))
+attempt("setns")
+# A child forked there: its own sockets are made there, the socket it
+# inherited lives where it was made.
+pid = os.fork()
+if pid == 0:
+    kept.connect(("127.0.0.1", 5000))
+    attempt("forked")
+    os._exit(0)
+os.waitpid(pid, 0)
+call(libc.setns(home, CLONE_NEWNET))
+attempt("back")
+os.write(done_w, b"x")
+os.waitpid(child, 0)
+pid = os.fork()
+if pid == 0:
+    attempt("child")
+    call(libc.unshare(CLONE_NEWNET))
+    attempt("unshare")
+    os._exit(0)
+os.waitpid(pid, 0)'
+	run -0 noshim "$PYTHON" -c "$prog"
+	echo "native: $output"
+	local native=$output
+	[ "$native" = "home connected bind=EINVAL
+setns ENETUNREACH bind=ok
+forked ENETUNREACH bind=ok
+back connected bind=EINVAL
+child connected bind=EINVAL
+unshare ENETUNREACH bind=ok" ]
+	local strategy
+	for strategy in auto range reuse exclusive; do
+		run -0 shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY=$strategy "$PYTHON" -c "$prog"
+		echo "$strategy: $output"
+		[ "$output" = "$native" ]
+	done
+}

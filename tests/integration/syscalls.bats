@@ -103,14 +103,14 @@ library() {
 	budget "auto, stack" 1 "${env[@]}" -- -a stack
 }
 
-@test "strategy reuse: bind, SO_REUSEADDR and the namespace's cookie for the route cache" {
+@test "strategy reuse: bind and SO_REUSEADDR, its floor (the route cache knows the socket's namespace)" {
 	mapfile -t env < <(library reuse)
-	budget "reuse, stack" 3 "${env[@]}" -- -a stack
+	budget "reuse, stack" 2 "${env[@]}" -- -a stack
 }
 
-@test "strategy exclusive: bind and the namespace's cookie for the route cache" {
+@test "strategy exclusive: the bind alone" {
 	mapfile -t env < <(library exclusive)
-	budget "exclusive, stack" 2 "${env[@]}" -- -a stack
+	budget "exclusive, stack" 1 "${env[@]}" -- -a stack
 }
 
 @test "the event log adds what one line costs: open, its owner checked, write, close" {
