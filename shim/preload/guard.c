@@ -4,12 +4,18 @@
 #include <errno.h>
 
 #include "core/control.h"
+#include "autobind.h"
 #include "init.h"
 #include "userptr.h"
 
-static bool socket_fits(struct guarded_call *t, int fd, bool stream)
+static bool socket_fits(struct runtime *rt, struct guarded_call *t, int fd, bool stream)
 {
-	return sock_inspect(fd, &t->s) && (stream || t->s.type != SOCK_STREAM);
+	if (!sock_inspect(fd, &t->s))
+		return false;
+	/* The kernel let its port go: so does the bitmap. */
+	if (t->s.lost)
+		autobind_forget(rt, fd);
+	return stream || t->s.type != SOCK_STREAM;
 }
 
 bool guard_call(struct runtime *rt, int fd, const struct sockaddr *addr, socklen_t len,
@@ -22,9 +28,9 @@ bool guard_call(struct runtime *rt, int fd, const struct sockaddr *addr, socklen
 	if (!addr || !init_ready() || runtime_connect_idle(rt))
 		return false;
 	if (socket_first)
-		ok = socket_fits(t, fd, stream) && (t->dst = userptr_inet_addr(copy, addr, len));
+		ok = socket_fits(rt, t, fd, stream) && (t->dst = userptr_inet_addr(copy, addr, len));
 	else
-		ok = (t->dst = userptr_inet_addr(copy, addr, len)) && socket_fits(t, fd, stream);
+		ok = (t->dst = userptr_inet_addr(copy, addr, len)) && socket_fits(rt, t, fd, stream);
 	if (ok) {
 		t->plan = control_connect_plan(rt, t->dst, len);
 		ok = (t->plan->npasses > 0 || runtime_observing(rt)) &&

@@ -24,6 +24,7 @@ struct sock {
 	int type;                       /* SOCK_STREAM (TCP) or SOCK_DGRAM (UDP) */
 	struct sockaddr_storage local;  /* getsockname(): the address to keep */
 	socklen_t local_len;
+	unsigned lost;                  /* the port range left it and the kernel let go since */
 };
 
 /* What the hooks note about a socket: socket() made fd; setsockopt() of

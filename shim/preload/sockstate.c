@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "sock.h"
@@ -63,6 +64,25 @@ void sock_note_setsockopt(int fd, int level, int name)
 		fdtable_or(&portshim_fds, fd, FDTABLE_APP_SET_RANGE);
 }
 
+static bool range_is_ours(int fd, uint32_t entry);
+
+/* A TCP socket that strategy range connected and that lost its port since
+ * (a refused connect, an AF_UNSPEC disconnect) still shows the port in
+ * getsockname(), but the kernel has let it go: it is unbound, and a
+ * connect of it gets a port afresh.  Not while a connect in progress is
+ * still to report its end (pending.c).  System calls on a socket connected
+ * again only. */
+static bool port_lost(int fd, uint32_t entry, unsigned port)
+{
+	unsigned char state = 0; /* struct tcp_info's first field */
+	socklen_t len = sizeof(state);
+
+	return (entry & FDTABLE_RANGE) && !(entry & FDTABLE_PENDING) &&
+	       FDTABLE_PORT(entry) == port &&
+	       real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &state, &len) == 0 && len == 1 &&
+	       state == TCP_CLOSE && range_is_ours(fd, entry);
+}
+
 bool sock_inspect(int fd, struct sock *s)
 {
 	int protocol;
@@ -70,6 +90,7 @@ bool sock_inspect(int fd, struct sock *s)
 	uint32_t entry = fdtable_take_fresh(&portshim_fds, fd);
 
 	s->fd = fd;
+	s->lost = 0;
 	s->known = entry & FDTABLE_FRESH;
 	s->app = entry & (FDTABLE_APP_SET_REUSEADDR | FDTABLE_APP_SET_RANGE |
 			  FDTABLE_APP_SET_REUSEPORT);
@@ -87,8 +108,13 @@ bool sock_inspect(int fd, struct sock *s)
 		return false;
 	if (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6)
 		return false;
-	if (sockaddr_port(&s->local) != 0)
-		return false;
+	unsigned port = sockaddr_port(&s->local);
+	if (port != 0) {
+		if (!port_lost(fd, entry, port))
+			return false;
+		s->lost = port;
+		sockaddr_set_port(&s->local, 0);
+	}
 	sock_range_release(fd);
 	/* The protocol alone tells the type: a raw socket of protocol TCP or
 	 * UDP would show that protocol number as its port, never 0. */

@@ -213,7 +213,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		return;
 	pthread_mutex_t *lock = &socket_locks[(unsigned)s.app_fd % SOCKET_LOCKS];
 	pthread_mutex_lock(lock);
-	if (!program_socket_unbound(&s)) {
+	if (!program_socket_unbound(&s) && !portrange_lost(&s)) {
 		/* A connect that failed leaves its old port in getsockname() on
 		 * an unbound socket: the kernel's bind(0) must not meet the
 		 * [p, p] the supervisor left there. */

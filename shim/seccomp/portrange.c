@@ -17,6 +17,7 @@
  * a UNIX socket) counts as having none until a program under the
  * supervisor sets one (README.md, "Known limits"). */
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 
 #include "supervisor.h"
@@ -66,22 +67,51 @@ void portrange_program_sets(struct program_sock *s)
 		sockmemo_keep(SOCKMEMO_RANGE, ino, 1);
 }
 
+/* Does the socket hold the supervisor's [p, p] of `port`, not a range of
+ * the program's own? */
+static bool holds_ours(struct program_sock *s, unsigned port)
+{
+	uint32_t range = 0;
+	socklen_t len = sizeof(range);
+	uint64_t ino = program_socket_ino(s);
+	int listed;
+
+	return port != 0 && !(ino && sockmemo_get(SOCKMEMO_RANGE, ino, &listed)) &&
+	       getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) == 0 &&
+	       range == (port << 16 | port);
+}
+
+static void take_off(struct program_sock *s)
+{
+	uint32_t none = 0;
+
+	setsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &none, sizeof(none));
+}
+
 void portrange_program_reads(struct program_sock *s)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	uint32_t range = 0;
-	socklen_t rlen = sizeof(range);
-	uint64_t ino = program_socket_ino(s);
-	int listed;
 
-	if ((ino && sockmemo_get(SOCKMEMO_RANGE, ino, &listed)) ||
-	    getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &rlen) != 0 || range == 0 ||
-	    getsockname(s->fd, (struct sockaddr *)&local, &len) != 0)
-		return;
-	uint32_t port = sockaddr_port(&local);
-	if (port != 0 && range == (port << 16 | port)) {
-		range = 0;
-		setsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
-	}
+	if (getsockname(s->fd, (struct sockaddr *)&local, &len) == 0 &&
+	    holds_ours(s, sockaddr_port(&local)))
+		take_off(s);
+}
+
+bool portrange_lost(struct program_sock *s)
+{
+	unsigned char state = 0; /* struct tcp_info's first field */
+	socklen_t len = sizeof(state);
+	unsigned port;
+
+	if (s->type != SOCK_STREAM ||
+	    (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6))
+		return false;
+	port = sockaddr_port(&s->local);
+	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &state, &len) != 0 || len != 1 ||
+	    state != TCP_CLOSE || !holds_ours(s, port))
+		return false;
+	take_off(s);
+	sockaddr_set_port(&s->local, 0);
+	return true;
 }

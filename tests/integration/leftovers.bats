@@ -176,3 +176,17 @@ unshare ENETUNREACH bind=ok" ]
 		[ "$output" = "$native" ]
 	done
 }
+
+# The kernel lets the port of a refused TCP connect go; range left [p, p]
+# on the socket, and a reconnect met it (EADDRNOTAVAIL once another socket
+# held p).  Library.
+library_strategy() {
+	local strategy=$1
+	shift
+	shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY="$strategy" "$@"
+}
+
+@test "a TCP socket connected again after a refused connect gets a port afresh, as natively, every strategy" {
+	start_server tcp 127.0.0.1 5000
+	reconnect_every_strategy library_strategy
+}

@@ -90,3 +90,14 @@ print("parity", sorted({s.getsockname()[1] % 2 for s in (a, c)}))'
 		[ "${lines[2]}" = "parity [1]" ]
 	done
 }
+
+seccomp_strategy() {
+	local strategy=$1
+	shift
+	sup --backend seccomp --connect odd --strategy "$strategy" -- "$@"
+}
+
+@test "seccomp: a TCP socket connected again after a refused connect gets a port afresh, as natively, every strategy" {
+	start_server tcp 127.0.0.1 5000
+	reconnect_every_strategy seccomp_strategy
+}
