@@ -56,26 +56,22 @@ void pending_begin(struct runtime *rt, const struct decision *d)
 	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 }
 
-/* Logs the end of fd's connect (error 0: connected), if this thread is the
- * one that clears its bit. */
-static void finish(struct runtime *rt, int fd, int error)
+/* fd's slot, read once: its destination, type, family and port, or
+ * nothing (0) where another descriptor's connect took it meanwhile. */
+static void take_slot(int fd, uint64_t words[PENDING_WORDS], uint32_t *packed, uint32_t *len)
 {
 	struct pending_slot *s = &slots[(unsigned)fd % PENDING_SLOTS];
-	struct sockaddr_in6 dst;
-	uint64_t words[PENDING_WORDS] = { 0 };
-	uint32_t packed = 0, len = 0;
 
-	if (!(fdtable_change(&portshim_fds, fd, 0, FDTABLE_PENDING) & FDTABLE_PENDING))
-		return;
+	*packed = *len = 0;
 	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
 	if (!(seq & 1) && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd) {
-		packed = atomic_load_explicit(&s->type_family_port, memory_order_relaxed);
-		len = atomic_load_explicit(&s->len, memory_order_relaxed);
+		*packed = atomic_load_explicit(&s->type_family_port, memory_order_relaxed);
+		*len = atomic_load_explicit(&s->len, memory_order_relaxed);
 		for (int i = 0; i < PENDING_WORDS; i++)
 			words[i] = atomic_load_explicit(&s->dst[i], memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq)
-			packed = len = 0;
+			*packed = *len = 0;
 		/* Read once: a later connect on the same number whose slot was
 		 * taken by another must not find this one's destination. */
 		else if (atomic_compare_exchange_strong_explicit(&s->seq, &seq, seq + 1,
@@ -85,6 +81,19 @@ static void finish(struct runtime *rt, int fd, int error)
 			atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 		}
 	}
+}
+
+/* Logs the end of fd's connect (error 0: connected), if this thread is the
+ * one that clears its bit. */
+static void finish(struct runtime *rt, int fd, int error)
+{
+	struct sockaddr_in6 dst;
+	uint64_t words[PENDING_WORDS] = { 0 };
+	uint32_t packed, len;
+
+	if (!(fdtable_change(&portshim_fds, fd, 0, FDTABLE_PENDING) & FDTABLE_PENDING))
+		return;
+	take_slot(fd, words, &packed, &len);
 	memcpy(&dst, words, sizeof(dst));
 	struct decision d = {
 		.call = CALL_CONNECT_RESULT,
@@ -125,4 +134,13 @@ void pending_connect_again(struct runtime *rt, int fd, int result, int error)
 	else if (error != EALREADY && error != EINPROGRESS && error != EINTR)
 		finish(rt, fd, error);
 	errno = error;
+}
+
+void pending_disconnected(int fd)
+{
+	uint64_t words[PENDING_WORDS];
+	uint32_t packed, len;
+
+	if (fdtable_change(&portshim_fds, fd, 0, FDTABLE_PENDING) & FDTABLE_PENDING)
+		take_slot(fd, words, &packed, &len);
 }

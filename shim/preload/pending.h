@@ -19,4 +19,8 @@ void pending_so_error(struct runtime *rt, int fd, int error);
 /* connect() called again on fd returned `result` with `error`. */
 void pending_connect_again(struct runtime *rt, int fd, int result, int error);
 
+/* fd was disconnected (connect() to AF_UNSPEC): the program learns no
+ * end, and the log gets none. */
+void pending_disconnected(int fd);
+
 #endif

@@ -24,7 +24,8 @@ struct sock {
 	int type;                       /* SOCK_STREAM (TCP) or SOCK_DGRAM (UDP) */
 	struct sockaddr_storage local;  /* getsockname(): the address to keep */
 	socklen_t local_len;
-	unsigned lost;                  /* the port range left it and the kernel let go since */
+	unsigned lost;                  /* a port range left it and the kernel let go since
+					 * (its [p, p] still on it): unbound */
 };
 
 /* What the hooks note about a socket: socket() made fd; setsockopt() of

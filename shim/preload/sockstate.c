@@ -109,13 +109,15 @@ bool sock_inspect(int fd, struct sock *s)
 	if (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6)
 		return false;
 	unsigned port = sockaddr_port(&s->local);
-	if (port != 0) {
-		if (!port_lost(fd, entry, port))
-			return false;
+	if (port == 0)
+		sock_range_release(fd);
+	else if (port_lost(fd, entry, port))
+		/* Its [p, p] and its note stay until a call the kernel may
+		 * give a port to comes (sock_forget_lost()). */
 		s->lost = port;
-		sockaddr_set_port(&s->local, 0);
-	}
-	sock_range_release(fd);
+	else
+		return false;
+	sockaddr_set_port(&s->local, 0);
 	/* The protocol alone tells the type: a raw socket of protocol TCP or
 	 * UDP would show that protocol number as its port, never 0. */
 	len = sizeof(protocol);
@@ -151,18 +153,27 @@ bool sock_port_range(const struct sock *s, uint32_t *range)
 	return real_getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, range, &len) == 0;
 }
 
-/* The kernel's IP_LOCAL_PORT_RANGE is what strategy range left on fd
- * ([port, port] of its entry), not a range of the application's: checked
- * with the kernel, since an entry left behind by a close the hooks did not
- * see must not speak for another socket.  Only on rare calls. */
+/* A range strategy range leaves: [q, q].  Usually q is the port of the
+ * descriptor's entry; another descriptor of the socket (a dup(), a
+ * parent's after fork()) may have connected it again since, to another
+ * port of the shim's. */
+static bool single_port(uint32_t range)
+{
+	return range != 0 && (range >> 16) == (range & 0xffffu);
+}
+
+/* The kernel's IP_LOCAL_PORT_RANGE is what strategy range left on fd, not
+ * a range of the application's: checked with the kernel, since an entry
+ * left behind by a close the hooks did not see must not speak for another
+ * socket.  Only on rare calls. */
 static bool range_is_ours(int fd, uint32_t entry)
 {
-	uint32_t range = 0, port = FDTABLE_PORT(entry);
+	uint32_t range = 0;
 	socklen_t len = sizeof(range);
 
 	return (entry & FDTABLE_RANGE) &&
 	       real_getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) == 0 &&
-	       range == (port << 16 | port);
+	       single_port(range);
 }
 
 void sock_range_release(int fd)
@@ -201,7 +212,9 @@ int sock_range_getsockopt(int fd, void *value, socklen_t *len)
 	if (result != 0 || *len == 0)
 		return result;
 	socklen_t n = *len < sizeof(ours) ? *len : (socklen_t)sizeof(ours);
-	if (memcmp(value, &ours, n) != 0)
+	uint32_t got = 0;
+	memcpy(&got, value, n);
+	if (n == sizeof(ours) ? !single_port(got) : memcmp(value, &ours, n) != 0)
 		return result; /* not ours: an entry left by a close the hooks missed */
 	memset(value, 0, 1);
 	if (n < sizeof(ours)) {

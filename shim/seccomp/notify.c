@@ -146,9 +146,37 @@ static void reuseaddr_call(struct call *c, struct answer *a)
 	a->val = a->error ? -1 : 0;
 }
 
+/* The 0 a socket with no range of its own reads, written as the kernel
+ * writes an int option under 256: one byte for a buffer shorter than an
+ * int. */
+static void answer_no_range(struct call *c, struct answer *a)
+{
+	const __u64 *arg = c->req->data.args;
+	int len, zero = 0;
+
+	a->carry_on = false;
+	a->error = 0;
+	if (!program_read(&c->task, arg[4], &len, sizeof(len))) {
+		a->error = EFAULT;
+	} else if (len < 0) {
+		a->error = EINVAL;
+	} else {
+		if (len > (int)sizeof(zero))
+			len = sizeof(zero);
+		else if (len > 0 && len < (int)sizeof(zero))
+			len = 1;
+		if (!program_write(&c->task, arg[4], &len, sizeof(len)) ||
+		    !program_write(&c->task, arg[3], &zero, (size_t)len))
+			a->error = EFAULT;
+	}
+	a->val = a->error ? -1 : 0;
+}
+
 /* getsockopt()/setsockopt() of IPPROTO_IP/IP_LOCAL_PORT_RANGE: the
- * kernel answers, after portrange.c has seen it. */
-static void range_call(struct call *c)
+ * kernel answers, after portrange.c has seen it; a socket that lost its
+ * port (portrange_lost()) keeps its [p, p] for its next connect, and the
+ * supervisor answers the program's read. */
+static void range_call(struct call *c, struct answer *a)
 {
 	struct program_sock s;
 
@@ -156,6 +184,8 @@ static void range_call(struct call *c)
 		return;
 	if (c->req->data.nr == SYS_setsockopt)
 		portrange_program_sets(&s);
+	else if (!program_socket_unbound(&s) && portrange_lost(&s))
+		answer_no_range(c, a);
 	else
 		portrange_program_reads(&s);
 	close(s.fd);
@@ -201,7 +231,7 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 	case SYS_getsockopt:
 	case SYS_setsockopt:
 		if ((int)arg[1] == IPPROTO_IP)
-			range_call(c);
+			range_call(c, a);
 		else
 			reuseaddr_call(c, a);
 		return;
@@ -213,7 +243,8 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		return;
 	pthread_mutex_t *lock = &socket_locks[(unsigned)s.app_fd % SOCKET_LOCKS];
 	pthread_mutex_lock(lock);
-	if (!program_socket_unbound(&s) && !portrange_lost(&s)) {
+	bool lost = false;
+	if (!program_socket_unbound(&s) && !(lost = portrange_lost(&s))) {
 		/* A connect that failed leaves its old port in getsockname() on
 		 * an unbound socket: the kernel's bind(0) must not meet the
 		 * [p, p] the supervisor left there. */
@@ -234,6 +265,9 @@ static void handle(struct runtime *rt, struct call *c, struct answer *a)
 		close(s.fd);
 		return;
 	}
+	/* Whoever chooses its port now, it is not [p, p]. */
+	if (lost)
+		portrange_take_off(&s);
 	struct decision d;
 	decision_begin(&d, call, s.app_fd, s.type, s.local.ss_family, (struct sockaddr *)&addr, len,
 		       NULL);

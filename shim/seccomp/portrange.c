@@ -67,8 +67,10 @@ void portrange_program_sets(struct program_sock *s)
 		sockmemo_keep(SOCKMEMO_RANGE, ino, 1);
 }
 
-/* Does the socket hold the supervisor's [p, p] of `port`, not a range of
- * the program's own? */
+/* Does the socket hold the supervisor's [q, q], not a range of the
+ * program's own?  Its own port's, q = port; or, while no program has set a
+ * range, any: a lost socket (below) connected again shows its old port
+ * until the kernel binds it. */
 static bool holds_ours(struct program_sock *s, unsigned port)
 {
 	uint32_t range = 0;
@@ -76,12 +78,14 @@ static bool holds_ours(struct program_sock *s, unsigned port)
 	uint64_t ino = program_socket_ino(s);
 	int listed;
 
-	return port != 0 && !(ino && sockmemo_get(SOCKMEMO_RANGE, ino, &listed)) &&
-	       getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) == 0 &&
-	       range == (port << 16 | port);
+	if (port == 0 || (ino && sockmemo_get(SOCKMEMO_RANGE, ino, &listed)) ||
+	    getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) != 0 ||
+	    range == 0 || (range >> 16) != (range & 0xffffu))
+		return false;
+	return range == (port << 16 | port) || !portrange_exact();
 }
 
-static void take_off(struct program_sock *s)
+void portrange_take_off(struct program_sock *s)
 {
 	uint32_t none = 0;
 
@@ -95,7 +99,7 @@ void portrange_program_reads(struct program_sock *s)
 
 	if (getsockname(s->fd, (struct sockaddr *)&local, &len) == 0 &&
 	    holds_ours(s, sockaddr_port(&local)))
-		take_off(s);
+		portrange_take_off(s);
 }
 
 bool portrange_lost(struct program_sock *s)
@@ -111,7 +115,6 @@ bool portrange_lost(struct program_sock *s)
 	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &state, &len) != 0 || len != 1 ||
 	    state != TCP_CLOSE || !holds_ours(s, port))
 		return false;
-	take_off(s);
 	sockaddr_set_port(&s->local, 0);
 	return true;
 }

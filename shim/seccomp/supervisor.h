@@ -108,9 +108,11 @@ void portrange_program_reads(struct program_sock *s);
 /* A TCP socket connected through the supervisor's [p, p] whose port the
  * kernel has let go since (a refused connect, an AF_UNSPEC disconnect)
  * still shows it in getsockname(): true for such a socket (s->local as
- * program_socket_unbound() filled it), its [p, p] now taken off and its
- * port in s->local 0, since it is unbound again. */
+ * program_socket_unbound() filled it), its port in s->local now 0, since
+ * it is unbound again.  Its [p, p] stays until the call goes on to get a
+ * port (portrange_take_off()). */
 bool portrange_lost(struct program_sock *s);
+void portrange_take_off(struct program_sock *s);
 
 /* sockcalls.c: the calls core/early.c makes, the supervisor's way. */
 extern const struct early_calls supervisor_early_calls;

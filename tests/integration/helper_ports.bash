@@ -252,29 +252,34 @@ second_process() {
 
 # reconnect_every_strategy RUNNER: programs/reconnect.py (a TCP connect
 # refused, its old port bound by another socket, the same socket connected
-# again to a listener on 127.0.0.1:5000) natively, then under RUNNER
-# STRATEGY... (a function that runs its arguments under the shim with that
-# strategy and PORTSHIM_CONNECT=odd) for every strategy.  Under range (and
-# auto, which is range here) the reconnect gets a port of the policy as the
+# again to a listener on 127.0.0.1:5000) in each of its modes natively, then
+# under RUNNER STRATEGY... (a function that runs its arguments under the
+# shim with that strategy, PORTSHIM_CONNECT=odd and a log) for every
+# strategy.  Under range (and auto, which is range here) the program sees
+# what it sees natively, and the reconnect gets a port of the policy as the
 # kernel gets one of its own; under reuse and exclusive the socket stays
 # bound to its port (README.md, "Known limits"), so the other socket's bind
 # fails and the reconnect keeps the port.
 reconnect_every_strategy() {
-	local runner=$1 prog=$BATS_TEST_DIRNAME/programs/reconnect.py strategy want
-	run -0 --separate-stderr noshim "$PYTHON" "$prog" 5999 5000
-	echo "native: $output"
-	[ "$output" = "first ECONNREFUSED
-blocker bound
-reconnected new-port" ] || return 1
-	for strategy in auto range reuse exclusive; do
-		want=$output
-		[[ $strategy == reuse || $strategy == exclusive ]] &&
-			want="first ECONNREFUSED
-blocker EADDRINUSE
-reconnected same-port"
-		run -0 --separate-stderr "$runner" "$strategy" "$PYTHON" "$prog" 5999 5000
+	local runner=$1 prog=$BATS_TEST_DIRNAME/programs/reconnect.py mode strategy native
+	for mode in plain sendto nonblocking unspec dup; do
+		run -0 --separate-stderr noshim "$PYTHON" "$prog" $mode 5999 5000
+		echo "native $mode: $output"
+		native=$output
+		[[ $native == *"blocker bound"$'\n'"reconnected new-port"* ]] || return 1
+		for strategy in auto range; do
+			run -0 --separate-stderr "$runner" "$strategy" "$PYTHON" "$prog" $mode 5999 5000
+			echo "$strategy $mode: $output (port $stderr)"
+			[ "$output" = "$native" ] || return 1
+			[ $((stderr % 2)) -eq 1 ] || return 1
+		done
+	done
+	for strategy in reuse exclusive; do
+		run -0 --separate-stderr "$runner" "$strategy" "$PYTHON" "$prog" plain 5999 5000
 		echo "$strategy: $output (port $stderr)"
-		[ "$output" = "$want" ] || return 1
+		[ "$output" = "first ECONNREFUSED
+blocker EADDRINUSE
+reconnected same-port" ] || return 1
 		[ $((stderr % 2)) -eq 1 ] || return 1
 	done
 }

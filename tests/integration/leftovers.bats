@@ -179,11 +179,12 @@ unshare ENETUNREACH bind=ok" ]
 
 # The kernel lets the port of a refused TCP connect go; range left [p, p]
 # on the socket, and a reconnect met it (EADDRNOTAVAIL once another socket
-# held p).  Library.
+# held p).  Library, logging (a connect in progress is followed).
 library_strategy() {
 	local strategy=$1
 	shift
-	shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY="$strategy" "$@"
+	shim PORTSHIM_CONNECT=odd PORTSHIM_STRATEGY="$strategy" \
+		PORTSHIM_LOG="$BATS_TEST_TMPDIR/reconnect.jsonl" "$@"
 }
 
 @test "a TCP socket connected again after a refused connect gets a port afresh, as natively, every strategy" {

@@ -94,7 +94,8 @@ print("parity", sorted({s.getsockname()[1] % 2 for s in (a, c)}))'
 seccomp_strategy() {
 	local strategy=$1
 	shift
-	sup --backend seccomp --connect odd --strategy "$strategy" -- "$@"
+	sup --backend seccomp --connect odd --strategy "$strategy" \
+		--log "$BATS_TEST_TMPDIR/reconnect.jsonl" -- "$@"
 }
 
 @test "seccomp: a TCP socket connected again after a refused connect gets a port afresh, as natively, every strategy" {

@@ -8,7 +8,20 @@
 #include "../real.h"
 #include "../pending.h"
 #include "../guard.h"
+#include "../userptr.h"
 #include "export.h"
+
+/* An AF_UNSPEC address: the call that worked was a disconnect. */
+static bool disconnects(const struct sockaddr *addr, socklen_t len)
+{
+	sa_family_t family = AF_INET;
+	int saved = errno;
+	bool unspec = addr && len >= sizeof(family) &&
+		      userptr_copy(&family, &addr->sa_family, sizeof(family)) && family == AF_UNSPEC;
+
+	errno = saved;
+	return unspec;
+}
 
 PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
@@ -24,8 +37,12 @@ PORTSHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * bound first.  From here on the shim reads only its own copy, and
 	 * hands the kernel the same bytes it decided on. */
 	if (!guard_call(rt, fd, addr, len, true, false, &copy, &t)) {
-		if (!t.dst)
-			return real_connect(fd, addr, len);
+		if (!t.dst) {
+			result = real_connect(fd, addr, len);
+			if (result == 0 && disconnects(addr, len))
+				pending_disconnected(fd);
+			return result;
+		}
 		result = real_connect(fd, t.dst, len);
 		/* Called again on a socket in progress: it may say how it ended. */
 		pending_connect_again(rt, fd, result, errno);
