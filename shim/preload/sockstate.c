@@ -13,13 +13,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 
 #include "sock.h"
 #include "fdtable.h"
 #include "netns.h"
 #include "core/inetaddr.h"
+#include "core/tcpclosed.h"
 #include "real.h"
 #include "userptr.h"
 
@@ -67,20 +67,18 @@ void sock_note_setsockopt(int fd, int level, int name)
 static bool range_is_ours(int fd, uint32_t entry);
 
 /* A TCP socket that strategy range connected and that lost its port since
- * (a refused connect, an AF_UNSPEC disconnect) still shows the port in
- * getsockname(), but the kernel has let it go: it is unbound, and a
- * connect of it gets a port afresh.  Not while a connect in progress is
- * still to report its end (pending.c).  System calls on a socket connected
- * again only. */
-static bool port_lost(int fd, uint32_t entry, unsigned port)
+ * (core/tcpclosed.h) still shows the port in getsockname(), but it is
+ * unbound, and a connect of it gets a port afresh.  Not while a connect in
+ * progress is still to report its end (pending.c).  System calls on a
+ * socket connected again only. */
+static bool port_lost(int fd, uint32_t entry)
 {
-	unsigned char state = 0; /* struct tcp_info's first field */
-	socklen_t len = sizeof(state);
+	unsigned char info[TCP_INFO_ASK];
+	socklen_t len = sizeof(info);
 
 	return (entry & FDTABLE_RANGE) && !(entry & FDTABLE_PENDING) &&
-	       FDTABLE_PORT(entry) == port &&
-	       real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &state, &len) == 0 && len == 1 &&
-	       state == TCP_CLOSE && range_is_ours(fd, entry);
+	       real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) == 0 &&
+	       tcp_port_released(info, len) && range_is_ours(fd, entry);
 }
 
 bool sock_inspect(int fd, struct sock *s)
@@ -111,7 +109,7 @@ bool sock_inspect(int fd, struct sock *s)
 	unsigned port = sockaddr_port(&s->local);
 	if (port == 0)
 		sock_range_release(fd);
-	else if (port_lost(fd, entry, port))
+	else if (port_lost(fd, entry))
 		/* Its [p, p] and its note stay until a call the kernel may
 		 * give a port to comes (sock_forget_lost()). */
 		s->lost = port;
@@ -153,13 +151,18 @@ bool sock_port_range(const struct sock *s, uint32_t *range)
 	return real_getsockopt(s->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, range, &len) == 0;
 }
 
-/* A range strategy range leaves: [q, q].  Usually q is the port of the
- * descriptor's entry; another descriptor of the socket (a dup(), a
- * parent's after fork()) may have connected it again since, to another
- * port of the shim's. */
-static bool single_port(uint32_t range)
+/* Is `range` one strategy range left on fd: [q, q] with q the port of the
+ * descriptor's entry, or the port the socket shows (another descriptor of
+ * the socket, a dup() or a parent's after fork(), may have connected it
+ * again since)?  A range of the application's is neither, but for a
+ * program that gives a socket its own port as its range. */
+static bool range_left_here(int fd, uint32_t entry, uint32_t range)
 {
-	return range != 0 && (range >> 16) == (range & 0xffffu);
+	unsigned q = range & 0xffffu;
+
+	if (!(entry & FDTABLE_RANGE) || q == 0 || range >> 16 != q)
+		return false;
+	return q == FDTABLE_PORT(entry) || q == sock_local_port(fd);
 }
 
 /* The kernel's IP_LOCAL_PORT_RANGE is what strategy range left on fd, not
@@ -173,7 +176,7 @@ static bool range_is_ours(int fd, uint32_t entry)
 
 	return (entry & FDTABLE_RANGE) &&
 	       real_getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, &len) == 0 &&
-	       single_port(range);
+	       range_left_here(fd, entry, range);
 }
 
 void sock_range_release(int fd)
@@ -196,8 +199,7 @@ bool sock_range_left(int fd)
 
 int sock_range_getsockopt(int fd, void *value, socklen_t *len)
 {
-	uint32_t entry = fdtable_get(&portshim_fds, fd);
-	uint32_t port = FDTABLE_PORT(entry), ours = port << 16 | port;
+	uint32_t entry = fdtable_get(&portshim_fds, fd), ours;
 	unsigned char before[sizeof(ours)];
 	socklen_t asked = 0;
 
@@ -212,10 +214,13 @@ int sock_range_getsockopt(int fd, void *value, socklen_t *len)
 	if (result != 0 || *len == 0)
 		return result;
 	socklen_t n = *len < sizeof(ours) ? *len : (socklen_t)sizeof(ours);
-	uint32_t got = 0;
-	memcpy(&got, value, n);
-	if (n == sizeof(ours) ? !single_port(got) : memcmp(value, &ours, n) != 0)
-		return result; /* not ours: an entry left by a close the hooks missed */
+	/* Ours or not, judged on the whole value (the program may have
+	 * asked for less). */
+	int saved = errno;
+	bool left_here = range_is_ours(fd, entry);
+	errno = saved;
+	if (!left_here)
+		return result; /* an entry left by a close the hooks missed */
 	memset(value, 0, 1);
 	if (n < sizeof(ours)) {
 		if (asked > 1)

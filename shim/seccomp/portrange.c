@@ -17,9 +17,9 @@
  * a UNIX socket) counts as having none until a program under the
  * supervisor sets one (README.md, "Known limits"). */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdatomic.h>
 
+#include "core/tcpclosed.h"
 #include "supervisor.h"
 
 static atomic_bool any_set;
@@ -104,16 +104,13 @@ void portrange_program_reads(struct program_sock *s)
 
 bool portrange_lost(struct program_sock *s)
 {
-	unsigned char state = 0; /* struct tcp_info's first field */
-	socklen_t len = sizeof(state);
-	unsigned port;
+	unsigned char info[TCP_INFO_ASK];
+	socklen_t len = sizeof(info);
 
 	if (s->type != SOCK_STREAM ||
-	    (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6))
-		return false;
-	port = sockaddr_port(&s->local);
-	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &state, &len) != 0 || len != 1 ||
-	    state != TCP_CLOSE || !holds_ours(s, port))
+	    (s->local.ss_family != AF_INET && s->local.ss_family != AF_INET6) ||
+	    getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, info, &len) != 0 ||
+	    !tcp_port_released(info, len) || !holds_ours(s, sockaddr_port(&s->local)))
 		return false;
 	sockaddr_set_port(&s->local, 0);
 	return true;

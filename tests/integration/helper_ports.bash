@@ -262,7 +262,7 @@ second_process() {
 # fails and the reconnect keeps the port.
 reconnect_every_strategy() {
 	local runner=$1 prog=$BATS_TEST_DIRNAME/programs/reconnect.py mode strategy native
-	for mode in plain sendto nonblocking unspec dup; do
+	for mode in plain sendto nonblocking soerror unspec dup dup-refused; do
 		run -0 --separate-stderr noshim "$PYTHON" "$prog" $mode 5999 5000
 		echo "native $mode: $output"
 		native=$output

@@ -8,9 +8,12 @@ binds it meanwhile, and the reconnect takes a port afresh.  MODE:
     sendto       the same, then a send the kernel refuses (EPIPE)
     nonblocking  a non-blocking connect refused, connect() called again
                  (which reports the refusal), the range read
+    soerror      a non-blocking connect refused, SO_ERROR read, connect()
+                 called again (ECONNABORTED)
     unspec       a non-blocking connect refused, then an AF_UNSPEC disconnect
     dup          the reconnect through a dup(), the range read through the
                  original descriptor
+    dup-refused  a dup() connected and refused again first
 
 Prints one line per step (errno names), IP_LOCAL_PORT_RANGE as the program
 reads it where MODE reads it, then
@@ -42,18 +45,23 @@ def disconnect(sock):
 
 
 s = socket.socket()
-if mode in ("nonblocking", "unspec"):
+if mode in ("nonblocking", "soerror", "unspec"):
     s.setblocking(False)
     print("first", name(s.connect_ex(("127.0.0.1", closed))))
     select.select([], [s], [], 10)
     if mode == "nonblocking":
         print("again", name(s.connect_ex(("127.0.0.1", closed))))
         print("range", s.getsockopt(socket.IPPROTO_IP, IP_LOCAL_PORT_RANGE))
+    elif mode == "soerror":
+        print("so_error", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+        print("again", name(s.connect_ex(("127.0.0.1", closed))))
     else:
         print("disconnect", disconnect(s))
     s.setblocking(True)
 else:
     print("first", name(s.connect_ex(("127.0.0.1", closed))))
+    if mode == "dup-refused":
+        print("dup", name(s.dup().connect_ex(("127.0.0.1", closed))))
 port = s.getsockname()[1]
 if mode == "sendto":
     try:
