@@ -111,7 +111,7 @@ bool sock_inspect(int fd, struct sock *s)
 		sock_range_release(fd);
 	else if (port_lost(fd, entry))
 		/* Its [p, p] and its note stay until a call the kernel may
-		 * give a port to comes (sock_forget_lost()). */
+		 * give a port to comes (guard.c). */
 		s->lost = port;
 	else
 		return false;
@@ -199,21 +199,21 @@ bool sock_range_left(int fd)
 
 int sock_range_getsockopt(int fd, void *value, socklen_t *len)
 {
-	uint32_t entry = fdtable_get(&portshim_fds, fd), ours;
-	unsigned char before[sizeof(ours)];
+	uint32_t entry = fdtable_get(&portshim_fds, fd);
+	unsigned char before[sizeof(uint32_t)];
 	socklen_t asked = 0;
 
 	/* Asked for less than an int, the kernel writes a value under 256 (the
 	 * application's 0) as one byte, but ours as `asked` bytes: what it
 	 * wrote past the first is put back.  Unreadable memory is the
 	 * kernel's to refuse. */
-	if (!len || !userptr_copy(&asked, len, sizeof(asked)) || asked >= sizeof(ours) ||
+	if (!len || !userptr_copy(&asked, len, sizeof(asked)) || asked >= sizeof(uint32_t) ||
 	    (asked > 0 && !userptr_copy(before, value, asked)))
 		asked = 0;
 	int result = real_getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, value, len);
 	if (result != 0 || *len == 0)
 		return result;
-	socklen_t n = *len < sizeof(ours) ? *len : (socklen_t)sizeof(ours);
+	socklen_t n = *len < sizeof(uint32_t) ? *len : (socklen_t)sizeof(uint32_t);
 	/* Ours or not, judged on the whole value (the program may have
 	 * asked for less). */
 	int saved = errno;
@@ -222,7 +222,7 @@ int sock_range_getsockopt(int fd, void *value, socklen_t *len)
 	if (!left_here)
 		return result; /* an entry left by a close the hooks missed */
 	memset(value, 0, 1);
-	if (n < sizeof(ours)) {
+	if (n < sizeof(uint32_t)) {
 		if (asked > 1)
 			memcpy((unsigned char *)value + 1, before + 1, asked - 1);
 		*len = 1;
